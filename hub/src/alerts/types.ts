@@ -1,0 +1,57 @@
+export const ALERT_KINDS = [
+  'sos',
+  'smoke',
+  'night_exit',
+  'door_left_open',
+  'inactivity',
+  'device_offline',
+  'battery_low',
+  'tamper',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
+export const OUTCOMES = ['genuine', 'false_alarm', 'accidental', 'test', 'technical'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface AlertNote {
+  at: string;
+  by: string;
+  text: string;
+}
+
+/** PROTOCOL.md §2 alert object. Times are ISO 8601 with the home's offset. */
+export interface Alert {
+  id: string;
+  version: number;
+  kind: AlertKind;
+  severity: Severity;
+  status: AlertStatus;
+  homeId: string;
+  residentIds: string[];
+  deviceId: string | null;
+  raisedAt: string;
+  updatedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  outcome: Outcome | null;
+  occurrences: number;
+  escalationLevel: number;
+  cancelledByResident: boolean;
+  title: Record<string, string>;
+  notes: AlertNote[];
+}
+
+/** What the hub keeps beside the wire object: epoch ms for arithmetic, the merge key. */
+export interface AlertRecord {
+  alert: Alert;
+  mergeKey: string;
+  raisedAtMs: number;
+  updatedAtMs: number;
+  acknowledgedAtMs: number | null;
+  resolvedAtMs: number | null;
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };

@@ -1,0 +1,50 @@
+import type { ConfigProblem } from './load.js';
+
+/**
+ * Environment overrides of PROTOCOL.md §4. Applied to the raw document before validation, so an
+ * override is checked by the same schema and reported by the variable's name when it is wrong.
+ */
+export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value: unknown; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { value: raw, problems };
+  const cfg = structuredClone(raw) as Record<string, unknown>;
+  const section = (name: string): Record<string, unknown> => {
+    const cur = cfg[name];
+    if (cur && typeof cur === 'object' && !Array.isArray(cur)) return cur as Record<string, unknown>;
+    const fresh: Record<string, unknown> = {};
+    cfg[name] = fresh;
+    return fresh;
+  };
+  const port = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      problems.push({ path: `$${name}`, message: `must be a port number 0-65535 (0 = any free port), got "${v}"` });
+      return undefined;
+    }
+    return n;
+  };
+  const mqttPort = port('CAREHUB_MQTT_PORT');
+  if (mqttPort !== undefined) section('mqtt').port = mqttPort;
+  const httpPort = port('CAREHUB_HTTP_PORT');
+  if (httpPort !== undefined) section('http').port = httpPort;
+  if (env.CAREHUB_DATA_DIR) cfg.dataDir = env.CAREHUB_DATA_DIR;
+  if (env.CAREHUB_LOG_LEVEL) section('log').level = env.CAREHUB_LOG_LEVEL;
+  if (env.CAREHUB_CLOCK) cfg.clock = env.CAREHUB_CLOCK;
+  if (env.CAREHUB_INFLUX_URL) {
+    const influx: Record<string, unknown> = { url: env.CAREHUB_INFLUX_URL };
+    for (const [key, name] of [
+      ['database', 'CAREHUB_INFLUX_DB'],
+      ['username', 'CAREHUB_INFLUX_USER'],
+      ['password', 'CAREHUB_INFLUX_PASSWORD'],
+      ['org', 'CAREHUB_INFLUX_ORG'],
+      ['bucket', 'CAREHUB_INFLUX_BUCKET'],
+      ['token', 'CAREHUB_INFLUX_TOKEN'],
+    ] as const) {
+      if (env[name]) influx[key] = env[name];
+    }
+    cfg.influx = influx;
+  }
+  return { value: cfg, problems };
+}

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { LOG_LEVELS } from '../log.js';
+
+/** Ids on the wire and in topics: PROTOCOL.md "Ids are strings of [A-Za-z0-9._-]{1,64}". */
+export const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+
+const timezoneSchema = z.string().refine(isValidTimeZone, { message: 'not an IANA time zone (e.g. Asia/Shanghai)' });
+
+function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const hashSchema = z
+  .string()
+  .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a hash made by `carehub hash-secret`');
+
+const portSchema = z.number().int().min(0).max(65535);
+
+export const DEVICE_KINDS = ['sos_button', 'door_sensor', 'smoke_detector', 'motion_sensor', 'gateway'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+const residentSchema = z.strictObject({
+  id: idSchema,
+  name: z.string().min(1).max(200),
+  birthYear: z.number().int().min(1890).max(2100).optional(),
+  language: z.string().min(2).max(35).optional(),
+  notes: z.string().max(2000).optional(),
+  wanderingRisk: z.boolean().default(false),
+});
+
+const contactSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  relation: z.enum(['family', 'grid_worker', 'neighbour', 'doctor', 'other']),
+  phone: z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number'),
+  notes: z.string().max(500).optional(),
+});
+
+const deviceSchema = z.strictObject({
+  id: idSchema,
+  kind: z.enum(DEVICE_KINDS),
+  secretHash: hashSchema,
+  /** Plaintext secret for the simulator. Only allowed when the configuration sets `demo: true`. */
+  demoSecret: z.string().min(1).optional(),
+  /** For a device behind a Zigbee2MQTT gateway: the gateway's device id and the device's friendly name. */
+  zigbee: z.strictObject({ gateway: idSchema, friendlyName: z.string().min(1).max(200) }).optional(),
+  /** For a gateway: its Zigbee2MQTT base topic. */
+  baseTopic: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]{1,100}$/, 'must be a plain topic prefix without wildcards')
+    .optional(),
+  label: z.string().max(200).optional(),
+});
+
+const homeSchema = z.strictObject({
+  id: idSchema,
+  address: z.string().min(1).max(500),
+  grid: idSchema,
+  timezone: timezoneSchema.optional(),
+  residents: z.array(residentSchema).default([]),
+  contacts: z.array(contactSchema).default([]),
+  devices: z.array(deviceSchema).default([]),
+});
+
+const staffSchema = z.strictObject({
+  id: idSchema,
+  name: z.string().min(1).max(200),
+  role: z.enum(['duty', 'supervisor', 'admin']),
+  grids: z.array(idSchema).default([]),
+  passwordHash: hashSchema,
+  locale: z.string().min(2).max(35).optional(),
+});
+
+const mqttSchema = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  port: portSchema.default(1883),
+  /** MQTT over WebSocket is served on the HTTP listener at this path. */
+  wsPath: z.string().startsWith('/').default('/mqtt'),
+  connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+  /** Bytes a client may send before its CONNECT is accepted (CONNECT with will and credentials fits easily). */
+  maxConnectBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+  /** Largest MQTT packet accepted after CONNECT. Events are at most 4 KiB; Zigbee2MQTT states are small. */
+  maxPacketBytes: z.number().int().min(1024).max(16_777_216).default(65_536),
+  maxEventBytes: z.number().int().min(256).max(65_536).default(4096),
+  gatewayBaseTopic: z.string().default('zigbee2mqtt'),
+});
+
+const httpSchema = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  port: portSchema.default(8080),
+  sessionTtlMinutes: z.number().int().min(5).max(7 * 24 * 60).default(12 * 60),
+  maxBodyBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+});
+
+const feedSchema = z.strictObject({
+  /** Feed events kept for `resume`; older resumes get a fresh snapshot. */
+  retainEvents: z.number().int().min(100).max(10_000_000).default(100_000),
+  maxMessageBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+  /** A client whose unsent bytes pass this bound is closed with 1013 and may resume. */
+  maxBacklogBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
+});
+
+const influxSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    /** InfluxDB 1.x: database (and optional credentials). */
+    database: z.string().min(1).optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    retentionPolicy: z.string().min(1).optional(),
+    /** InfluxDB 2.x (or 1.8's compatibility API): org, bucket, token. */
+    org: z.string().min(1).optional(),
+    bucket: z.string().min(1).optional(),
+    token: z.string().min(1).optional(),
+    batchSize: z.number().int().min(1).max(50_000).default(1000),
+    flushIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+    /** Rows kept on disk while InfluxDB is unreachable; telemetry is dropped oldest-first before alert data. */
+    maxBacklogRows: z.number().int().min(1000).max(100_000_000).default(5_000_000),
+  })
+  .superRefine((v, ctx) => {
+    const v2 = v.org !== undefined || v.bucket !== undefined || v.token !== undefined;
+    if (v2 && (!v.org || !v.bucket || !v.token)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'InfluxDB 2.x needs org, bucket and token together' });
+    }
+    if (!v2 && !v.database) ctx.addIssue({ code: 'custom', path: ['database'], message: 'InfluxDB 1.x needs a database (or org, bucket and token for 2.x)' });
+  });
+
+export const configSchema = z
+  .strictObject({
+    /** Marks a demonstration configuration: plaintext demoSecret fields are only accepted here. */
+    demo: z.boolean().default(false),
+    site: z.strictObject({
+      name: z.string().min(1).max(200),
+      timezone: timezoneSchema,
+      locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
+    }),
+    dataDir: z.string().min(1).default('./data'),
+    clock: z.enum(['system', 'manual']).default('system'),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+    mqtt: mqttSchema.prefault({}),
+    http: httpSchema.prefault({}),
+    feed: feedSchema.prefault({}),
+    influx: influxSchema.optional(),
+    homes: z.array(homeSchema).min(1),
+    staff: z.array(staffSchema).min(1),
+  })
+  .superRefine((cfg, ctx) => {
+    checkUnique(
+      cfg.homes.map((h) => h.id),
+      ['homes'],
+      'home id',
+      ctx,
+    );
+    checkUnique(
+      cfg.staff.map((s) => s.id),
+      ['staff'],
+      'staff id',
+      ctx,
+    );
+    const deviceIds = new Map<string, string>();
+    const residentIds = new Set<string>();
+    const gateways = new Set<string>();
+    cfg.homes.forEach((home, hi) => {
+      home.devices.forEach((device, di) => {
+        const path = ['homes', hi, 'devices', di];
+        const seen = deviceIds.get(device.id);
+        if (seen) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `device id "${device.id}" is also used in home ${seen}` });
+        deviceIds.set(device.id, home.id);
+        if (device.kind === 'gateway') gateways.add(device.id);
+        if (device.demoSecret !== undefined && !cfg.demo) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'demoSecret'], message: 'plaintext demoSecret is only allowed in a configuration marked demo: true' });
+        }
+      });
+      home.residents.forEach((r, ri) => {
+        if (residentIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['homes', hi, 'residents', ri, 'id'], message: `resident id "${r.id}" is used twice` });
+        residentIds.add(r.id);
+      });
+    });
+    cfg.homes.forEach((home, hi) => {
+      home.devices.forEach((device, di) => {
+        if (device.zigbee && !gateways.has(device.zigbee.gateway)) {
+          ctx.addIssue({ code: 'custom', path: ['homes', hi, 'devices', di, 'zigbee', 'gateway'], message: `no gateway device "${device.zigbee.gateway}"` });
+        }
+      });
+    });
+    const grids = new Set(cfg.homes.map((h) => h.grid));
+    cfg.staff.forEach((s, si) => {
+      if (s.role === 'duty' && s.grids.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['staff', si, 'grids'], message: 'a duty staff member needs at least one grid' });
+      }
+      s.grids.forEach((g, gi) => {
+        if (!grids.has(g)) ctx.addIssue({ code: 'custom', path: ['staff', si, 'grids', gi], message: `no home is in grid "${g}"` });
+      });
+    });
+  });
+
+function checkUnique(values: string[], path: (string | number)[], what: string, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  values.forEach((v, i) => {
+    if (seen.has(v)) ctx.addIssue({ code: 'custom', path: [...path, i, 'id'], message: `${what} "${v}" is used twice` });
+    seen.add(v);
+  });
+}
+
+export type HubConfig = z.output<typeof configSchema>;
+export type HomeConfig = HubConfig['homes'][number];
+export type DeviceConfig = HomeConfig['devices'][number];
+export type StaffConfig = HubConfig['staff'][number];
+export type ResidentConfig = HomeConfig['residents'][number];

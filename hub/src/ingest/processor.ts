@@ -1,0 +1,151 @@
+import type { AlertChange, AlertService } from '../alerts/alert-service.js';
+import type { FeedEntry, FeedLog } from '../feed/feed-log.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { DeviceEvent } from '../protocol/events.js';
+import type { RulesEngine } from '../rules/engine.js';
+import type { Directory } from '../site/directory.js';
+import type { AlertRepo } from '../store/alert-repo.js';
+import type { DeviceState, DeviceStateRepo } from '../store/device-state-repo.js';
+import type { Db, Meta } from '../store/sqlite-db.js';
+import { formatIso } from '../time/iso.js';
+import type { Journal, JournalRow } from './journal.js';
+
+const PROCESSED_KEY = 'processed_seq';
+const BATCH = 500;
+
+export interface ProcessedBatch {
+  alertChanges: AlertChange[];
+  deviceEntries: FeedEntry[];
+}
+
+/**
+ * Journal → rules → alerts. Each batch of journal rows is applied in one transaction together with
+ * the `processed_seq` marker, so after a crash every accepted event is applied exactly once: the
+ * rows after the marker are simply processed again at start.
+ */
+export class Processor {
+  #running = false;
+  #again = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly meta: Meta,
+    private readonly journal: Journal,
+    private readonly directory: Directory,
+    private readonly engine: RulesEngine,
+    private readonly alerts: AlertService,
+    private readonly alertRepo: AlertRepo,
+    private readonly devices: DeviceStateRepo,
+    private readonly feedLog: FeedLog,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly dispatch: (batch: ProcessedBatch) => void,
+  ) {}
+
+  processedSeq(): number {
+    return this.meta.getNumber(PROCESSED_KEY, 0);
+  }
+
+  /** Process everything the journal holds beyond the marker. Re-entrant calls coalesce. */
+  drain(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    try {
+      do {
+        this.#again = false;
+        for (;;) {
+          const rows = this.journal.readAfter(this.processedSeq(), BATCH);
+          if (rows.length === 0) break;
+          const batch = this.#applyBatch(rows);
+          this.dispatch(batch);
+        }
+      } while (this.#again);
+      this.metrics.journalLag.set(0);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #applyBatch(rows: JournalRow[]): ProcessedBatch {
+    return this.db.transaction(() => {
+      const out: ProcessedBatch = { alertChanges: [], deviceEntries: [] };
+      for (const row of rows) {
+        const event = this.#toEvent(row);
+        if (event) this.#applyEvent(event, out);
+        this.meta.set(PROCESSED_KEY, row.seq);
+      }
+      return out;
+    })();
+  }
+
+  #toEvent(row: JournalRow): DeviceEvent | null {
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(row.payload) as Record<string, unknown>;
+    } catch {
+      this.log.error({ seq: row.seq }, 'unreadable journal row skipped');
+      return null;
+    }
+    const event: DeviceEvent = { seq: row.seq, deviceId: row.device_id, homeId: row.home_id, at: row.received_at, type: row.type as DeviceEvent['type'] };
+    if (row.event_id !== null) event.eventId = row.event_id;
+    if (typeof payload.ts === 'string' || typeof payload.ts === 'number') event.deviceTs = payload.ts;
+    if (typeof payload.battery === 'number') event.battery = payload.battery;
+    if (typeof payload.batteryLow === 'boolean') event.batteryLow = payload.batteryLow;
+    if (typeof payload.rssi === 'number') event.rssi = payload.rssi;
+    return event;
+  }
+
+  #applyEvent(event: DeviceEvent, out: ProcessedBatch): void {
+    const home = this.directory.home(event.homeId);
+    if (!home) {
+      this.log.warn({ seq: event.seq, home: event.homeId }, 'event for a home no longer configured; skipped');
+      return;
+    }
+    this.#updateDevice(event, out);
+    const decisions = this.engine.evaluate(
+      event,
+      {
+        now: event.at,
+        home,
+        device: this.directory.device(event.deviceId)?.device,
+        openAlert: (key) => this.alertRepo.findOpen(key),
+      },
+      (rule, err) => this.log.error({ rule: rule.id, seq: event.seq, err }, 'rule failed on an event; skipped'),
+    );
+    for (const d of decisions) {
+      const change = this.alerts.apply(d, event.at);
+      if (change) out.alertChanges.push(change);
+    }
+  }
+
+  #updateDevice(event: DeviceEvent, out: ProcessedBatch): void {
+    const prev = this.devices.get(event.deviceId);
+    const next: DeviceState = {
+      deviceId: event.deviceId,
+      online: event.type === 'status.offline' ? false : true,
+      battery: event.battery ?? prev?.battery ?? null,
+      batteryLow: event.batteryLow ?? prev?.batteryLow ?? null,
+      rssi: event.rssi ?? prev?.rssi ?? null,
+      lastSeen: event.type === 'status.offline' ? (prev?.lastSeen ?? event.at) : event.at,
+    };
+    this.devices.put(next);
+    if (!prev || prev.online !== next.online || prev.battery !== next.battery || prev.batteryLow !== next.batteryLow) {
+      out.deviceEntries.push(
+        this.feedLog.append(event.at, 'device', event.homeId, {
+          type: 'device',
+          device: {
+            id: next.deviceId,
+            homeId: event.homeId,
+            online: next.online,
+            battery: next.battery,
+            lastSeen: formatIso(next.lastSeen, this.directory.timezoneOf(event.homeId)),
+          },
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { AlertService, type AlertChange } from './alerts/alert-service.js';
+import { commandsFor } from './alerts/device-notifier.js';
+import { Sessions } from './auth/sessions.js';
+import { Broker } from './broker/broker.js';
+import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
+import type { HubConfig } from './config/schema.js';
+import { FeedLog, type FeedEntry } from './feed/feed-log.js';
+import { FeedServer } from './feed/feed-server.js';
+import { HttpServer } from './http/http-server.js';
+import { Router } from './http/router.js';
+import { alertRoutes } from './http/routes/alert-routes.js';
+import { authRoutes } from './http/routes/auth-routes.js';
+import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
+import { Messages, loadCatalog } from './i18n/messages.js';
+import { Ingest } from './ingest/ingest.js';
+import { Journal } from './ingest/journal.js';
+import { type ProcessedBatch, Processor } from './ingest/processor.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { RulesEngine } from './rules/engine.js';
+import { smokeRule } from './rules/smoke.js';
+import { sosRule } from './rules/sos.js';
+import { Directory } from './site/directory.js';
+import { AlertRepo } from './store/alert-repo.js';
+import { DeviceStateRepo } from './store/device-state-repo.js';
+import { Meta, openDatabase, type Db } from './store/sqlite-db.js';
+
+export interface Ports {
+  mqtt: number;
+  http: number;
+  mqttWs: number;
+}
+
+export interface HubOptions {
+  logger?: Logger;
+  /** Start time for the manual clock (tests); defaults to now. */
+  manualClockStart?: number;
+  /** Collect Node process metrics (off in tests that run many hubs). */
+  processMetrics?: boolean;
+}
+
+/** The composition root: config → store → broker → rules → alerts → http/ws. Constructors wire; start() acts. */
+export class Hub {
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly directory: Directory;
+  readonly db: Db;
+  readonly journal: Journal;
+  readonly alertRepo: AlertRepo;
+  readonly alerts: AlertService;
+  readonly processor: Processor;
+  readonly broker: Broker;
+  readonly feed: FeedServer;
+  readonly http: HttpServer;
+  readonly feedLog: FeedLog;
+  readonly devices: DeviceStateRepo;
+  #ports: Ports | undefined;
+  #trimTimer: NodeJS.Timeout | undefined;
+  #startedAt = 0;
+
+  constructor(
+    readonly config: Readonly<HubConfig>,
+    options: HubOptions = {},
+  ) {
+    this.log = options.logger ?? createLogger(config.log.level);
+    this.clock = config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? Date.now()) : new SystemClock();
+    this.metrics = new Metrics(options.processMetrics ?? true);
+    this.directory = new Directory(config);
+    const messages = new Messages(loadCatalog());
+
+    this.db = openDatabase(config.dataDir);
+    const meta = new Meta(this.db);
+    this.journal = new Journal(this.db, this.log.child({ mod: 'journal' }));
+    this.alertRepo = new AlertRepo(this.db);
+    this.feedLog = new FeedLog(this.db);
+    this.devices = new DeviceStateRepo(this.db);
+    this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics);
+    const engine = new RulesEngine([sosRule, smokeRule]);
+    this.processor = new Processor(
+      this.db,
+      meta,
+      this.journal,
+      this.directory,
+      engine,
+      this.alerts,
+      this.alertRepo,
+      this.devices,
+      this.feedLog,
+      this.metrics,
+      this.log.child({ mod: 'processor' }),
+      (batch) => this.#dispatchBatch(batch),
+    );
+    this.journal.onCommit(() => this.processor.drain());
+
+    const ingest = new Ingest(config, this.directory, this.journal, this.clock, this.metrics, this.log.child({ mod: 'ingest' }));
+    this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
+
+    const sessions = new Sessions(this.db, this.directory, config.http.sessionTtlMinutes * 60_000);
+    const onChanges = (changes: AlertChange[]) => this.#dispatch(changes, []);
+    this.feed = new FeedServer(
+      config,
+      this.directory,
+      sessions,
+      this.alerts,
+      this.alertRepo,
+      this.feedLog,
+      this.clock,
+      this.metrics,
+      this.log.child({ mod: 'feed' }),
+      onChanges,
+    );
+
+    const router = new Router();
+    authRoutes(router, sessions, false);
+    alertRoutes(router, this.alertRepo, this.alerts, this.directory, onChanges);
+    opsRoutes(router, { health: () => this.health() }, this.metrics);
+    if (this.clock.kind === 'manual') {
+      const clock = this.clock as ManualClock;
+      clockRoutes(router, clock, (ms) => clock.advance(ms));
+    }
+    this.http = new HttpServer(router, sessions, config.http.maxBodyBytes, this.log.child({ mod: 'http' }));
+    this.http.onUpgrade('/api/v1/feed', (req, socket, head) => this.feed.handleUpgrade(req, socket, head));
+    const mqttWs = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.mqtt.maxPacketBytes + 16,
+      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+    });
+    this.http.onUpgrade(config.mqtt.wsPath, (req, socket, head) =>
+      mqttWs.handleUpgrade(req, socket, head, (ws) => this.broker.handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'ws')),
+    );
+  }
+
+  get ports(): Ports {
+    if (!this.#ports) throw new Error('hub not started');
+    return this.#ports;
+  }
+
+  async start(): Promise<Ports> {
+    this.#startedAt = Date.now();
+    // Catch up on everything accepted before a crash, before taking new connections.
+    const backlog = this.journal.lastSeq() - this.processor.processedSeq();
+    this.processor.drain();
+    if (backlog > 0) this.log.info({ rows: backlog }, 'journal replayed after restart');
+    this.feedLog.trim(this.config.feed.retainEvents);
+    this.#trimTimer = setInterval(() => this.feedLog.trim(this.config.feed.retainEvents), 3600_000);
+    this.#trimTimer.unref();
+    this.feed.start();
+    const mqtt = await this.broker.start();
+    const http = await this.http.listen(this.config.http.port, this.config.http.host);
+    this.#ports = { mqtt, http, mqttWs: http };
+    const file = join(this.config.dataDir, 'ports.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify(this.#ports));
+    renameSync(`${file}.tmp`, file);
+    this.log.info({ ...this.#ports, mqttWsPath: this.config.mqtt.wsPath, site: this.config.site.name, clock: this.clock.kind }, 'CareHub listening');
+    if (this.config.demo) this.log.warn('DEMO configuration: demo credentials are in use; never run this configuration for real residents');
+    return this.#ports;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#trimTimer) clearInterval(this.#trimTimer);
+    this.feed.stop();
+    await this.http.close();
+    await this.broker.stop();
+    this.journal.close();
+    this.processor.drain();
+    this.db.close();
+    this.log.info('CareHub stopped');
+  }
+
+  health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {
+    const lag = this.journal.lastSeq() - this.processor.processedSeq();
+    return {
+      status: lag > 10_000 ? 'degraded' : 'ok',
+      checks: {
+        uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
+        store: { backend: 'sqlite', ok: this.db.open },
+        journal: { lastSeq: this.journal.lastSeq(), lagRows: lag },
+        mqtt: { connectedClients: this.broker.aedes.connectedClients },
+        feed: { clients: this.feed.clientCount(), seq: this.feedLog.currentSeq() },
+        clock: this.clock.kind,
+      },
+    };
+  }
+
+  #dispatchBatch(batch: ProcessedBatch): void {
+    this.#dispatch(batch.alertChanges, batch.deviceEntries);
+  }
+
+  /** After commit: feed fan-out in seq order, then device commands. Failures here never undo a commit. */
+  #dispatch(changes: AlertChange[], deviceEntries: FeedEntry[]): void {
+    const entries = [...changes.map((c) => c.feed), ...deviceEntries].sort((a, b) => a.seq - b.seq);
+    try {
+      this.feed.broadcast(entries);
+    } catch (err) {
+      this.log.error({ err }, 'feed broadcast failed');
+    }
+    for (const change of changes) {
+      for (const cmd of commandsFor(change, this.directory)) this.broker.publishCommand(cmd.deviceId, cmd.message);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import type { AlertRecord, AlertStatus } from '../alerts/types.js';
+import type { Db } from './sqlite-db.js';
+
+interface Row {
+  data: string;
+  merge_key: string;
+  raised_at: number;
+  updated_at: number;
+}
+
+export interface AlertQuery {
+  status?: AlertStatus | 'unresolved' | undefined;
+  homeIds?: readonly string[] | undefined;
+  kind?: string | undefined;
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+  limit: number;
+  /** Opaque cursor from the previous page: raised_at and id of its last row. */
+  after?: { raisedAt: number; id: string } | undefined;
+}
+
+/** Alerts in SQLite: the wire object as JSON plus the columns queries need. */
+export class AlertRepo {
+  readonly #insert;
+  readonly #update;
+  readonly #byId;
+  readonly #openByKey;
+  readonly #unresolved;
+
+  constructor(private readonly db: Db) {
+    this.#insert = db.prepare(
+      `INSERT INTO alerts(id, home_id, kind, status, merge_key, raised_at, updated_at, version, data)
+       VALUES (@id, @homeId, @kind, @status, @mergeKey, @raisedAt, @updatedAt, @version, @data)`,
+    );
+    this.#update = db.prepare(
+      `UPDATE alerts SET status = @status, updated_at = @updatedAt, version = @version, data = @data
+       WHERE id = @id AND version = @previousVersion`,
+    );
+    this.#byId = db.prepare<[string], Row>('SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE id = ?');
+    this.#openByKey = db.prepare<[string], Row>(
+      "SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE merge_key = ? AND status != 'resolved' ORDER BY raised_at DESC LIMIT 1",
+    );
+    this.#unresolved = db.prepare<[], Row>(
+      "SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE status != 'resolved' ORDER BY raised_at",
+    );
+  }
+
+  insert(rec: AlertRecord): void {
+    this.#insert.run({
+      id: rec.alert.id,
+      homeId: rec.alert.homeId,
+      kind: rec.alert.kind,
+      status: rec.alert.status,
+      mergeKey: rec.mergeKey,
+      raisedAt: rec.raisedAtMs,
+      updatedAt: rec.updatedAtMs,
+      version: rec.alert.version,
+      data: JSON.stringify(rec),
+    });
+  }
+
+  /** Optimistic update: false when someone else changed the alert since `previousVersion`. */
+  update(rec: AlertRecord, previousVersion: number): boolean {
+    const info = this.#update.run({
+      id: rec.alert.id,
+      status: rec.alert.status,
+      updatedAt: rec.updatedAtMs,
+      version: rec.alert.version,
+      previousVersion,
+      data: JSON.stringify(rec),
+    });
+    return info.changes === 1;
+  }
+
+  get(id: string): AlertRecord | undefined {
+    const row = this.#byId.get(id);
+    return row ? (JSON.parse(row.data) as AlertRecord) : undefined;
+  }
+
+  findOpen(mergeKey: string): AlertRecord | undefined {
+    const row = this.#openByKey.get(mergeKey);
+    return row ? (JSON.parse(row.data) as AlertRecord) : undefined;
+  }
+
+  unresolved(): AlertRecord[] {
+    return this.#unresolved.all().map((r) => JSON.parse(r.data) as AlertRecord);
+  }
+
+  query(q: AlertQuery): AlertRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.status === 'unresolved') where.push("status != 'resolved'");
+    else if (q.status) {
+      where.push('status = ?');
+      params.push(q.status);
+    }
+    if (q.homeIds) {
+      if (q.homeIds.length === 0) return [];
+      where.push(`home_id IN (${q.homeIds.map(() => '?').join(',')})`);
+      params.push(...q.homeIds);
+    }
+    if (q.kind) {
+      where.push('kind = ?');
+      params.push(q.kind);
+    }
+    if (q.fromMs !== undefined) {
+      where.push('raised_at >= ?');
+      params.push(q.fromMs);
+    }
+    if (q.toMs !== undefined) {
+      where.push('raised_at < ?');
+      params.push(q.toMs);
+    }
+    if (q.after) {
+      where.push('(raised_at < ? OR (raised_at = ? AND id < ?))');
+      params.push(q.after.raisedAt, q.after.raisedAt, q.after.id);
+    }
+    const sql = `SELECT data, merge_key, raised_at, updated_at FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY raised_at DESC, id DESC LIMIT ?`;
+    params.push(q.limit);
+    return (this.db.prepare(sql).all(...params) as Row[]).map((r) => JSON.parse(r.data) as AlertRecord);
+  }
+}

@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCodes, HubError } from '../errors.js';
+
+export type Db = Database.Database;
+
+/**
+ * Schema migrations, applied in order and recorded in `user_version`. Append only: a released
+ * migration is never edited.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    home_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    event_id TEXT,
+    mqtt_mid INTEGER,
+    payload TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX journal_event_id ON journal(device_id, event_id) WHERE event_id IS NOT NULL;
+  CREATE INDEX journal_mid ON journal(device_id, mqtt_mid) WHERE mqtt_mid IS NOT NULL;
+  CREATE TABLE dead_letter (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at INTEGER NOT NULL,
+    client_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    payload BLOB NOT NULL
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    home_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    merge_key TEXT NOT NULL,
+    raised_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX alerts_open ON alerts(merge_key) WHERE status != 'resolved';
+  CREATE INDEX alerts_raised ON alerts(raised_at DESC, id DESC);
+  CREATE TABLE feed_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    home_id TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE device_state (
+    device_id TEXT PRIMARY KEY,
+    online INTEGER,
+    battery REAL,
+    battery_low INTEGER,
+    rssi REAL,
+    last_seen INTEGER NOT NULL
+  );
+  `,
+];
+
+export function openDatabase(dataDir: string, file = 'hub.db'): Db {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const db = new Database(join(dataDir, file));
+    db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before the PUBACK that depends on it (PROTOCOL.md delivery promise).
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    throw new HubError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the SQLite database in ${dataDir}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this hub (${MIGRATIONS.length}); upgrade the hub`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    const sql = MIGRATIONS[v];
+    if (sql === undefined) continue;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export class Meta {
+  readonly #get;
+  readonly #set;
+  constructor(db: Db) {
+    this.#get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    this.#set = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  }
+  get(key: string): string | undefined {
+    return this.#get.get(key)?.value;
+  }
+  getNumber(key: string, fallback: number): number {
+    const v = this.get(key);
+    return v === undefined ? fallback : Number(v);
+  }
+  set(key: string, value: string | number): void {
+    this.#set.run(key, String(value));
+  }
+}
