@@ -10,6 +10,8 @@ import type { HubConfig } from './config/schema.js';
 import { FeedLog, type FeedEntry } from './feed/feed-log.js';
 import { FeedServer } from './feed/feed-server.js';
 import { HttpServer } from './http/http-server.js';
+import { staticHandler } from './http/static-files.js';
+import { packageRoot } from './package-root.js';
 import { Router } from './http/router.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
@@ -20,13 +22,16 @@ import { Journal } from './ingest/journal.js';
 import { type ProcessedBatch, Processor } from './ingest/processor.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { RulesEngine } from './rules/engine.js';
-import { smokeRule } from './rules/smoke.js';
-import { sosRule } from './rules/sos.js';
+import { ALL_RULES } from './rules/all-rules.js';
+import { HomeStateRepo } from './rules/home-state.js';
+import { RulesRuntime } from './rules/runtime.js';
+import { Scheduler } from './rules/scheduler.js';
+import { TimerStore, type TimerRow } from './rules/timer-store.js';
 import { Directory } from './site/directory.js';
 import { AlertRepo } from './store/alert-repo.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
 import { Meta, openDatabase, type Db } from './store/sqlite-db.js';
+import { formatIso } from './time/iso.js';
 
 export interface Ports {
   mqtt: number;
@@ -58,6 +63,8 @@ export class Hub {
   readonly http: HttpServer;
   readonly feedLog: FeedLog;
   readonly devices: DeviceStateRepo;
+  readonly scheduler: Scheduler;
+  readonly rules: RulesRuntime;
   #ports: Ports | undefined;
   #trimTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
@@ -78,16 +85,23 @@ export class Hub {
     this.alertRepo = new AlertRepo(this.db);
     this.feedLog = new FeedLog(this.db);
     this.devices = new DeviceStateRepo(this.db);
-    this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics);
-    const engine = new RulesEngine([sosRule, smokeRule]);
+    this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) => this.#onTimer(timer, late));
+    this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics, this.scheduler);
+    this.rules = new RulesRuntime(
+      this.directory,
+      new HomeStateRepo(this.db),
+      this.scheduler,
+      this.alerts,
+      this.alertRepo,
+      ALL_RULES,
+      this.log.child({ mod: 'rules' }),
+    );
     this.processor = new Processor(
       this.db,
       meta,
       this.journal,
       this.directory,
-      engine,
-      this.alerts,
-      this.alertRepo,
+      this.rules,
       this.devices,
       this.feedLog,
       this.metrics,
@@ -122,7 +136,13 @@ export class Hub {
       const clock = this.clock as ManualClock;
       clockRoutes(router, clock, (ms) => clock.advance(ms));
     }
-    this.http = new HttpServer(router, sessions, config.http.maxBodyBytes, this.log.child({ mod: 'http' }));
+    this.http = new HttpServer(
+      router,
+      sessions,
+      config.http.maxBodyBytes,
+      this.log.child({ mod: 'http' }),
+      staticHandler(join(packageRoot(), 'dashboards', 'console', 'dist')),
+    );
     this.http.onUpgrade('/api/v1/feed', (req, socket, head) => this.feed.handleUpgrade(req, socket, head));
     const mqttWs = new WebSocketServer({
       noServer: true,
@@ -145,6 +165,10 @@ export class Hub {
     const backlog = this.journal.lastSeq() - this.processor.processedSeq();
     this.processor.drain();
     if (backlog > 0) this.log.info({ rows: backlog }, 'journal replayed after restart');
+    // Timers that fell due while the hub was down fire now, in order, marked late.
+    this.db.transaction(() => this.rules.ensureAll(this.clock.now()))();
+    const timers = this.scheduler.start();
+    this.log.info({ timers }, 'timers armed');
     this.feedLog.trim(this.config.feed.retainEvents);
     this.#trimTimer = setInterval(() => this.feedLog.trim(this.config.feed.retainEvents), 3600_000);
     this.#trimTimer.unref();
@@ -162,6 +186,7 @@ export class Hub {
 
   async stop(): Promise<void> {
     if (this.#trimTimer) clearInterval(this.#trimTimer);
+    this.scheduler.stop();
     this.feed.stop();
     await this.http.close();
     await this.broker.stop();
@@ -184,6 +209,35 @@ export class Hub {
         clock: this.clock.kind,
       },
     };
+  }
+
+  /** A persisted timer fell due: one transaction, then fan-out. */
+  #onTimer(timer: TimerRow, late: boolean): void {
+    let changes: AlertChange[] = [];
+    let extra: FeedEntry[] = [];
+    try {
+      this.db.transaction(() => {
+        const now = this.clock.now();
+        if (timer.data.owner === 'alert') {
+          const change = this.alerts.onTimer(timer, now);
+          changes = change ? [change] : [];
+        } else if (timer.data.owner === 'mode') {
+          this.scheduler.cancel(timer.key);
+          extra = [this.#modeEntry(timer.homeId, this.rules.setMode(timer.homeId, 'home', null, now).mode, null, now)];
+        } else {
+          changes = this.rules.onTimer(timer, now, late);
+        }
+      })();
+    } catch (err) {
+      this.log.error({ err, timer: timer.key }, 'timer handling failed');
+      return;
+    }
+    this.#dispatch(changes, extra);
+  }
+
+  #modeEntry(homeId: string, mode: string, until: number | null, now: number): FeedEntry {
+    const tz = this.directory.timezoneOf(homeId);
+    return this.feedLog.append(now, 'home', homeId, { type: 'home', home: { id: homeId, mode, until: until === null ? null : formatIso(until, tz) } });
   }
 
   #dispatchBatch(batch: ProcessedBatch): void {

@@ -5,14 +5,26 @@ import { ErrorCodes, HubError } from '../errors.js';
 import type { FeedEntry, FeedLog } from '../feed/feed-log.js';
 import type { Messages } from '../i18n/messages.js';
 import type { Metrics } from '../metrics.js';
+import type { Scheduler } from '../rules/scheduler.js';
+import type { TimerRow } from '../rules/timer-store.js';
 import type { Decision } from '../rules/types.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
 import type { Db } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
+import { escalationPlan } from './escalation.js';
 import type { AlertRecord, Outcome } from './types.js';
 
-export type ChangeCause = 'raised' | 'repeated' | 'annotated' | 'acknowledged' | 'resolved' | 'noted';
+export type ChangeCause =
+  | 'raised'
+  | 'repeated'
+  | 'annotated'
+  | 'acknowledged'
+  | 'resolved'
+  | 'noted'
+  | 'assigned'
+  | 'escalated'
+  | 'reminder';
 
 export interface AlertChange {
   record: AlertRecord;
@@ -27,9 +39,9 @@ function newAlertId(now: number): string {
 }
 
 /**
- * The alert lifecycle: open → acknowledged → resolved, repeats merged into `occurrences`. Every
- * change bumps `version`, is written with its feed entry in the caller's transaction, and is
- * returned so the composition root can fan it out after the commit.
+ * The alert lifecycle: open → acknowledged → resolved, repeats merged into `occurrences`, the
+ * escalation ladder. Every change bumps `version`, is written with its feed entry in the current
+ * transaction, and is returned so the composition root can fan it out after the commit.
  */
 export class AlertService {
   constructor(
@@ -40,26 +52,36 @@ export class AlertService {
     private readonly messages: Messages,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly scheduler: Scheduler,
   ) {}
 
-  /** Apply a rule decision. Must run inside the processor's transaction. */
-  apply(decision: Decision, now: number): AlertChange | null {
+  #note(key: string, params: Record<string, string> = {}): string {
+    return this.messages.t(this.directory.config.site.locale, key, params);
+  }
+
+  /** Apply a rule decision. Runs inside the caller's transaction. */
+  apply(decision: Decision, now: number, late = false): AlertChange | null {
     const open = this.repo.findOpen(decision.mergeKey);
     if (decision.type === 'annotate') {
       if (!open) return null;
       const next = this.#next(open, now);
-      next.alert.notes.push({ at: next.alert.updatedAt, by: 'system', text: this.messages.t(this.directory.config.site.locale, decision.noteKey) });
+      next.alert.notes.push({ at: next.alert.updatedAt, by: 'system', text: this.#note(decision.note.key, decision.note.params) });
       if (decision.cancelledByResident) next.alert.cancelledByResident = true;
-      return this.#save(next, open.alert.version, 'annotated');
+      return this.#save(next, open.alert.version, 'annotated', now);
     }
     if (open) {
       const next = this.#next(open, now);
       next.alert.occurrences += 1;
-      return this.#save(next, open.alert.version, 'repeated');
+      return this.#save(next, open.alert.version, 'repeated', now);
     }
     const home = this.directory.home(decision.homeId);
-    const tz = this.directory.timezoneOf(decision.homeId);
-    const iso = formatIso(now, tz);
+    const iso = formatIso(now, this.directory.timezoneOf(decision.homeId));
+    const id = newAlertId(now);
+    const window = this.directory.config.rules.incidentWindowMinutes * 60_000;
+    const related = window > 0 ? this.repo.latestInHome(decision.homeId, now - window) : undefined;
+    const notes = [];
+    if (decision.note) notes.push({ at: iso, by: 'system', text: this.#note(decision.note.key, decision.note.params) });
+    if (late) notes.push({ at: iso, by: 'system', text: this.#note('note.fired_late') });
     const record: AlertRecord = {
       mergeKey: decision.mergeKey,
       raisedAtMs: now,
@@ -67,7 +89,7 @@ export class AlertService {
       acknowledgedAtMs: null,
       resolvedAtMs: null,
       alert: {
-        id: newAlertId(now),
+        id,
         version: 1,
         kind: decision.kind,
         severity: decision.severity,
@@ -86,12 +108,39 @@ export class AlertService {
         escalationLevel: 0,
         cancelledByResident: false,
         title: this.messages.all(`alert.${decision.kind}`, { address: home?.address ?? decision.homeId }),
-        notes: [],
+        notes,
+        incidentId: related?.alert.incidentId ?? id,
+        assignedTo: null,
+        late,
       },
     };
     this.repo.insert(record);
     this.metrics.alertChanges.inc({ kind: record.alert.kind, status: 'open' });
+    this.#plan(record, 'raised', now);
     return { record, cause: 'raised', feed: this.#feed(record) };
+  }
+
+  /** An escalation timer fell due. Runs inside the caller's transaction. */
+  onTimer(timer: TimerRow, now: number): AlertChange | null {
+    this.scheduler.cancel(timer.key);
+    const cur = this.repo.get(String(timer.data.alertId));
+    if (!cur) return null;
+    const step = String(timer.data.step);
+    if (step === 'reminder') {
+      if (cur.alert.status !== 'acknowledged') return null;
+      const next = this.#next(cur, now);
+      next.alert.notes.push({ at: next.alert.updatedAt, by: 'system', text: this.#note('note.reminder', { minutes: String(this.directory.config.rules.escalation.reminderMinutes) }) });
+      const change = this.#save(next, cur.alert.version, 'reminder', now);
+      const settings = this.directory.config.rules.escalation;
+      this.scheduler.set({ ...timer, dueAt: now + settings.reminderMinutes * 60_000 });
+      return change;
+    }
+    const level = Number(step);
+    if (cur.alert.status !== 'open' || cur.alert.escalationLevel >= level) return null;
+    const next = this.#next(cur, now);
+    next.alert.escalationLevel = level;
+    next.alert.notes.push({ at: next.alert.updatedAt, by: 'system', text: this.#note(`note.escalated_${level}`) });
+    return this.#save(next, cur.alert.version, 'escalated', now);
   }
 
   acknowledge(alertId: string, staff: StaffConfig, expectedVersion?: number): AlertChange | null {
@@ -110,7 +159,7 @@ export class AlertService {
       next.alert.acknowledgedBy = staff.id;
       next.acknowledgedAtMs = now;
       this.metrics.timeToAck.observe({ kind: cur.alert.kind }, (now - cur.raisedAtMs) / 1000);
-      return { ...this.#save(next, cur.alert.version, 'acknowledged'), staff };
+      return { ...this.#save(next, cur.alert.version, 'acknowledged', now), staff };
     })();
   }
 
@@ -132,16 +181,32 @@ export class AlertService {
       next.alert.outcome = outcome;
       next.resolvedAtMs = now;
       if (note) next.alert.notes.push({ at: next.alert.updatedAt, by: staff.id, text: note });
-      return { ...this.#save(next, cur.alert.version, 'resolved'), staff };
+      return { ...this.#save(next, cur.alert.version, 'resolved', now), staff };
     })();
   }
 
   addNote(alertId: string, staff: StaffConfig, text: string, expectedVersion?: number): AlertChange {
     return this.db.transaction(() => {
       const cur = this.#visible(alertId, staff, expectedVersion);
-      const next = this.#next(cur, this.clock.now());
+      const now = this.clock.now();
+      const next = this.#next(cur, now);
       next.alert.notes.push({ at: next.alert.updatedAt, by: staff.id, text });
-      return { ...this.#save(next, cur.alert.version, 'noted'), staff };
+      return { ...this.#save(next, cur.alert.version, 'noted', now), staff };
+    })();
+  }
+
+  assign(alertId: string, staff: StaffConfig, assigneeId: string, expectedVersion?: number): AlertChange {
+    return this.db.transaction(() => {
+      const cur = this.#visible(alertId, staff, expectedVersion);
+      if (cur.alert.status === 'resolved') throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
+      const assignee = this.directory.staff(assigneeId);
+      if (!assignee || !this.directory.canSee(assignee, cur.alert.homeId)) {
+        throw new HubError(ErrorCodes.BAD_REQUEST, `staff member ${assigneeId} does not exist or cannot see this home`);
+      }
+      const now = this.clock.now();
+      const next = this.#next(cur, now);
+      next.alert.assignedTo = assignee.id;
+      return { ...this.#save(next, cur.alert.version, 'assigned', now), staff };
     })();
   }
 
@@ -150,7 +215,7 @@ export class AlertService {
     const rec = this.repo.get(alertId);
     if (!rec || !this.directory.canSee(staff, rec.alert.homeId)) throw new HubError(ErrorCodes.ALERT_NOT_FOUND, `no alert ${alertId}`);
     if (expectedVersion !== undefined && expectedVersion !== rec.alert.version) {
-      throw new HubError(ErrorCodes.VERSION_CONFLICT, `the alert changed (version ${rec.alert.version}, you had ${expectedVersion}); reload it`);
+      throw new HubError(ErrorCodes.VERSION_CONFLICT, `the alert changed (now version ${rec.alert.version}, you had ${expectedVersion}); reload it`);
     }
     return rec;
   }
@@ -163,12 +228,19 @@ export class AlertService {
     return next;
   }
 
-  #save(next: AlertRecord, previousVersion: number, cause: ChangeCause): AlertChange {
+  #save(next: AlertRecord, previousVersion: number, cause: ChangeCause, now: number): AlertChange {
     if (!this.repo.update(next, previousVersion)) {
       throw new HubError(ErrorCodes.VERSION_CONFLICT, 'the alert was changed by someone else; reload it');
     }
     this.metrics.alertChanges.inc({ kind: next.alert.kind, status: next.alert.status });
+    this.#plan(next, cause, now);
     return { record: next, cause, feed: this.#feed(next) };
+  }
+
+  #plan(rec: AlertRecord, cause: ChangeCause, now: number): void {
+    const plan = escalationPlan(rec, cause, this.directory.config.rules.escalation, now);
+    for (const key of plan.cancel) this.scheduler.cancel(key);
+    for (const t of plan.set) this.scheduler.set(t);
   }
 
   #feed(rec: AlertRecord): FeedEntry {

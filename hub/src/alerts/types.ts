@@ -42,6 +42,11 @@ export interface Alert {
   cancelledByResident: boolean;
   title: Record<string, string>;
   notes: AlertNote[];
+  /** Alerts of one home raised close together share an incident: handle a fire + SOS + door as one situation. */
+  incidentId: string;
+  assignedTo: string | null;
+  /** The condition fell due while the hub was down and was raised late, at start. */
+  late: boolean;
 }
 
 /** What the hub keeps beside the wire object: epoch ms for arithmetic, the merge key. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
+import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
 
 /** Ids on the wire and in topics: PROTOCOL.md "Ids are strings of [A-Za-z0-9._-]{1,64}". */
 export const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
@@ -64,6 +65,8 @@ const homeSchema = z.strictObject({
   residents: z.array(residentSchema).default([]),
   contacts: z.array(contactSchema).default([]),
   devices: z.array(deviceSchema).default([]),
+  /** Per-home rule overrides (night window, inactivity hours, which rules are on, …). */
+  rules: homeRuleOverridesSchema.optional(),
 });
 
 const staffSchema = z.strictObject({
@@ -145,6 +148,8 @@ export const configSchema = z
     http: httpSchema.prefault({}),
     feed: feedSchema.prefault({}),
     influx: influxSchema.optional(),
+    /** Site-wide rule settings; every home may override them under homes[].rules. */
+    rules: ruleSettingsSchema.prefault({}),
     homes: z.array(homeSchema).min(1),
     staff: z.array(staffSchema).min(1),
   })

@@ -3,7 +3,7 @@ import type { Db } from '../store/sqlite-db.js';
 export interface FeedEntry {
   seq: number;
   at: number;
-  type: 'alert' | 'device';
+  type: 'alert' | 'device' | 'home';
   homeId: string;
   /** The message body without `seq` (e.g. {"type":"alert","alert":{…}}). */
   body: Record<string, unknown>;

@@ -1,19 +1,13 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 
 export type MessageKey = string;
 export type Catalog = Record<string, Record<MessageKey, string>>;
 
 /** hub/locales/ holds one JSON file per language: a new language is a new file, no code change. */
 export function localesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'hub', 'locales');
-    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('hub/locales not found next to package.json');
+  return join(packageRoot(), 'hub', 'locales');
 }
 
 export function loadCatalog(dir = localesDir()): Catalog {

@@ -1,11 +1,10 @@
-import type { AlertChange, AlertService } from '../alerts/alert-service.js';
+import type { AlertChange } from '../alerts/alert-service.js';
 import type { FeedEntry, FeedLog } from '../feed/feed-log.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DeviceEvent } from '../protocol/events.js';
-import type { RulesEngine } from '../rules/engine.js';
+import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
-import type { AlertRepo } from '../store/alert-repo.js';
 import type { DeviceState, DeviceStateRepo } from '../store/device-state-repo.js';
 import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
@@ -33,9 +32,7 @@ export class Processor {
     private readonly meta: Meta,
     private readonly journal: Journal,
     private readonly directory: Directory,
-    private readonly engine: RulesEngine,
-    private readonly alerts: AlertService,
-    private readonly alertRepo: AlertRepo,
+    private readonly rules: RulesRuntime,
     private readonly devices: DeviceStateRepo,
     private readonly feedLog: FeedLog,
     private readonly metrics: Metrics,
@@ -100,26 +97,12 @@ export class Processor {
   }
 
   #applyEvent(event: DeviceEvent, out: ProcessedBatch): void {
-    const home = this.directory.home(event.homeId);
-    if (!home) {
+    if (!this.directory.home(event.homeId)) {
       this.log.warn({ seq: event.seq, home: event.homeId }, 'event for a home no longer configured; skipped');
       return;
     }
     this.#updateDevice(event, out);
-    const decisions = this.engine.evaluate(
-      event,
-      {
-        now: event.at,
-        home,
-        device: this.directory.device(event.deviceId)?.device,
-        openAlert: (key) => this.alertRepo.findOpen(key),
-      },
-      (rule, err) => this.log.error({ rule: rule.id, seq: event.seq, err }, 'rule failed on an event; skipped'),
-    );
-    for (const d of decisions) {
-      const change = this.alerts.apply(d, event.at);
-      if (change) out.alertChanges.push(change);
-    }
+    out.alertChanges.push(...this.rules.onEvent(event));
   }
 
   #updateDevice(event: DeviceEvent, out: ProcessedBatch): void {

@@ -1,23 +1,50 @@
 import type { AlertKind, AlertRecord, Severity } from '../alerts/types.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
+import type { RuleSettings } from '../config/rules-schema.js';
 import type { DeviceEvent } from '../protocol/events.js';
+import type { HomeState } from './home-state.js';
 
-export interface RuleContext {
-  now: number;
-  home: HomeConfig;
-  device: DeviceConfig | undefined;
-  /** The unresolved alert with this merge key, if any. */
-  openAlert(mergeKey: string): AlertRecord | undefined;
+export interface Note {
+  key: string;
+  params?: Record<string, string>;
 }
 
 export type Decision =
   /** Raise a new alert, or count another occurrence on the open one with the same merge key. */
-  | { type: 'raise'; kind: AlertKind; severity: Severity; mergeKey: string; homeId: string; deviceId: string | null }
-  /** Add a note (by message key) to the open alert with this merge key; optionally mark a resident cancel. */
-  | { type: 'annotate'; mergeKey: string; noteKey: string; cancelledByResident?: boolean };
+  | { type: 'raise'; kind: AlertKind; severity: Severity; mergeKey: string; homeId: string; deviceId: string | null; note?: Note }
+  /** Add a note to the open alert with this merge key, if there is one; optionally mark a resident cancel. */
+  | { type: 'annotate'; mergeKey: string; note: Note; cancelledByResident?: boolean };
 
-/** A rule is pure: an event, the home's state and the time in; decisions out. */
+export interface RuleContext {
+  now: number;
+  /** The timer being handled fell due while the hub was down. */
+  late: boolean;
+  home: HomeConfig;
+  tz: string;
+  settings: RuleSettings;
+  wanderingRisk: boolean;
+  hasMotionSensor: boolean;
+  device: DeviceConfig | undefined;
+  state: HomeState;
+  openAlert(mergeKey: string): AlertRecord | undefined;
+  /** Timers are per rule and home: the key only has to be unique within the rule. */
+  setTimer(key: string, dueAt: number, data?: Record<string, unknown>): void;
+  cancelTimer(key: string): void;
+  hasTimer(key: string): boolean;
+}
+
+/**
+ * A rule: no I/O, no clock of its own. It reads the event (or its due timer) and the home's state,
+ * updates its part of the state, sets timers, and returns decisions.
+ */
 export interface Rule {
   readonly id: string;
-  onEvent(event: DeviceEvent, ctx: RuleContext): Decision[];
+  /** Alerts this rule raises; used to switch it off per home and to suppress it by home mode. */
+  readonly kinds: readonly AlertKind[];
+  onEvent?(event: DeviceEvent, ctx: RuleContext): Decision[];
+  onTimer?(key: string, data: Record<string, unknown>, ctx: RuleContext): Decision[];
+  /** Make sure the rule's standing timers exist (at start and when a home is first seen). */
+  ensure?(ctx: RuleContext): void;
 }
+
+export const ACTIVITY_EVENTS = new Set(['door.opened', 'door.closed', 'motion.detected', 'sos.pressed', 'sos.cancelled']);

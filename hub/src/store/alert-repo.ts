@@ -26,6 +26,7 @@ export class AlertRepo {
   readonly #byId;
   readonly #openByKey;
   readonly #unresolved;
+  readonly #latestInHome;
 
   constructor(private readonly db: Db) {
     this.#insert = db.prepare(
@@ -39,6 +40,9 @@ export class AlertRepo {
     this.#byId = db.prepare<[string], Row>('SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE id = ?');
     this.#openByKey = db.prepare<[string], Row>(
       "SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE merge_key = ? AND status != 'resolved' ORDER BY raised_at DESC LIMIT 1",
+    );
+    this.#latestInHome = db.prepare<[string, number], Row>(
+      'SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE home_id = ? AND raised_at >= ? ORDER BY raised_at DESC LIMIT 1',
     );
     this.#unresolved = db.prepare<[], Row>(
       "SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE status != 'resolved' ORDER BY raised_at",
@@ -79,6 +83,12 @@ export class AlertRepo {
 
   findOpen(mergeKey: string): AlertRecord | undefined {
     const row = this.#openByKey.get(mergeKey);
+    return row ? (JSON.parse(row.data) as AlertRecord) : undefined;
+  }
+
+  /** The most recent alert of a home raised at or after `sinceMs` (incident grouping). */
+  latestInHome(homeId: string, sinceMs: number): AlertRecord | undefined {
+    const row = this.#latestInHome.get(homeId, sinceMs);
     return row ? (JSON.parse(row.data) as AlertRecord) : undefined;
   }
 

@@ -68,6 +68,17 @@ const MIGRATIONS: string[] = [
     last_seen INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE timers (
+    key TEXT PRIMARY KEY,
+    home_id TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX timers_due ON timers(due_at);
+  CREATE TABLE home_state (home_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  CREATE INDEX alerts_home_raised ON alerts(home_id, raised_at);
+  `,
 ];
 
 export function openDatabase(dataDir: string, file = 'hub.db'): Db {

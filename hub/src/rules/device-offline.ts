@@ -1,0 +1,70 @@
+import type { DeviceConfig } from '../config/schema.js';
+import type { Decision, Rule, RuleContext } from './types.js';
+
+const supervisionMs = (ctx: RuleContext, device: DeviceConfig) => ctx.settings.deviceOffline.supervisionHours[device.kind] * 3600_000;
+
+function raise(ctx: RuleContext, device: DeviceConfig, noteKey: string, params: Record<string, string> = {}): Decision[] {
+  const critical = device.kind === 'sos_button' || device.kind === 'smoke_detector';
+  return [
+    {
+      type: 'raise',
+      kind: 'device_offline',
+      severity: critical ? 'high' : 'medium',
+      mergeKey: `device_offline:${device.id}`,
+      homeId: ctx.home.id,
+      deviceId: device.id,
+      note: { key: noteKey, params },
+    },
+  ];
+}
+
+/**
+ * A device that said it is offline (status or Last Will) and stays offline for `offlineMinutes`,
+ * or that sent nothing at all within its kind's supervision interval (SOS/smoke 2 h, others 25 h).
+ * Any message is supervision: heartbeats, events, status online.
+ */
+export const deviceOfflineRule: Rule = {
+  id: 'device_offline',
+  kinds: ['device_offline'],
+  ensure(ctx) {
+    for (const device of ctx.home.devices) {
+      if (ctx.hasTimer(`sup:${device.id}`)) continue;
+      const since = ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
+      ctx.setTimer(`sup:${device.id}`, since + supervisionMs(ctx, device), { deviceId: device.id });
+    }
+  },
+  onEvent(event, ctx) {
+    const device = ctx.device;
+    if (!device) return [];
+    if (event.type === 'status.offline') {
+      ctx.setTimer(`off:${device.id}`, event.at + ctx.settings.deviceOffline.offlineMinutes * 60_000, { deviceId: device.id });
+      return [];
+    }
+    ctx.setTimer(`sup:${device.id}`, event.at + supervisionMs(ctx, device), { deviceId: device.id });
+    ctx.cancelTimer(`off:${device.id}`);
+    const mergeKey = `device_offline:${device.id}`;
+    const open = ctx.openAlert(mergeKey);
+    // The first message since the alert was raised: say so once, staff still resolve.
+    if (open && (ctx.state.lastSeen[device.id] ?? 0) <= open.raisedAtMs) {
+      return [{ type: 'annotate', mergeKey, note: { key: 'note.device_back_online' } }];
+    }
+    return [];
+  },
+  onTimer(key, data, ctx) {
+    const device = ctx.home.devices.find((d) => d.id === data.deviceId);
+    if (!device) return [];
+    if (key.startsWith('off:')) {
+      if (ctx.state.offline[device.id] === undefined) return [];
+      return raise(ctx, device, 'note.device_offline_status', { minutes: String(ctx.settings.deviceOffline.offlineMinutes) });
+    }
+    if (key.startsWith('sup:')) {
+      const last = ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
+      if (last + supervisionMs(ctx, device) > ctx.now) {
+        ctx.setTimer(key, last + supervisionMs(ctx, device), { deviceId: device.id });
+        return [];
+      }
+      return raise(ctx, device, 'note.device_silent', { hours: String(ctx.settings.deviceOffline.supervisionHours[device.kind]) });
+    }
+    return [];
+  },
+};

@@ -1,0 +1,44 @@
+import type { Db } from '../store/sqlite-db.js';
+
+export interface TimerRow {
+  /** Unique per purpose: `door_left_open:h1-door`, `esc:al-…:1`. Setting a key again replaces it. */
+  key: string;
+  homeId: string;
+  dueAt: number;
+  /** What to do when it fires, interpreted by its owner. */
+  data: { owner: 'rule' | 'alert' | 'mode'; rule?: string; [k: string]: unknown };
+}
+
+/** Timers are state, not memory: kept in SQLite so a restart still fires them, late ones at start. */
+export class TimerStore {
+  readonly #put;
+  readonly #get;
+  readonly #del;
+  readonly #all;
+
+  constructor(db: Db) {
+    this.#put = db.prepare(
+      'INSERT INTO timers(key, home_id, due_at, data) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET home_id = excluded.home_id, due_at = excluded.due_at, data = excluded.data',
+    );
+    this.#get = db.prepare<[string], { key: string; home_id: string; due_at: number; data: string }>('SELECT * FROM timers WHERE key = ?');
+    this.#del = db.prepare('DELETE FROM timers WHERE key = ?');
+    this.#all = db.prepare<[], { key: string; home_id: string; due_at: number; data: string }>('SELECT * FROM timers ORDER BY due_at, key');
+  }
+
+  put(t: TimerRow): void {
+    this.#put.run(t.key, t.homeId, t.dueAt, JSON.stringify(t.data));
+  }
+
+  get(key: string): TimerRow | undefined {
+    const r = this.#get.get(key);
+    return r ? { key: r.key, homeId: r.home_id, dueAt: r.due_at, data: JSON.parse(r.data) as TimerRow['data'] } : undefined;
+  }
+
+  delete(key: string): void {
+    this.#del.run(key);
+  }
+
+  all(): TimerRow[] {
+    return this.#all.all().map((r) => ({ key: r.key, homeId: r.home_id, dueAt: r.due_at, data: JSON.parse(r.data) as TimerRow['data'] }));
+  }
+}
