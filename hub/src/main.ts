@@ -14,6 +14,11 @@ import { staticHandler } from './http/static-files.js';
 import { packageRoot } from './package-root.js';
 import { Router } from './http/router.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
+import { homeRoutes } from './http/routes/home-routes.js';
+import { staffRoutes } from './http/routes/staff-routes.js';
+import { HomeService } from './homes/home-service.js';
+import { StaffActions } from './alerts/staff-actions.js';
+import { AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
 import { Messages, loadCatalog } from './i18n/messages.js';
@@ -64,6 +69,7 @@ export class Hub {
   readonly feedLog: FeedLog;
   readonly devices: DeviceStateRepo;
   readonly scheduler: Scheduler;
+  readonly audit: AuditLog;
   readonly rules: RulesRuntime;
   #ports: Ports | undefined;
   #trimTimer: NodeJS.Timeout | undefined;
@@ -85,6 +91,7 @@ export class Hub {
     this.alertRepo = new AlertRepo(this.db);
     this.feedLog = new FeedLog(this.db);
     this.devices = new DeviceStateRepo(this.db);
+    this.audit = new AuditLog(this.db);
     this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) => this.#onTimer(timer, late));
     this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics, this.scheduler);
     this.rules = new RulesRuntime(
@@ -113,24 +120,36 @@ export class Hub {
     const ingest = new Ingest(config, this.directory, this.journal, this.clock, this.metrics, this.log.child({ mod: 'ingest' }));
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
 
-    const sessions = new Sessions(this.db, this.directory, config.http.sessionTtlMinutes * 60_000);
-    const onChanges = (changes: AlertChange[]) => this.#dispatch(changes, []);
+    const sessions = new Sessions(this.db, this.directory, config.http.sessionTtlMinutes * 60_000, this.audit);
+    const actions = new StaffActions(this.db, this.alerts, this.audit, this.clock, (changes) => this.#dispatch(changes, []));
+    const homes = new HomeService(
+      this.db,
+      this.directory,
+      this.rules,
+      this.devices,
+      this.alertRepo,
+      this.feedLog,
+      this.audit,
+      this.clock,
+      (entries) => this.#dispatch([], entries),
+    );
     this.feed = new FeedServer(
       config,
       this.directory,
       sessions,
-      this.alerts,
+      actions,
       this.alertRepo,
       this.feedLog,
       this.clock,
       this.metrics,
       this.log.child({ mod: 'feed' }),
-      onChanges,
     );
 
     const router = new Router();
     authRoutes(router, sessions, false);
-    alertRoutes(router, this.alertRepo, this.alerts, this.directory, onChanges);
+    alertRoutes(router, this.alertRepo, actions, this.directory);
+    homeRoutes(router, homes, this.directory, this.journal);
+    staffRoutes(router, this.directory, this.audit, this.alertRepo, this.clock);
     opsRoutes(router, { health: () => this.health() }, this.metrics);
     if (this.clock.kind === 'manual') {
       const clock = this.clock as ManualClock;
@@ -169,6 +188,9 @@ export class Hub {
     this.db.transaction(() => this.rules.ensureAll(this.clock.now()))();
     const timers = this.scheduler.start();
     this.log.info({ timers }, 'timers armed');
+    const head = this.audit.verify();
+    if (!head.ok) this.log.error({ problems: head.problems.slice(0, 5) }, 'AUDIT TRAIL DOES NOT VERIFY: run `carehub audit verify`');
+    this.log.info({ rows: head.rows, head: head.headHash }, 'audit trail head');
     this.feedLog.trim(this.config.feed.retainEvents);
     this.#trimTimer = setInterval(() => this.feedLog.trim(this.config.feed.retainEvents), 3600_000);
     this.#trimTimer.unref();

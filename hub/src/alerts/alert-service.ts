@@ -88,6 +88,7 @@ export class AlertService {
       updatedAtMs: now,
       acknowledgedAtMs: null,
       resolvedAtMs: null,
+      drill: this.clock.kind === 'manual',
       alert: {
         id,
         version: 1,

@@ -57,6 +57,8 @@ export interface AlertRecord {
   updatedAtMs: number;
   acknowledgedAtMs: number | null;
   resolvedAtMs: number | null;
+  /** Raised on the drill clock: kept out of response-time reports. */
+  drill?: boolean;
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };

@@ -3,6 +3,7 @@ import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Directory } from '../site/directory.js';
 import type { Db } from '../store/sqlite-db.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { SecretVerifier, verifySecret } from './secrets.js';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -34,6 +35,7 @@ export class Sessions {
     db: Db,
     private readonly directory: Directory,
     private readonly ttlMs: number,
+    private readonly audit?: AuditLog,
     /** Real time, not the drill clock: a drill that plays a day must not expire the supervisor's login. */
     private readonly realNow: () => number = Date.now,
   ) {
@@ -58,9 +60,11 @@ export class Sessions {
     if (!staff || !ok) {
       this.#fail(`u:${username}`, now);
       this.#fail(`a:${address}`, now);
+      this.audit?.append(now, staff ? staff.id : '(unknown)', 'login.failed', address, {});
       throw new HubError(ErrorCodes.LOGIN_FAILED, 'wrong user name or password');
     }
     this.#failures.delete(`u:${username}`);
+    this.audit?.append(now, staff.id, 'login', address, {});
     const token = randomBytes(32).toString('base64url');
     const expiresAt = this.realNow() + this.ttlMs;
     this.#purge.run(this.realNow());

@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { AuditLog } from '../audit/audit-log.js';
 import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile, problemsOf } from '../config/load.js';
 import { isHubError } from '../errors.js';
 import { Hub } from '../main.js';
+import { openDatabase } from '../store/sqlite-db.js';
 
 const USAGE = `Usage: carehub <command> [options]
 
@@ -11,6 +15,8 @@ Commands:
   start --config FILE        run the hub (environment overrides: see docs/configuration.md)
   check-config FILE          validate a configuration file; prints every problem by path, exit 1 if any
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
+  audit verify (--config FILE | --data-dir DIR)
+                             check the audit trail's hash chain; exit 1 if a row was changed or removed
   help                       this text
 `;
 
@@ -23,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       return checkConfig(rest);
     case 'hash-secret':
       return hashSecretCommand(rest);
+    case 'audit':
+      return auditCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -117,4 +125,49 @@ async function hashSecretCommand(args: string[]): Promise<number> {
   }
   process.stdout.write(`${await hashSecret(secret)}\n`);
   return 0;
+}
+
+function auditCommand(args: string[]): number {
+  const [sub, ...rest] = args;
+  if (sub !== 'verify') {
+    process.stderr.write('Usage: carehub audit verify (--config FILE | --data-dir DIR)\n');
+    return 1;
+  }
+  let values: { config?: string | undefined; 'data-dir'?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args: rest, options: { config: { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`carehub audit verify: ${(err as Error).message}\n`);
+    return 1;
+  }
+  let dataDir = values['data-dir'] ?? process.env.CAREHUB_DATA_DIR;
+  if (!dataDir && values.config) {
+    try {
+      dataDir = loadConfigFile(values.config, process.env).dataDir;
+    } catch (err) {
+      printConfigError(values.config, err);
+      return 1;
+    }
+  }
+  if (!dataDir) {
+    process.stderr.write('carehub audit verify: give --config FILE or --data-dir DIR\n');
+    return 1;
+  }
+  if (!existsSync(join(dataDir, 'hub.db'))) {
+    process.stderr.write(`carehub audit verify: no hub database in ${dataDir}\n`);
+    return 1;
+  }
+  const db = openDatabase(dataDir);
+  try {
+    const result = new AuditLog(db).verify();
+    if (result.ok) {
+      process.stdout.write(`audit trail OK: ${result.rows} rows, head ${result.headHash}\n`);
+      return 0;
+    }
+    process.stdout.write(`audit trail DOES NOT VERIFY (${result.rows} rows):\n`);
+    for (const p of result.problems) process.stdout.write(`  ${p}\n`);
+    return 1;
+  } finally {
+    db.close();
+  }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { AlertChange, AlertService } from '../alerts/alert-service.js';
+import type { StaffActions } from '../alerts/staff-actions.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock/clock.js';
 import type { HubConfig, StaffConfig } from '../config/schema.js';
@@ -37,13 +37,12 @@ export class FeedServer {
     private readonly config: Readonly<HubConfig>,
     private readonly directory: Directory,
     private readonly sessions: Sessions,
-    private readonly alerts: AlertService,
+    private readonly actions: StaffActions,
     private readonly alertRepo: AlertRepo,
     private readonly feedLog: FeedLog,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    private readonly onChanges: (changes: AlertChange[]) => void,
   ) {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: config.feed.maxMessageBytes });
   }
@@ -162,17 +161,11 @@ export class FeedServer {
         this.#resume(client, msg.afterSeq);
         this.#result(client, msg.requestId);
         return;
-      case 'ack': {
-        const change = this.alerts.acknowledge(msg.alertId, client.staff, msg.version);
-        if (change) this.onChanges([change]);
+      default: {
+        const { requestId: _ignored, ...action } = msg;
+        this.actions.perform(client.staff, action);
         return;
       }
-      case 'resolve':
-        this.onChanges([this.alerts.resolve(msg.alertId, client.staff, msg.outcome, msg.note, msg.version)]);
-        return;
-      case 'note':
-        this.onChanges([this.alerts.addNote(msg.alertId, client.staff, msg.text, msg.version)]);
-        return;
     }
   }
 

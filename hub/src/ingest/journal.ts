@@ -120,6 +120,15 @@ export class Journal {
     return this.#afterSeq.all(seq, limit);
   }
 
+  deviceEvents(deviceId: string, fromMs: number | undefined, toMs: number | undefined, limit: number): JournalRow[] {
+    return this.db
+      .prepare(
+        `SELECT seq, device_id, home_id, received_at, type, event_id, payload FROM journal
+         WHERE device_id = ? AND received_at >= ? AND received_at < ? ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(deviceId, fromMs ?? 0, toMs ?? Number.MAX_SAFE_INTEGER, limit) as JournalRow[];
+  }
+
   lastSeq(): number {
     return this.#maxSeq.get()?.seq ?? 0;
   }

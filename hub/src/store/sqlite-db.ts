@@ -79,6 +79,22 @@ const MIGRATIONS: string[] = [
   CREATE TABLE home_state (home_id TEXT PRIMARY KEY, data TEXT NOT NULL);
   CREATE INDEX alerts_home_raised ON alerts(home_id, raised_at);
   `,
+  `
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_at ON audit(at);
+  CREATE INDEX journal_device_time ON journal(device_id, received_at);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  `,
 ];
 
 export function openDatabase(dataDir: string, file = 'hub.db'): Db {

@@ -1,23 +1,12 @@
 import { z } from 'zod';
-import type { AlertChange, AlertService } from '../../alerts/alert-service.js';
+import type { StaffAction, StaffActions } from '../../alerts/staff-actions.js';
 import { ALERT_KINDS, OUTCOMES } from '../../alerts/types.js';
 import { ErrorCodes, HubError } from '../../errors.js';
 import type { Directory } from '../../site/directory.js';
 import type { AlertRepo } from '../../store/alert-repo.js';
 import type { Router } from '../router.js';
 import { parseInput } from '../validate.js';
-
-const timeParam = z
-  .string()
-  .transform((s, ctx) => {
-    const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-    if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 time or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .optional();
+import { timeParam } from './params.js';
 
 const listSchema = z.strictObject({
   status: z.enum(['open', 'acknowledged', 'resolved', 'unresolved']).optional(),
@@ -33,6 +22,7 @@ const versionSchema = z.number().int().positive().optional();
 const ackSchema = z.strictObject({ version: versionSchema });
 const resolveSchema = z.strictObject({ outcome: z.enum(OUTCOMES), note: z.string().max(2000).optional(), version: versionSchema });
 const noteSchema = z.strictObject({ text: z.string().min(1).max(2000), version: versionSchema });
+const assignSchema = z.strictObject({ staffId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), version: versionSchema });
 
 function encodeCursor(raisedAt: number, id: string): string {
   return Buffer.from(JSON.stringify([raisedAt, id])).toString('base64url');
@@ -47,7 +37,7 @@ function decodeCursor(cursor: string): { raisedAt: number; id: string } {
   throw new HubError(ErrorCodes.BAD_REQUEST, 'invalid cursor');
 }
 
-export function alertRoutes(router: Router, repo: AlertRepo, alerts: AlertService, directory: Directory, onChanges: (c: AlertChange[]) => void): void {
+export function alertRoutes(router: Router, repo: AlertRepo, actions: StaffActions, directory: Directory): void {
   router.add({
     method: 'GET',
     path: '/api/v1/alerts',
@@ -86,7 +76,7 @@ export function alertRoutes(router: Router, repo: AlertRepo, alerts: AlertServic
       return { alert: rec.alert };
     },
   });
-  const act = (path: string, run: (id: string, body: unknown, staff: NonNullable<Parameters<typeof alerts.acknowledge>[1]>) => AlertChange | null) =>
+  const act = (path: string, toAction: (id: string, body: unknown) => StaffAction) =>
     router.add({
       method: 'POST',
       path,
@@ -94,18 +84,12 @@ export function alertRoutes(router: Router, repo: AlertRepo, alerts: AlertServic
       handler: ({ params, body, staff }) => {
         if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
         const id = params.id ?? '';
-        const change = run(id, body, staff);
-        if (change) onChanges([change]);
+        const change = actions.perform(staff, toAction(id, body));
         return { alert: change ? change.record.alert : repo.get(id)?.alert };
       },
     });
-  act('/api/v1/alerts/:id/ack', (id, body, staff) => alerts.acknowledge(id, staff, parseInput(ackSchema, body).version));
-  act('/api/v1/alerts/:id/resolve', (id, body, staff) => {
-    const b = parseInput(resolveSchema, body);
-    return alerts.resolve(id, staff, b.outcome, b.note, b.version);
-  });
-  act('/api/v1/alerts/:id/notes', (id, body, staff) => {
-    const b = parseInput(noteSchema, body);
-    return alerts.addNote(id, staff, b.text, b.version);
-  });
+  act('/api/v1/alerts/:id/ack', (alertId, body) => ({ type: 'ack', alertId, version: parseInput(ackSchema, body).version }));
+  act('/api/v1/alerts/:id/resolve', (alertId, body) => ({ type: 'resolve', alertId, ...parseInput(resolveSchema, body) }));
+  act('/api/v1/alerts/:id/notes', (alertId, body) => ({ type: 'note', alertId, ...parseInput(noteSchema, body) }));
+  act('/api/v1/alerts/:id/assign', (alertId, body) => ({ type: 'assign', alertId, ...parseInput(assignSchema, body) }));
 }
