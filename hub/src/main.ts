@@ -93,7 +93,7 @@ export class Hub {
     this.devices = new DeviceStateRepo(this.db);
     this.audit = new AuditLog(this.db);
     this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) => this.#onTimer(timer, late));
-    this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics, this.scheduler);
+    this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics, this.scheduler, meta);
     this.rules = new RulesRuntime(
       this.directory,
       new HomeStateRepo(this.db),

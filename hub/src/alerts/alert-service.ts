@@ -10,7 +10,7 @@ import type { TimerRow } from '../rules/timer-store.js';
 import type { Decision } from '../rules/types.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
-import type { Db } from '../store/sqlite-db.js';
+import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
 import { escalationPlan } from './escalation.js';
 import type { AlertRecord, Outcome } from './types.js';
@@ -33,9 +33,12 @@ export interface AlertChange {
   staff?: StaffConfig;
 }
 
-/** Sortable, URL-safe alert id: time first so ids order like their raise time. */
-function newAlertId(now: number): string {
-  return `al-${now.toString(36)}-${randomBytes(5).toString('hex')}`;
+/**
+ * Sortable, URL-safe alert id: raise time, then a persisted counter (so two alerts raised in the
+ * same millisecond still sort in the order they were raised), then a random tail.
+ */
+function newAlertId(now: number, n: number): string {
+  return `al-${now.toString(36).padStart(9, '0')}-${n.toString(36).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
 }
 
 /**
@@ -53,6 +56,7 @@ export class AlertService {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly scheduler: Scheduler,
+    private readonly meta: Meta,
   ) {}
 
   #note(key: string, params: Record<string, string> = {}): string {
@@ -76,7 +80,9 @@ export class AlertService {
     }
     const home = this.directory.home(decision.homeId);
     const iso = formatIso(now, this.directory.timezoneOf(decision.homeId));
-    const id = newAlertId(now);
+    const n = this.meta.getNumber('alert_counter', 0) + 1;
+    this.meta.set('alert_counter', n);
+    const id = newAlertId(now, n);
     const window = this.directory.config.rules.incidentWindowMinutes * 60_000;
     const related = window > 0 ? this.repo.latestInHome(decision.homeId, now - window) : undefined;
     const notes = [];

@@ -1,0 +1,106 @@
+import { rmSync } from 'node:fs';
+import type { AlertRecord } from '../../hub/src/alerts/types.js';
+import type { ManualClock } from '../../hub/src/clock/clock.js';
+import { parseConfig } from '../../hub/src/config/load.js';
+import { createLogger } from '../../hub/src/log.js';
+import { Hub } from '../../hub/src/main.js';
+import type { EventPayload } from '../../hub/src/protocol/events.js';
+import { demoRaw, tempDir } from './hub.js';
+
+/**
+ * The real hub (journal, processor, rules, alerts, persisted timers) on the manual clock, without
+ * network listeners: events go straight into the journal, as the broker would put them.
+ */
+export class RulesHarness {
+  readonly hub: Hub;
+  readonly clock: ManualClock;
+  #n = 0;
+
+  private constructor(
+    hub: Hub,
+    readonly dataDir: string,
+  ) {
+    this.hub = hub;
+    this.clock = hub.clock as ManualClock;
+  }
+
+  static create(options: { raw?: Record<string, unknown>; start: string | number; dataDir?: string }): RulesHarness {
+    const dataDir = options.dataDir ?? tempDir('carehub-rules-');
+    const raw = options.raw ?? demoRaw();
+    const config = parseConfig({ ...raw, clock: 'manual', dataDir }, {});
+    const start = typeof options.start === 'number' ? options.start : Date.parse(options.start);
+    const hub = new Hub(config, { logger: createLogger('silent'), processMetrics: false, manualClockStart: start });
+    const h = new RulesHarness(hub, dataDir);
+    h.#boot();
+    return h;
+  }
+
+  /** Simulate a restart: close this hub and open a new one on the same data dir at `at`. */
+  restart(at: number): RulesHarness {
+    this.close(true);
+    return RulesHarness.create({ raw: demoRawFrom(this.hub), start: at, dataDir: this.dataDir });
+  }
+
+  #boot(): void {
+    this.hub.processor.drain();
+    this.hub.db.transaction(() => this.hub.rules.ensureAll(this.clock.now()))();
+    this.hub.scheduler.start();
+    // Late timers were armed at "now" on the manual clock: fire them.
+    this.clock.advance(0);
+  }
+
+  /** A device event received now. */
+  event(deviceId: string, payload: Omit<Partial<EventPayload>, 'type'> & { type: string }): void {
+    const entry = this.hub.directory.device(deviceId);
+    if (!entry) throw new Error(`no device ${deviceId}`);
+    void this.hub.journal.append({
+      deviceId,
+      homeId: entry.home.id,
+      receivedAt: this.clock.now(),
+      type: payload.type,
+      eventId: payload.id ?? `t${++this.#n}`,
+      payload: JSON.stringify(payload),
+    });
+    this.hub.journal.flushNow();
+  }
+
+  /** Advance the drill clock by a duration like '10m', '2h', '90s' or ms. */
+  advance(d: string | number): void {
+    this.clock.advance(typeof d === 'number' ? d : parseDuration(d));
+  }
+
+  /** Advance to the next local time HH:MM in the home's zone (Asia/Shanghai for the demo). */
+  advanceTo(iso: string): void {
+    const target = Date.parse(iso);
+    if (target < this.clock.now()) throw new Error(`${iso} is in the past`);
+    this.clock.advance(target - this.clock.now());
+  }
+
+  alerts(filter: { kind?: string; homeId?: string } = {}): AlertRecord[] {
+    return this.hub.alertRepo
+      .query({ limit: 10_000, kind: filter.kind, homeIds: filter.homeId ? [filter.homeId] : undefined })
+      .reverse();
+  }
+
+  kinds(): string[] {
+    return this.alerts().map((r) => `${r.alert.homeId}:${r.alert.kind}`);
+  }
+
+  close(keepData = false): void {
+    this.hub.scheduler.stop();
+    this.hub.journal.close();
+    this.hub.db.close();
+    if (!keepData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+function demoRawFrom(hub: Hub): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(hub.config)) as Record<string, unknown>;
+}
+
+export function parseDuration(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`bad duration ${d}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
