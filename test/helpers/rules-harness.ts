@@ -4,7 +4,6 @@ import type { ManualClock } from '../../hub/src/clock/clock.js';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { createLogger } from '../../hub/src/log.js';
 import { Hub } from '../../hub/src/main.js';
-import type { EventPayload } from '../../hub/src/protocol/events.js';
 import { demoRaw, tempDir } from './hub.js';
 
 /**
@@ -50,7 +49,7 @@ export class RulesHarness {
   }
 
   /** A device event received now. */
-  event(deviceId: string, payload: Omit<Partial<EventPayload>, 'type'> & { type: string }): void {
+  event(deviceId: string, payload: { type: string; id?: string; battery?: number; batteryLow?: boolean; rssi?: number }): void {
     const entry = this.hub.directory.device(deviceId);
     if (!entry) throw new Error(`no device ${deviceId}`);
     void this.hub.journal.append({
