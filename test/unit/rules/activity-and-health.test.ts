@@ -11,18 +11,28 @@ const count = (kind: string, homeId?: string) => h.alerts({ kind, ...(homeId ? {
 
 /** Every demo device checks in, as healthy devices do, so supervision stays quiet. */
 function heartbeats(): void {
-  for (const home of h.hub.config.homes) for (const d of home.devices) h.event(d.id, { type: 'heartbeat', battery: 90 });
+  for (const home of h.hub.config.homes)
+    for (const d of home.devices) h.event(d.id, { type: 'heartbeat', battery: 90 });
 }
 
-function withRules(rules: Record<string, unknown>, homeRules: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
+function withRules(
+  rules: Record<string, unknown>,
+  homeRules: Record<string, Record<string, unknown>> = {},
+): Record<string, unknown> {
   const raw = demoRaw();
-  const homes = (raw.homes as Array<Record<string, unknown>>).map((home) => ({ ...home, ...(homeRules[String(home.id)] ? { rules: homeRules[String(home.id)] } : {}) }));
+  const homes = (raw.homes as Array<Record<string, unknown>>).map((home) => ({
+    ...home,
+    ...(homeRules[String(home.id)] ? { rules: homeRules[String(home.id)] } : {}),
+  }));
   return { ...raw, rules, homes };
 }
 
 describe('inactivity', () => {
   it('with a motion sensor (h3): 12 h without activity → alert, 11 h 59 → none', () => {
-    h = RulesHarness.create({ raw: withRules({ inactivity: { morningCheck: false } }), start: local(26, '06:00') });
+    h = RulesHarness.create({
+      raw: withRules({ inactivity: { morningCheck: false } }),
+      start: local(26, '06:00'),
+    });
     h.advanceTo(local(26, '07:00'));
     h.event('h3-motion', { type: 'motion.detected' });
     h.advance('11h');
@@ -59,12 +69,17 @@ describe('inactivity', () => {
   });
 
   it('activity after the alert adds a note; away mode suppresses, returning home starts afresh', () => {
-    h = RulesHarness.create({ raw: withRules({ inactivity: { morningCheck: false } }), start: local(26, '08:00') });
+    h = RulesHarness.create({
+      raw: withRules({ inactivity: { morningCheck: false } }),
+      start: local(26, '08:00'),
+    });
     h.advance('12h');
     expect(count('inactivity', 'h3')).toBe(1);
     h.event('h3-motion', { type: 'motion.detected' });
     const [a] = h.alerts({ kind: 'inactivity', homeId: 'h3' });
-    expect(a?.alert.notes.map((n) => n.text)).toContainEqual(expect.stringMatching(/重新出现活动|Activity seen again/));
+    expect(a?.alert.notes.map((n) => n.text)).toContainEqual(
+      expect.stringMatching(/重新出现活动|Activity seen again/),
+    );
 
     h.hub.db.transaction(() => h.hub.rules.setMode('h2', 'away', null, h.clock.now()))();
     h.advance('3d');
@@ -77,7 +92,10 @@ describe('inactivity', () => {
   });
 
   it('a rule switched off for one home stays off there only', () => {
-    h = RulesHarness.create({ raw: withRules({}, { h2: { inactivity: { enabled: false } } }), start: local(26, '08:00') });
+    h = RulesHarness.create({
+      raw: withRules({}, { h2: { inactivity: { enabled: false } } }),
+      start: local(26, '08:00'),
+    });
     h.advance('2d');
     expect(count('inactivity', 'h2')).toBe(0);
     expect(count('inactivity', 'h3')).toBe(1);
@@ -100,11 +118,15 @@ describe('device_offline', () => {
   it('supervision: SOS silent 2 h → high; door silent 25 h → medium; hourly heartbeats → none', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
     h.advance('2h');
-    const sos = h.alerts({ kind: 'device_offline', homeId: 'h1' }).filter((a) => a.alert.deviceId === 'h1-sos');
+    const sos = h
+      .alerts({ kind: 'device_offline', homeId: 'h1' })
+      .filter((a) => a.alert.deviceId === 'h1-sos');
     expect(sos).toHaveLength(1);
     expect(sos[0]?.alert.severity).toBe('high');
     h.advance('23h');
-    const door = h.alerts({ kind: 'device_offline', homeId: 'h1' }).find((a) => a.alert.deviceId === 'h1-door');
+    const door = h
+      .alerts({ kind: 'device_offline', homeId: 'h1' })
+      .find((a) => a.alert.deviceId === 'h1-door');
     expect(door?.alert.severity).toBe('medium');
     h.close();
 
@@ -145,7 +167,11 @@ describe('battery_low and tamper', () => {
   it('tamper raises a medium alert', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
     h.event('h3-smoke', { type: 'tamper' });
-    expect(h.alerts({ kind: 'tamper' })[0]?.alert).toMatchObject({ severity: 'medium', homeId: 'h3', deviceId: 'h3-smoke' });
+    expect(h.alerts({ kind: 'tamper' })[0]?.alert).toMatchObject({
+      severity: 'medium',
+      homeId: 'h3',
+      deviceId: 'h3-smoke',
+    });
   });
 });
 
@@ -156,7 +182,12 @@ describe('sos and smoke', () => {
     h.event('h1-sos', { type: 'sos.pressed' });
     h.event('h1-sos', { type: 'sos.cancelled' });
     let [a] = h.alerts({ kind: 'sos' });
-    expect(a?.alert).toMatchObject({ occurrences: 2, cancelledByResident: true, status: 'open', severity: 'critical' });
+    expect(a?.alert).toMatchObject({
+      occurrences: 2,
+      cancelledByResident: true,
+      status: 'open',
+      severity: 'critical',
+    });
     const sup = h.hub.directory.staff('supervisor1');
     if (!sup || !a) throw new Error('setup');
     h.hub.alerts.resolve(a.alert.id, sup, 'accidental', 'resident pressed by mistake');
@@ -176,7 +207,9 @@ describe('sos and smoke', () => {
     h.advance('1d');
     const [a] = h.alerts({ kind: 'smoke' });
     expect(a?.alert.status).toBe('open');
-    expect(a?.alert.notes.map((n) => n.text)).toContainEqual(expect.stringMatching(/烟雾已消散|smoke has cleared/));
+    expect(a?.alert.notes.map((n) => n.text)).toContainEqual(
+      expect.stringMatching(/烟雾已消散|smoke has cleared/),
+    );
   });
 
   it('alerts of one home within 10 minutes share an incident', () => {

@@ -69,7 +69,9 @@ describe('night_exit', () => {
     // the door still open 10 minutes later is the same situation: a note, not a second occurrence
     const [a] = h.alerts({ kind: 'night_exit' });
     expect(a?.alert.occurrences).toBe(1);
-    expect(a?.alert.notes.map((n) => n.text)).toContainEqual(expect.stringMatching(/至今未关|not been closed/));
+    expect(a?.alert.notes.map((n) => n.text)).toContainEqual(
+      expect.stringMatching(/至今未关|not been closed/),
+    );
     expect(a?.alert.escalationLevel).toBe(2);
   });
 
