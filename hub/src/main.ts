@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { AlertService, type AlertChange } from './alerts/alert-service.js';
@@ -7,6 +7,7 @@ import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
 import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
 import type { HubConfig } from './config/schema.js';
+import { ErrorCodes, HubError } from './errors.js';
 import { FeedLog, type FeedEntry } from './feed/feed-log.js';
 import { FeedServer } from './feed/feed-server.js';
 import { HttpServer } from './http/http-server.js';
@@ -37,6 +38,7 @@ import { AlertRepo } from './store/alert-repo.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
 import { Meta, openDatabase, type Db } from './store/sqlite-db.js';
 import { formatIso } from './time/iso.js';
+import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
 export interface Ports {
   mqtt: number;
@@ -71,9 +73,12 @@ export class Hub {
   readonly scheduler: Scheduler;
   readonly audit: AuditLog;
   readonly rules: RulesRuntime;
+  /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
+  readonly timeSeries: TimeSeries | undefined;
   #ports: Ports | undefined;
   #trimTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
+  #stopped = false;
 
   constructor(
     readonly config: Readonly<HubConfig>,
@@ -91,6 +96,9 @@ export class Hub {
     this.alertRepo = new AlertRepo(this.db);
     this.feedLog = new FeedLog(this.db);
     this.devices = new DeviceStateRepo(this.db);
+    this.timeSeries = config.influx
+      ? createTimeSeries({ config, db: this.db, directory: this.directory, metrics: this.metrics, log: this.log.child({ mod: 'timeseries' }), clock: this.clock })
+      : undefined;
     this.audit = new AuditLog(this.db);
     this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) => this.#onTimer(timer, late));
     this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics, this.scheduler, meta);
@@ -191,12 +199,22 @@ export class Hub {
     const head = this.audit.verify();
     if (!head.ok) this.log.error({ problems: head.problems.slice(0, 5) }, 'AUDIT TRAIL DOES NOT VERIFY: run `carehub audit verify`');
     this.log.info({ rows: head.rows, head: head.headHash }, 'audit trail head');
-    this.feedLog.trim(this.config.feed.retainEvents);
-    this.#trimTimer = setInterval(() => this.feedLog.trim(this.config.feed.retainEvents), 3600_000);
+    this.#trimFeedLog();
+    this.#trimTimer = setInterval(() => this.#trimFeedLog(), 3600_000);
     this.#trimTimer.unref();
     this.feed.start();
-    const mqtt = await this.broker.start();
-    const http = await this.http.listen(this.config.http.port, this.config.http.host);
+    this.timeSeries?.start();
+    let mqtt: number;
+    let http: number;
+    try {
+      mqtt = await this.broker.start();
+      http = await this.http.listen(this.config.http.port, this.config.http.host);
+    } catch (err) {
+      await this.stop().catch(() => {});
+      const e = err as NodeJS.ErrnoException;
+      const hint = e.code === 'EADDRINUSE' ? ' (the port is taken: stop the other process or set CAREHUB_MQTT_PORT / CAREHUB_HTTP_PORT)' : '';
+      throw new HubError(ErrorCodes.LISTEN_FAILED, `cannot listen: ${e.message}${hint}`, { cause: err });
+    }
     this.#ports = { mqtt, http, mqttWs: http };
     const file = join(this.config.dataDir, 'ports.json');
     writeFileSync(`${file}.tmp`, JSON.stringify(this.#ports));
@@ -207,22 +225,35 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
     if (this.#trimTimer) clearInterval(this.#trimTimer);
     this.scheduler.stop();
+    rmSync(join(this.config.dataDir, 'ports.json'), { force: true });
     this.feed.stop();
     await this.http.close();
     await this.broker.stop();
     this.journal.close();
     this.processor.drain();
+    await this.timeSeries?.stop();
     this.db.close();
     this.log.info('CareHub stopped');
   }
 
+  /** Keep feed.retainEvents entries, and never trim feed_log rows the time-series shipper has not shipped yet. */
+  #trimFeedLog(): void {
+    const retain = this.config.feed.retainEvents;
+    const floor = this.timeSeries?.retainFloor();
+    this.feedLog.trim(floor === undefined ? retain : Math.max(retain, this.feedLog.currentSeq() - floor + 1));
+  }
+
   health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {
     const lag = this.journal.lastSeq() - this.processor.processedSeq();
+    const timeSeries = this.timeSeries?.health();
     return {
-      status: lag > 10_000 ? 'degraded' : 'ok',
+      status: lag > 10_000 || timeSeries?.reachable === false ? 'degraded' : 'ok',
       checks: {
+        ...(timeSeries ? { timeSeries } : {}),
         uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
         store: { backend: 'sqlite', ok: this.db.open },
         journal: { lastSeq: this.journal.lastSeq(), lagRows: lag },

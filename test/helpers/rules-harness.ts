@@ -14,6 +14,8 @@ export class RulesHarness {
   readonly hub: Hub;
   readonly clock: ManualClock;
   #n = 0;
+  /** Event ids must stay unique across restarts on one data dir, as real devices' ids are. */
+  readonly #prefix = Math.random().toString(36).slice(2, 8);
 
   private constructor(
     hub: Hub,
@@ -57,7 +59,7 @@ export class RulesHarness {
       homeId: entry.home.id,
       receivedAt: this.clock.now(),
       type: payload.type,
-      eventId: payload.id ?? `t${++this.#n}`,
+      eventId: payload.id ?? `${this.#prefix}-${++this.#n}`,
       payload: JSON.stringify(payload),
     });
     this.hub.journal.flushNow();

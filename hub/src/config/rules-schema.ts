@@ -31,6 +31,8 @@ export const ruleSettingsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** A device that reported `offline` (or whose Last Will fired) and is still offline after this long. */
       offlineMinutes: z.number().min(1).max(1440).default(5),
+      /** After the hub restarts, devices get this long to reconnect before a supervision check that fell due is judged. */
+      startupGraceMinutes: z.number().min(1).max(120).default(10),
       /** Supervision: no message at all within this many hours. */
       supervisionHours: z
         .strictObject({

@@ -53,6 +53,12 @@ export const deviceOfflineRule: Rule = {
   onTimer(key, data, ctx) {
     const device = ctx.home.devices.find((d) => d.id === data.deviceId);
     if (!device) return [];
+    if (ctx.late) {
+      // Due while the hub was down: the hub could not hear the device then, so that is no evidence.
+      // Give devices time to reconnect to the restarted hub before judging them.
+      ctx.setTimer(key, ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000, { deviceId: device.id, afterRestart: true });
+      return [];
+    }
     if (key.startsWith('off:')) {
       if (ctx.state.offline[device.id] === undefined) return [];
       return raise(ctx, device, 'note.device_offline_status', { minutes: String(ctx.settings.deviceOffline.offlineMinutes) });

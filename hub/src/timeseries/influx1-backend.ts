@@ -1,4 +1,4 @@
-import { FieldType, type IBackoffStrategy, type IPoint, type ISchemaOptions, InfluxDB, RequestError } from 'influx';
+import { FieldType, type IPoint, type IPoolOptions, type ISchemaOptions, InfluxDB } from 'influx';
 import { MEASUREMENTS, type MeasurementName, isTag } from './schema.js';
 import type { FieldValue, SelectQuery, SelectRow, TimeSeriesBackend, TsPoint } from './types.js';
 import { httpFailure, networkFailure, safeUrl } from './write-errors.js';
@@ -15,7 +15,7 @@ export interface Influx1Options {
 }
 
 /** The pool never parks the host (no hidden timers, no in-memory retries): the shipper retries. */
-const noBackoff: IBackoffStrategy = {
+const noBackoff: NonNullable<IPoolOptions['backoff']> = {
   getDelay: () => 0,
   next() {
     return this;
@@ -179,10 +179,9 @@ export class Influx1Backend implements TimeSeriesBackend {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof RequestError) {
-        const status = err.res.statusCode ?? 0;
-        throw httpFailure(status, bodyError(err.message), err);
-      }
+      // The package's RequestError (3xx/4xx, not exported) carries the response.
+      const status = (err as { res?: { statusCode?: unknown } } | null)?.res?.statusCode;
+      if (typeof status === 'number') throw httpFailure(status, bodyError((err as Error).message), err);
       if (err instanceof Error && err.name === 'HubError') throw err;
       throw networkFailure(err);
     }

@@ -138,6 +138,19 @@ describe('device_offline', () => {
     expect(count('device_offline')).toBe(0);
   });
 
+  it('after hub downtime, devices get a grace period to reconnect before supervision judges them', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    heartbeats();
+    h.advance('1h');
+    h = h.restart(Date.parse(local(26, '12:00')));
+    expect(count('device_offline')).toBe(0);
+    h.event('h1-sos', { type: 'heartbeat' });
+    h.advance('10m');
+    const offline = h.alerts({ kind: 'device_offline' }).map((a) => a.alert.deviceId);
+    expect(offline).not.toContain('h1-sos');
+    expect(offline).toContain('h2-sos');
+  });
+
   it('maintenance mode suppresses device health alerts, never smoke', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
     h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'maintenance', null, h.clock.now()))();
