@@ -150,7 +150,7 @@ describe('mosquitto-clients against the hub', () => {
     }
   });
 
-  it('mosquitto_sub as h1-sos on its commands topic receives alert.received, then alert.acknowledged', async () => {
+  it('mosquitto_sub as h1-sos on its commands topic hears alert.acknowledged and alert.resolved; the wall button that pressed second is told too', async () => {
     const h = await hub();
     const first = await pub(h, 'h1-sos', JSON.stringify({ type: 'sos.pressed', id: 'p1' }));
     expect(first, first.stderr).toMatchObject({ code: 0 });
@@ -201,13 +201,20 @@ describe('mosquitto-clients against the hub', () => {
       }),
     ]).finally(() => clearTimeout(timer));
 
-    // the resident presses the wall button too: merged into the open alert, and the pendant is told
+    // the resident presses the wall button too: merged into the open alert; the wall button hears "received"
+    const wallHeard: Array<Record<string, unknown>> = [];
+    const onPublish = (packet: { topic: string; payload: Buffer }) => {
+      if (packet.topic === 'carehub/v1/devices/h1-wall/commands') wallHeard.push(JSON.parse(packet.payload.toString()) as Record<string, unknown>);
+    };
+    const bus = h.hub.broker.aedes as unknown as NodeJS.EventEmitter;
+    bus.on('publish', onPublish);
     const second = await pub(h, 'h1-wall', JSON.stringify({ type: 'sos.pressed', id: 'w1' }));
     expect(second, second.stderr).toMatchObject({ code: 0 });
-    const ack = await api(h.httpUrl, await login(h.httpUrl, 'duty1'), `/api/v1/alerts/${alertId}/ack`, {
-      body: {},
-    });
+    const duty = await login(h.httpUrl, 'duty1');
+    const ack = await api(h.httpUrl, duty, `/api/v1/alerts/${alertId}/ack`, { body: {} });
     expect(ack.status).toBe(200);
+    const resolved = await api(h.httpUrl, duty, `/api/v1/alerts/${alertId}/resolve`, { body: { outcome: 'genuine' } });
+    expect(resolved.status).toBe(200);
 
     const run = await sub.done;
     expect(run.code, run.stderr).toBe(0);
@@ -216,9 +223,11 @@ describe('mosquitto-clients against the hub', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(received).toEqual([
-      { type: 'alert.received', alertId },
       { type: 'alert.acknowledged', alertId, by: 'Liu Yang (刘洋)' },
+      { type: 'alert.resolved', alertId },
     ]);
+    bus.off('publish', onPublish);
+    expect(wallHeard.map((m) => m.type)).toEqual(['alert.received', 'alert.acknowledged', 'alert.resolved']);
     const alert = (await api<{ alert: Alert }>(h.httpUrl, supervisor, `/api/v1/alerts/${alertId}`)).body
       .alert;
     expect(alert.occurrences).toBe(2);

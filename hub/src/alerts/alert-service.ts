@@ -31,6 +31,8 @@ export interface AlertChange {
   cause: ChangeCause;
   feed: FeedEntry;
   staff?: StaffConfig;
+  /** The device whose event caused this change (raise or repeat). */
+  sourceDeviceId?: string;
 }
 
 /**
@@ -76,7 +78,10 @@ export class AlertService {
     if (open) {
       const next = this.#next(open, now);
       next.alert.occurrences += 1;
-      return this.#save(next, open.alert.version, 'repeated', now);
+      const source = decision.deviceId;
+      if (source && !(next.notifyDeviceIds ?? []).includes(source)) next.notifyDeviceIds = [...(next.notifyDeviceIds ?? []), source];
+      const change = this.#save(next, open.alert.version, 'repeated', now);
+      return source ? { ...change, sourceDeviceId: source } : change;
     }
     const home = this.directory.home(decision.homeId);
     const iso = formatIso(now, this.directory.timezoneOf(decision.homeId));
@@ -95,6 +100,7 @@ export class AlertService {
       acknowledgedAtMs: null,
       resolvedAtMs: null,
       drill: this.clock.kind === 'manual',
+      notifyDeviceIds: decision.deviceId ? [decision.deviceId] : [],
       alert: {
         id,
         version: 1,
@@ -124,7 +130,8 @@ export class AlertService {
     this.repo.insert(record);
     this.metrics.alertChanges.inc({ kind: record.alert.kind, status: 'open' });
     this.#plan(record, 'raised', now);
-    return { record, cause: 'raised', feed: this.#feed(record) };
+    const change: AlertChange = { record, cause: 'raised', feed: this.#feed(record) };
+    return decision.deviceId ? { ...change, sourceDeviceId: decision.deviceId } : change;
   }
 
   /** An escalation timer fell due. Runs inside the caller's transaction. */

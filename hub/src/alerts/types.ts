@@ -57,6 +57,8 @@ export interface AlertRecord {
   updatedAtMs: number;
   acknowledgedAtMs: number | null;
   resolvedAtMs: number | null;
+  /** Every device that triggered this alert: all of them hear "acknowledged" and "resolved". */
+  notifyDeviceIds?: string[];
   /** Raised on the drill clock: kept out of response-time reports. */
   drill?: boolean;
 }

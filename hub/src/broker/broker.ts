@@ -149,7 +149,11 @@ export class Broker {
   }
 
   #authorizePublish(client: Client | null, packet: PublishPacket, cb: (error?: Error | null) => void): void {
-    if (!client) return cb(null);
+    if (!client) {
+      // aedes republishes wills of a broker it believes dead without a client: nothing to check them against.
+      discard(packet);
+      return cb(null);
+    }
     const entry = this.directory.device(client.id);
     if (!entry || !mayPublish(this.directory, entry, packet.topic)) {
       this.metrics.rejected.inc({ reason: 'acl_denied' });

@@ -1,3 +1,4 @@
+import { LOG_LEVELS } from '../log.js';
 import type { ConfigProblem } from './load.js';
 
 /**
@@ -18,7 +19,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value
   const port = (name: string): number | undefined => {
     const v = env[name];
     if (v === undefined || v === '') return undefined;
-    const n = Number(v);
+    const n = /^\d{1,5}$/.test(v) ? Number(v) : Number.NaN;
     if (!Number.isInteger(n) || n < 0 || n > 65535) {
       problems.push({ path: `$${name}`, message: `must be a port number 0-65535 (0 = any free port), got "${v}"` });
       return undefined;
@@ -30,8 +31,16 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value
   const httpPort = port('CAREHUB_HTTP_PORT');
   if (httpPort !== undefined) section('http').port = httpPort;
   if (env.CAREHUB_DATA_DIR) cfg.dataDir = env.CAREHUB_DATA_DIR;
-  if (env.CAREHUB_LOG_LEVEL) section('log').level = env.CAREHUB_LOG_LEVEL;
-  if (env.CAREHUB_CLOCK) cfg.clock = env.CAREHUB_CLOCK;
+  const level = env.CAREHUB_LOG_LEVEL;
+  if (level) {
+    if ((LOG_LEVELS as readonly string[]).includes(level)) section('log').level = level;
+    else problems.push({ path: '$CAREHUB_LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}, got "${level}"` });
+  }
+  const clock = env.CAREHUB_CLOCK;
+  if (clock) {
+    if (clock === 'system' || clock === 'manual') cfg.clock = clock;
+    else problems.push({ path: '$CAREHUB_CLOCK', message: `must be "manual" (drills and tests) or "system", got "${clock}"` });
+  }
   if (env.CAREHUB_INFLUX_URL) {
     const influx: Record<string, unknown> = { url: env.CAREHUB_INFLUX_URL };
     for (const [key, name] of [

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
+import { crossCheck } from './cross-checks.js';
 import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
 
 /** Ids on the wire and in topics: PROTOCOL.md "Ids are strings of [A-Za-z0-9._-]{1,64}". */
@@ -153,63 +154,8 @@ export const configSchema = z
     homes: z.array(homeSchema).min(1),
     staff: z.array(staffSchema).min(1),
   })
-  .superRefine((cfg, ctx) => {
-    checkUnique(
-      cfg.homes.map((h) => h.id),
-      ['homes'],
-      'home id',
-      ctx,
-    );
-    checkUnique(
-      cfg.staff.map((s) => s.id),
-      ['staff'],
-      'staff id',
-      ctx,
-    );
-    const deviceIds = new Map<string, string>();
-    const residentIds = new Set<string>();
-    const gateways = new Set<string>();
-    cfg.homes.forEach((home, hi) => {
-      home.devices.forEach((device, di) => {
-        const path = ['homes', hi, 'devices', di];
-        const seen = deviceIds.get(device.id);
-        if (seen) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `device id "${device.id}" is also used in home ${seen}` });
-        deviceIds.set(device.id, home.id);
-        if (device.kind === 'gateway') gateways.add(device.id);
-        if (device.demoSecret !== undefined && !cfg.demo) {
-          ctx.addIssue({ code: 'custom', path: [...path, 'demoSecret'], message: 'plaintext demoSecret is only allowed in a configuration marked demo: true' });
-        }
-      });
-      home.residents.forEach((r, ri) => {
-        if (residentIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['homes', hi, 'residents', ri, 'id'], message: `resident id "${r.id}" is used twice` });
-        residentIds.add(r.id);
-      });
-    });
-    cfg.homes.forEach((home, hi) => {
-      home.devices.forEach((device, di) => {
-        if (device.zigbee && !gateways.has(device.zigbee.gateway)) {
-          ctx.addIssue({ code: 'custom', path: ['homes', hi, 'devices', di, 'zigbee', 'gateway'], message: `no gateway device "${device.zigbee.gateway}"` });
-        }
-      });
-    });
-    const grids = new Set(cfg.homes.map((h) => h.grid));
-    cfg.staff.forEach((s, si) => {
-      if (s.role === 'duty' && s.grids.length === 0) {
-        ctx.addIssue({ code: 'custom', path: ['staff', si, 'grids'], message: 'a duty staff member needs at least one grid' });
-      }
-      s.grids.forEach((g, gi) => {
-        if (!grids.has(g)) ctx.addIssue({ code: 'custom', path: ['staff', si, 'grids', gi], message: `no home is in grid "${g}"` });
-      });
-    });
-  });
-
-function checkUnique(values: string[], path: (string | number)[], what: string, ctx: z.RefinementCtx): void {
-  const seen = new Set<string>();
-  values.forEach((v, i) => {
-    if (seen.has(v)) ctx.addIssue({ code: 'custom', path: [...path, i, 'id'], message: `${what} "${v}" is used twice` });
-    seen.add(v);
-  });
-}
+  // Cross-checks run even when some field has the wrong type, so every problem is listed at once.
+  .superRefine((cfg, ctx) => crossCheck(cfg, ctx), { when: () => true });
 
 export type HubConfig = z.output<typeof configSchema>;
 export type HomeConfig = HubConfig['homes'][number];

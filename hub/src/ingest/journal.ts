@@ -71,8 +71,12 @@ export class Journal {
        VALUES (@deviceId, @homeId, @receivedAt, @type, @eventId, @mqttMid, @payload)
        ON CONFLICT DO NOTHING RETURNING seq`,
     );
-    this.#dupMid = db.prepare<[string, number, string], { seq: number }>(
-      'SELECT seq FROM journal WHERE device_id = ? AND mqtt_mid = ? AND payload = ? ORDER BY seq DESC LIMIT 1',
+    // A redelivery (DUP flag) is the device resending a recent publish whose PUBACK it missed. Look
+    // only at the device's latest rows and the last hour: devices restart message ids at boot, and
+    // matching an old press with a reused id would drop a new one.
+    this.#dupMid = db.prepare<[string, number, string, number], { seq: number }>(
+      `SELECT seq FROM (SELECT seq, mqtt_mid, payload, received_at FROM journal WHERE device_id = ? ORDER BY seq DESC LIMIT 20)
+       WHERE mqtt_mid = ? AND payload = ? AND received_at >= ? LIMIT 1`,
     );
     this.#afterSeq = db.prepare<[number, number], JournalRow>(
       'SELECT seq, device_id, home_id, received_at, type, event_id, payload FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -145,7 +149,7 @@ export class Journal {
 
   #appendOne(entry: JournalEntry): AppendResult {
     if (entry.dup && entry.mqttMid !== undefined && entry.eventId === undefined) {
-      const prior = this.#dupMid.get(entry.deviceId, entry.mqttMid, entry.payload);
+      const prior = this.#dupMid.get(entry.deviceId, entry.mqttMid, entry.payload, entry.receivedAt - 3600_000);
       if (prior) return { seq: prior.seq, duplicate: true };
     }
     const row = this.#insert.get({
