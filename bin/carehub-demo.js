@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { main } from '../dist/devices-sim/src/demo.js';
+
+process.exitCode = await main();
