@@ -93,7 +93,7 @@ describe('feed resume', () => {
     const before = f.messages.length;
     await f.request({ type: 'resume', afterSeq: 1 });
     const snap = f.messages.slice(before).find((m) => m.type === 'snapshot');
-    expect((snap?.alerts as unknown[]).length).toBe(1);
+    expect(snap?.alerts as unknown[]).toHaveLength(1);
   });
 });
 
@@ -109,7 +109,7 @@ describe('alert lifecycle under concurrency', () => {
     const results = [ra, rb];
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     const loser = results.find((r) => !r.ok);
-    expect((loser?.error as { code: string }).code).toBe('HUB_ERR_ALERT_ALREADY_ACKNOWLEDGED');
+    expect(loser?.error).toMatchObject({ code: 'HUB_ERR_ALERT_ALREADY_ACKNOWLEDGED' });
     // idempotent for the winner
     const winner = ra.ok ? a : b;
     expect((await winner.request({ type: 'ack', alertId })).ok).toBe(true);
@@ -269,5 +269,32 @@ describe('metrics', () => {
       expect(text).toContain(name);
     }
     expect(text).toMatch(/carehub_ingest_events_total\{type="sos.pressed"\} 1/);
+  });
+});
+
+describe('dead peers and the report endpoint', () => {
+  it('drops a feed client that stops answering pings', async () => {
+    t = await startHub({ raw: { ...demoRaw(), feed: { pingIntervalMs: 200 } } });
+    const f = await feed(t, 'duty1');
+    const closed = new Promise<void>((resolve) => f.ws.once('close', () => resolve()));
+    (f.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await expect.poll(() => t?.hub.feed.clientCount(), { timeout: 3000 }).toBe(0);
+    (f.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await closed;
+  });
+
+  it('serves the response-time report for real alerts, scoped to the caller', async () => {
+    t = await startHub();
+    const sup = await login(t.httpUrl, 'supervisor1');
+    await press(t, 'h1-sos', 'rep1');
+    await press(t, 'h3-sos', 'rep3');
+    const { body } = await api<{ alerts: Array<{ id: string }> }>(t.httpUrl, sup, '/api/v1/alerts');
+    for (const a of body.alerts) await api(t.httpUrl, sup, `/api/v1/alerts/${a.id}/ack`, { body: {} });
+    const report = await api<{ overall: { count: number; ackWithin60s: number }; byStaff: Record<string, { count: number }> }>(t.httpUrl, sup, '/api/v1/reports/response-times');
+    expect(report.body.overall).toMatchObject({ count: 2, ackWithin60s: 1 });
+    expect(report.body.byStaff.supervisor1?.count).toBe(2);
+    const duty = await api<{ overall: { count: number } }>(t.httpUrl, await login(t.httpUrl, 'duty1'), '/api/v1/reports/response-times');
+    expect(duty.body.overall.count).toBe(1);
+    expect((await api(t.httpUrl, sup, '/api/v1/reports/response-times?from=yesterday')).status).toBe(400);
   });
 });

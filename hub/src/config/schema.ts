@@ -106,6 +106,8 @@ const feedSchema = z.strictObject({
   maxMessageBytes: z.number().int().min(256).max(1_048_576).default(16_384),
   /** A client whose unsent bytes pass this bound is closed with 1013 and may resume. */
   maxBacklogBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
+  /** Ping interval; a client that misses a pong until the next ping is dropped (so within 2 intervals ≤ 60 s). */
+  pingIntervalMs: z.number().int().min(100).max(30_000).default(25_000),
 });
 
 const influxSchema = z

@@ -21,7 +21,6 @@ interface FeedClient {
   alive: boolean;
 }
 
-const PING_INTERVAL_MS = 25_000;
 const REPLAY_PAGE = 1000;
 
 /**
@@ -58,7 +57,7 @@ export class FeedServer {
         c.alive = false;
         c.ws.ping();
       }
-    }, PING_INTERVAL_MS);
+    }, this.config.feed.pingIntervalMs);
     this.#ping.unref();
   }
 

@@ -109,7 +109,7 @@ export class Processor {
     const prev = this.devices.get(event.deviceId);
     const next: DeviceState = {
       deviceId: event.deviceId,
-      online: event.type === 'status.offline' ? false : true,
+      online: event.type !== 'status.offline',
       battery: event.battery ?? prev?.battery ?? null,
       batteryLow: event.batteryLow ?? prev?.batteryLow ?? null,
       rssi: event.rssi ?? prev?.rssi ?? null,
