@@ -13,7 +13,7 @@ import type { AlertRepo } from '../store/alert-repo.js';
 import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
 import { escalationPlan } from './escalation.js';
-import type { AlertRecord, Outcome } from './types.js';
+import type { AlertNote, AlertRecord, Outcome } from './types.js';
 
 export type ChangeCause =
   | 'raised'
@@ -61,8 +61,9 @@ export class AlertService {
     private readonly meta: Meta,
   ) {}
 
-  #note(key: string, params: Record<string, string> = {}): string {
-    return this.messages.t(this.directory.config.site.locale, key, params);
+  /** A note written by the hub: `text` in the site's language, `texts` in every language for the console. */
+  #systemNote(at: string, key: string, params: Record<string, string> = {}): AlertNote {
+    return { at, by: 'system', text: this.messages.t(this.directory.config.site.locale, key, params), texts: this.messages.all(key, params) };
   }
 
   /** Apply a rule decision. Runs inside the caller's transaction. */
@@ -71,7 +72,7 @@ export class AlertService {
     if (decision.type === 'annotate') {
       if (!open) return null;
       const next = this.#next(open, now);
-      next.alert.notes.push({ at: next.alert.updatedAt, by: 'system', text: this.#note(decision.note.key, decision.note.params) });
+      next.alert.notes.push(this.#systemNote(next.alert.updatedAt, decision.note.key, decision.note.params));
       if (decision.cancelledByResident) next.alert.cancelledByResident = true;
       return this.#save(next, open.alert.version, 'annotated', now);
     }
@@ -90,9 +91,9 @@ export class AlertService {
     const id = newAlertId(now, n);
     const window = this.directory.config.rules.incidentWindowMinutes * 60_000;
     const related = window > 0 ? this.repo.latestInHome(decision.homeId, now - window) : undefined;
-    const notes = [];
-    if (decision.note) notes.push({ at: iso, by: 'system', text: this.#note(decision.note.key, decision.note.params) });
-    if (late) notes.push({ at: iso, by: 'system', text: this.#note('note.fired_late') });
+    const notes: AlertNote[] = [];
+    if (decision.note) notes.push(this.#systemNote(iso, decision.note.key, decision.note.params));
+    if (late) notes.push(this.#systemNote(iso, 'note.fired_late'));
     const record: AlertRecord = {
       mergeKey: decision.mergeKey,
       raisedAtMs: now,
@@ -143,7 +144,7 @@ export class AlertService {
     if (step === 'reminder') {
       if (cur.alert.status !== 'acknowledged') return null;
       const next = this.#next(cur, now);
-      next.alert.notes.push({ at: next.alert.updatedAt, by: 'system', text: this.#note('note.reminder', { minutes: String(this.directory.config.rules.escalation.reminderMinutes) }) });
+      next.alert.notes.push(this.#systemNote(next.alert.updatedAt, 'note.reminder', { minutes: String(this.directory.config.rules.escalation.reminderMinutes) }));
       const change = this.#save(next, cur.alert.version, 'reminder', now);
       const settings = this.directory.config.rules.escalation;
       this.scheduler.set({ ...timer, dueAt: now + settings.reminderMinutes * 60_000 });
@@ -153,7 +154,7 @@ export class AlertService {
     if (cur.alert.status !== 'open' || cur.alert.escalationLevel >= level) return null;
     const next = this.#next(cur, now);
     next.alert.escalationLevel = level;
-    next.alert.notes.push({ at: next.alert.updatedAt, by: 'system', text: this.#note(`note.escalated_${level}`) });
+    next.alert.notes.push(this.#systemNote(next.alert.updatedAt, `note.escalated_${level}`));
     return this.#save(next, cur.alert.version, 'escalated', now);
   }
 

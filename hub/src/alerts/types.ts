@@ -16,8 +16,11 @@ export type Outcome = (typeof OUTCOMES)[number];
 
 export interface AlertNote {
   at: string;
+  /** Staff id, or 'system' for notes the hub writes. */
   by: string;
   text: string;
+  /** System notes only: the text in every language the hub has, keyed by locale. */
+  texts?: Record<string, string>;
 }
 
 /** PROTOCOL.md §2 alert object. Times are ISO 8601 with the home's offset. */
