@@ -79,6 +79,7 @@ export class Hub {
   #trimTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
   #stopped = false;
+  #homeStates: HomeStateRepo;
 
   constructor(
     readonly config: Readonly<HubConfig>,
@@ -102,9 +103,11 @@ export class Hub {
     this.audit = new AuditLog(this.db);
     this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) => this.#onTimer(timer, late));
     this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics, this.scheduler, meta);
+    const homeStates = new HomeStateRepo(this.db);
+    this.#homeStates = homeStates;
     this.rules = new RulesRuntime(
       this.directory,
-      new HomeStateRepo(this.db),
+      homeStates,
       this.scheduler,
       this.alerts,
       this.alertRepo,
@@ -122,6 +125,7 @@ export class Hub {
       this.metrics,
       this.log.child({ mod: 'processor' }),
       (batch) => this.#dispatchBatch(batch),
+      () => homeStates.invalidate(),
     );
     this.journal.onCommit(() => this.processor.drain());
 
@@ -229,6 +233,7 @@ export class Hub {
     this.#stopped = true;
     if (this.#trimTimer) clearInterval(this.#trimTimer);
     this.scheduler.stop();
+    this.processor.stop();
     rmSync(join(this.config.dataDir, 'ports.json'), { force: true });
     this.feed.stop();
     await this.http.close();
@@ -282,6 +287,7 @@ export class Hub {
         }
       })();
     } catch (err) {
+      this.#homeStates.invalidate();
       this.log.error({ err, timer: timer.key }, 'timer handling failed');
       return;
     }

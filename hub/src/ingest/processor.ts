@@ -26,6 +26,8 @@ export interface ProcessedBatch {
 export class Processor {
   #running = false;
   #again = false;
+  #failures = 0;
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Db,
@@ -38,6 +40,7 @@ export class Processor {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly dispatch: (batch: ProcessedBatch) => void,
+    private readonly onRollback: () => void = () => {},
   ) {}
 
   processedSeq(): number {
@@ -58,13 +61,32 @@ export class Processor {
           const rows = this.journal.readAfter(this.processedSeq(), BATCH);
           if (rows.length === 0) break;
           const batch = this.#applyBatch(rows);
+          this.#failures = 0;
           this.dispatch(batch);
         }
       } while (this.#again);
       this.metrics.journalLag.set(0);
+    } catch (err) {
+      // Nothing is lost: the rows stay in the journal beyond the marker. Retry with backoff; the
+      // rules' cached home state may hold changes of the rolled-back batch, so drop it.
+      this.#failures++;
+      this.onRollback();
+      const delay = Math.min(30_000, 250 * 2 ** Math.min(this.#failures, 7));
+      this.metrics.journalLag.set(this.journal.lastSeq() - this.processedSeq());
+      this.log.error({ err, retryInMs: delay, failures: this.#failures }, 'processing journal rows failed; will retry');
+      this.#retry ??= setTimeout(() => {
+        this.#retry = undefined;
+        this.drain();
+      }, delay);
+      this.#retry.unref();
     } finally {
       this.#running = false;
     }
+  }
+
+  stop(): void {
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = undefined;
   }
 
   #applyBatch(rows: JournalRow[]): ProcessedBatch {
