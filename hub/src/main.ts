@@ -98,7 +98,14 @@ export class Hub {
     this.feedLog = new FeedLog(this.db);
     this.devices = new DeviceStateRepo(this.db);
     this.timeSeries = config.influx
-      ? createTimeSeries({ config, db: this.db, directory: this.directory, metrics: this.metrics, log: this.log.child({ mod: 'timeseries' }), clock: this.clock })
+      ? createTimeSeries({
+          config,
+          db: this.db,
+          directory: this.directory,
+          metrics: this.metrics,
+          log: this.log.child({ mod: 'timeseries' }),
+          clock: this.clock,
+        })
       : undefined;
     this.audit = new AuditLog(this.db);
     this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) => this.#onTimer(timer, late));
@@ -288,7 +295,9 @@ export class Hub {
       })();
     } catch (err) {
       this.#homeStates.invalidate();
-      this.log.error({ err, timer: timer.key }, 'timer handling failed');
+      this.log.error({ err, timer: timer.key }, 'timer handling failed; retrying in 5 s');
+      // The transaction rolled back, so the timer row is still there: arm it again.
+      this.scheduler.set({ ...timer, dueAt: this.clock.now() + 5000 });
       return;
     }
     this.#dispatch(changes, extra);
