@@ -91,6 +91,20 @@ describe('inactivity', () => {
     expect(count('inactivity', 'h2')).toBe(1);
   });
 
+  it('away until a time: the home returns to normal by itself, and inactivity counts from then', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.hub.db.transaction(() => h.hub.rules.setMode('h2', 'away', h.clock.now() + 48 * 3600_000, h.clock.now()))();
+    h.advance('47h');
+    expect(h.hub.rules.stateOf('h2', h.clock.now()).mode).toBe('away');
+    h.advance('1h');
+    expect(h.hub.rules.stateOf('h2', h.clock.now()).mode).toBe('home');
+    expect(count('inactivity', 'h2')).toBe(0);
+    h.advance('23h');
+    expect(count('inactivity', 'h2')).toBe(0);
+    h.advance('1h');
+    expect(count('inactivity', 'h2')).toBe(1);
+  });
+
   it('a rule switched off for one home stays off there only', () => {
     h = RulesHarness.create({
       raw: withRules({}, { h2: { inactivity: { enabled: false } } }),
