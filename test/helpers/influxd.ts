@@ -32,7 +32,10 @@ export interface Influxd {
 }
 
 export interface InfluxQueryResult {
-  results: Array<{ series?: Array<{ name: string; columns: string[]; values: unknown[][]; tags?: Record<string, string> }>; error?: string }>;
+  results: Array<{
+    series?: Array<{ name: string; columns: string[]; values: unknown[][]; tags?: Record<string, string> }>;
+    error?: string;
+  }>;
 }
 
 const live = new Set<ChildProcess>();
@@ -77,7 +80,8 @@ export async function startInfluxd(options: { dir?: string; port?: number } = {}
     child = proc;
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`influxd exited with ${proc.exitCode}; see ${join(dir, 'influxd.log')}`);
+      if (proc.exitCode !== null)
+        throw new Error(`influxd exited with ${proc.exitCode}; see ${join(dir, 'influxd.log')}`);
       try {
         const res = await fetch(`${url}/ping`);
         if (res.status === 204) return;

@@ -5,7 +5,11 @@ import { feedPoint, journalPoint, metricsPoint, rowTimeNs } from '../../hub/src/
 import { fieldType, MEASUREMENTS, type MeasurementName } from '../../hub/src/timeseries/schema.js';
 import type { TsPoint } from '../../hub/src/timeseries/types.js';
 
-const kinds: Record<string, string> = { 'h1-sos': 'sos_button', 'h1-door': 'door_sensor', 'h1-smoke': 'smoke_detector' };
+const kinds: Record<string, string> = {
+  'h1-sos': 'sos_button',
+  'h1-door': 'door_sensor',
+  'h1-smoke': 'smoke_detector',
+};
 const kindOf = (id: string) => kinds[id];
 const T = Date.parse('2026-11-26T09:30:00.000+08:00');
 const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
@@ -66,12 +70,22 @@ describe('rows → points', () => {
       timeNs: `${T}000012`,
     });
     expectSchemaTyped(p!);
-    const unknown = journalPoint({ seq: 1, device_id: 'gone', home_id: 'h1', received_at: T, type: 'heartbeat', payload: '{}' }, kindOf);
+    const unknown = journalPoint(
+      { seq: 1, device_id: 'gone', home_id: 'h1', received_at: T, type: 'heartbeat', payload: '{}' },
+      kindOf,
+    );
     expect(unknown?.tags.kind).toBe('unknown');
   });
 
   it('is deterministic, and offsets rows that share a millisecond by their seq', () => {
-    const row = { seq: 5, device_id: 'h1-door', home_id: 'h1', received_at: T, type: 'door.opened', payload: '{"type":"door.opened"}' };
+    const row = {
+      seq: 5,
+      device_id: 'h1-door',
+      home_id: 'h1',
+      received_at: T,
+      type: 'door.opened',
+      payload: '{"type":"door.opened"}',
+    };
     expect(journalPoint(row, kindOf)).toEqual(journalPoint({ ...row }, kindOf));
     const a = journalPoint(row, kindOf)!;
     const b = journalPoint({ ...row, seq: 6 }, kindOf)!;
@@ -100,17 +114,43 @@ describe('rows → points', () => {
 
   it('puts seconds_to_ack (and the 60 s / 180 s flags) only on the transition where the ack happened', () => {
     const ackAt = T + 45_000;
-    const acked = { ...baseAlert, version: 3, status: 'acknowledged', escalationLevel: 0, updatedAt: iso(ackAt), acknowledgedAt: iso(ackAt) };
+    const acked = {
+      ...baseAlert,
+      version: 3,
+      status: 'acknowledged',
+      escalationLevel: 0,
+      updatedAt: iso(ackAt),
+      acknowledgedAt: iso(ackAt),
+    };
     const p = feedPoint(alertRow(9, ackAt, acked), kindOf)!;
-    expect(p.fields).toMatchObject({ raised: 0, open_delta: 0, seconds_to_ack: 45, ack_within_60s: 1, ack_within_180s: 1 });
-    const note = feedPoint(alertRow(10, ackAt + 5000, { ...acked, version: 4, updatedAt: iso(ackAt + 5000) }), kindOf)!;
+    expect(p.fields).toMatchObject({
+      raised: 0,
+      open_delta: 0,
+      seconds_to_ack: 45,
+      ack_within_60s: 1,
+      ack_within_180s: 1,
+    });
+    const note = feedPoint(
+      alertRow(10, ackAt + 5000, { ...acked, version: 4, updatedAt: iso(ackAt + 5000) }),
+      kindOf,
+    )!;
     expect(note.fields.seconds_to_ack).toBeUndefined();
     const slowAt = T + 200_000;
     const slow = feedPoint(
-      alertRow(11, slowAt, { ...acked, escalationLevel: 2, updatedAt: iso(slowAt), acknowledgedAt: iso(slowAt) }),
+      alertRow(11, slowAt, {
+        ...acked,
+        escalationLevel: 2,
+        updatedAt: iso(slowAt),
+        acknowledgedAt: iso(slowAt),
+      }),
       kindOf,
     )!;
-    expect(slow.fields).toMatchObject({ seconds_to_ack: 200, ack_within_60s: 0, ack_within_180s: 0, escalation_level: 2 });
+    expect(slow.fields).toMatchObject({
+      seconds_to_ack: 200,
+      ack_within_60s: 0,
+      ack_within_180s: 0,
+      escalation_level: 2,
+    });
   });
 
   it('closes the alert on resolve (open_delta = −1, seconds_to_resolve); a resolve without ack carries both', () => {
@@ -138,7 +178,10 @@ describe('rows → points', () => {
       seq: 30,
       at: T,
       home_id: 'h1',
-      data: JSON.stringify({ type: 'device', device: { id: 'h1-door', homeId: 'h1', online: false, battery: 17, lastSeen: iso(T) } }),
+      data: JSON.stringify({
+        type: 'device',
+        device: { id: 'h1-door', homeId: 'h1', online: false, battery: 17, lastSeen: iso(T) },
+      }),
     };
     const p = feedPoint(row, kindOf)!;
     expect(p).toEqual({
@@ -150,14 +193,30 @@ describe('rows → points', () => {
   });
 
   it('skips rows it cannot read instead of throwing', () => {
-    expect(journalPoint({ seq: 1, device_id: 'x', home_id: 'h', received_at: T, type: 'heartbeat', payload: 'not json' }, kindOf)).toBeUndefined();
-    expect(feedPoint({ seq: 1, at: T, home_id: 'h', data: '{"type":"something-new"}' }, kindOf)).toBeUndefined();
+    expect(
+      journalPoint(
+        { seq: 1, device_id: 'x', home_id: 'h', received_at: T, type: 'heartbeat', payload: 'not json' },
+        kindOf,
+      ),
+    ).toBeUndefined();
+    expect(
+      feedPoint({ seq: 1, at: T, home_id: 'h', data: '{"type":"something-new"}' }, kindOf),
+    ).toBeUndefined();
   });
 
   it('makes hub_metrics points and refuses fields outside the schema when serialising', () => {
-    const m = metricsPoint({ atMs: T, site: 'Wenting Lane', connectedDevices: 7, ingestRate: 1.5, backlogRows: 3, journalLagRows: 0 });
+    const m = metricsPoint({
+      atMs: T,
+      site: 'Wenting Lane',
+      connectedDevices: 7,
+      ingestRate: 1.5,
+      backlogRows: 3,
+      journalLagRows: 0,
+    });
     expectSchemaTyped(m);
-    expect(toLine(m)).toBe(`hub_metrics,site=Wenting\\ Lane backlog_rows=3i,connected_devices=7i,ingest_rate=1.5,journal_lag_rows=0i ${T}000000`);
+    expect(toLine(m)).toBe(
+      `hub_metrics,site=Wenting\\ Lane backlog_rows=3i,connected_devices=7i,ingest_rate=1.5,journal_lag_rows=0i ${T}000000`,
+    );
     const bad: TsPoint = { ...m, fields: { nope: 1 } };
     expect(() => toLine(bad)).toThrowError(expect.objectContaining({ code: ErrorCodes.STORE_REJECTED }));
   });

@@ -32,12 +32,14 @@ class ScriptedBackend implements TimeSeriesBackend {
 
   async init(): Promise<void> {
     if (this.down) this.attempts.push(Date.now());
-    if (this.down) throw networkFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    if (this.down)
+      throw networkFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
   }
   async write(points: readonly TsPoint[]): Promise<void> {
     this.attempts.push(Date.now());
     if (this.hold) await this.hold;
-    if (this.down) throw networkFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    if (this.down)
+      throw networkFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     const why = this.refuse && points.map((p) => this.refuse?.(p)).find((m) => m !== undefined);
     if (why) throw httpFailure(400, why);
     this.batches.push([...points]);
@@ -86,7 +88,10 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function shipper(over: Partial<ShipperOptions> = {}, figures?: () => Promise<{ connectedDevices: number; journalLagRows: number }>): Shipper {
+function shipper(
+  over: Partial<ShipperOptions> = {},
+  figures?: () => Promise<{ connectedDevices: number; journalLagRows: number }>,
+): Shipper {
   const s = new Shipper(
     {
       db,
@@ -118,26 +123,48 @@ function shipper(over: Partial<ShipperOptions> = {}, figures?: () => Promise<{ c
 async function events(n: number, device = 'h1-door', type = 'heartbeat', at = T): Promise<void> {
   await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      journal.append({ deviceId: device, homeId: device.split('-')[0] ?? 'h1', receivedAt: at + i, type, payload: JSON.stringify({ type, battery: 90 }) }),
+      journal.append({
+        deviceId: device,
+        homeId: device.split('-')[0] ?? 'h1',
+        receivedAt: at + i,
+        type,
+        payload: JSON.stringify({ type, battery: 90 }),
+      }),
     ),
   );
 }
 
 function alerts(n: number, prefix = 'al', home = 'h1'): void {
   for (let i = 0; i < n; i++) {
-    const alert = { id: `${prefix}-${i}`, version: 1, kind: 'sos', severity: 'critical', status: 'open', homeId: home, raisedAt: new Date(T).toISOString(), updatedAt: new Date(T).toISOString(), occurrences: 1, escalationLevel: 0 };
+    const alert = {
+      id: `${prefix}-${i}`,
+      version: 1,
+      kind: 'sos',
+      severity: 'critical',
+      status: 'open',
+      homeId: home,
+      raisedAt: new Date(T).toISOString(),
+      updatedAt: new Date(T).toISOString(),
+      occurrences: 1,
+      escalationLevel: 0,
+    };
     feedLog.append(T + i, 'alert', home, { type: 'alert', alert });
   }
 }
 
 function deviceChange(id: string, online: boolean): void {
-  feedLog.append(T, 'device', 'h1', { type: 'device', device: { id, homeId: 'h1', online, battery: 50, lastSeen: new Date(T).toISOString() } });
+  feedLog.append(T, 'device', 'h1', {
+    type: 'device',
+    device: { id, homeId: 'h1', online, battery: 50, lastSeen: new Date(T).toISOString() },
+  });
 }
 
 async function metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const m = registry.getSingleMetric(name);
   const values = (await m?.get())?.values ?? [];
-  return values.find((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l))?.value;
+  return values.find((v) =>
+    Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l),
+  )?.value;
 }
 
 describe('Shipper: the SQLite outbox to the time-series store', () => {
@@ -148,11 +175,22 @@ describe('Shipper: the SQLite outbox to the time-series store', () => {
     const s = shipper();
     await s.flush();
     expect(backend.batches).toHaveLength(1);
-    expect(backend.batches[0]?.map((p) => p.measurement)).toEqual(['alert', 'alert', 'device_status', 'device_event', 'device_event', 'device_event']);
+    expect(backend.batches[0]?.map((p) => p.measurement)).toEqual([
+      'alert',
+      'alert',
+      'device_status',
+      'device_event',
+      'device_event',
+      'device_event',
+    ]);
     expect(s.outbox.cursor('journal')).toBe(journal.lastSeq());
     expect(s.outbox.cursor('feed_alert')).toBe(feedLog.currentSeq());
     expect(s.outbox.cursor('feed_device')).toBe(feedLog.currentSeq());
-    expect(s.health()).toMatchObject({ reachable: true, shippedPoints: 6, backlogRows: { journal: 0, feed_alert: 0, feed_device: 0 } });
+    expect(s.health()).toMatchObject({
+      reachable: true,
+      shippedPoints: 6,
+      backlogRows: { journal: 0, feed_alert: 0, feed_device: 0 },
+    });
     expect(await metric('carehub_store_shipped_points_total')).toBe(6);
   });
 
@@ -194,12 +232,22 @@ describe('Shipper: the SQLite outbox to the time-series store', () => {
   it('dead-letters a refused point (4xx) with the store’s message, ships the rest and moves on', async () => {
     alerts(9);
     await events(4);
-    backend.refuse = (p) => (p.fields.alert_id === 'al-5' ? 'partial write: field type conflict: input field "x" dropped=1' : undefined);
+    backend.refuse = (p) =>
+      p.fields.alert_id === 'al-5'
+        ? 'partial write: field type conflict: input field "x" dropped=1'
+        : undefined;
     const s = shipper();
     await s.flush();
-    expect(backend.points('alert').map((p) => p.fields.alert_id).sort()).toEqual(['al-0', 'al-1', 'al-2', 'al-3', 'al-4', 'al-6', 'al-7', 'al-8']);
+    expect(
+      backend
+        .points('alert')
+        .map((p) => p.fields.alert_id)
+        .sort(),
+    ).toEqual(['al-0', 'al-1', 'al-2', 'al-3', 'al-4', 'al-6', 'al-7', 'al-8']);
     expect(backend.points('device_event')).toHaveLength(4);
-    const dead = db.prepare('SELECT streams, homes, status, message, points, lines FROM ts_dead_letter').all() as Array<Record<string, unknown>>;
+    const dead = db
+      .prepare('SELECT streams, homes, status, message, points, lines FROM ts_dead_letter')
+      .all() as Array<Record<string, unknown>>;
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ streams: 'feed_alert:6', homes: ',h1,', status: 400, points: 1 });
     expect(String(dead[0]?.message)).toMatch(/field type conflict/);
@@ -219,7 +267,9 @@ describe('Shipper: the SQLite outbox to the time-series store', () => {
     const s = shipper();
     await s.flush();
     expect(backend.attempts).toHaveLength(1);
-    expect(db.prepare('SELECT streams, points FROM ts_dead_letter').all()).toEqual([{ streams: 'feed_alert:1-5', points: 5 }]);
+    expect(db.prepare('SELECT streams, points FROM ts_dead_letter').all()).toEqual([
+      { streams: 'feed_alert:1-5', points: 5 },
+    ]);
   });
 
   it('re-shipping rows after a lost cursor overwrites instead of duplicating', async () => {
@@ -240,6 +290,12 @@ describe('Shipper: the SQLite outbox to the time-series store', () => {
     alerts(5);
     deviceChange('h1-door', false);
     await expect(s.flush()).rejects.toThrow();
+    // bounded while the store is still down
+    expect(s.health()).toMatchObject({
+      reachable: false,
+      backlogRows: { journal: 4, feed_alert: 5, feed_device: 1 },
+    });
+    expect(s.retainFloor()).toBe(1);
     backend.down = false;
     await s.flush();
     expect(backend.points('alert')).toHaveLength(5);
@@ -256,10 +312,22 @@ describe('Shipper: the SQLite outbox to the time-series store', () => {
     await events(2);
     alerts(12);
     await expect(s.flush()).rejects.toThrow();
+    expect(s.health()).toMatchObject({ backlogRows: { journal: 0, feed_alert: 10 }, droppedAlertRows: 2 });
     backend.down = false;
     await s.flush();
     expect(backend.points('device_event')).toHaveLength(0);
-    expect(backend.points('alert').map((p) => p.fields.alert_id)).toEqual(['al-2', 'al-3', 'al-4', 'al-5', 'al-6', 'al-7', 'al-8', 'al-9', 'al-10', 'al-11']);
+    expect(backend.points('alert').map((p) => p.fields.alert_id)).toEqual([
+      'al-2',
+      'al-3',
+      'al-4',
+      'al-5',
+      'al-6',
+      'al-7',
+      'al-8',
+      'al-9',
+      'al-10',
+      'al-11',
+    ]);
     expect(s.health()).toMatchObject({ droppedTelemetryRows: 2, droppedAlertRows: 2 });
   });
 
@@ -279,7 +347,9 @@ describe('Shipper: the SQLite outbox to the time-series store', () => {
     expect(feedLog.oldestSeq()).toBe(11);
     backend.down = false;
     await s.flush();
-    expect(backend.points('alert').filter((p) => String(p.fields.alert_id).startsWith('late'))).toHaveLength(5);
+    expect(backend.points('alert').filter((p) => String(p.fields.alert_id).startsWith('late'))).toHaveLength(
+      5,
+    );
     expect(s.retainFloor()).toBe(feedLog.currentSeq() + 1);
   });
 

@@ -8,6 +8,7 @@ import { loadConfigFile, problemsOf } from '../config/load.js';
 import { isHubError } from '../errors.js';
 import { Hub } from '../main.js';
 import { openDatabase } from '../store/sqlite-db.js';
+import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
 
 const USAGE = `Usage: carehub <command> [options]
 
@@ -15,6 +16,8 @@ Commands:
   start --config FILE        run the hub (environment overrides: see docs/configuration.md)
   check-config FILE          validate a configuration file; prints every problem by path, exit 1 if any
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
+  purge-resident ID --config FILE [--yes] [--force]
+                             erase a resident's home data from SQLite and InfluxDB (shows what first)
   audit verify (--config FILE | --data-dir DIR)
                              check the audit trail's hash chain; exit 1 if a row was changed or removed
   help                       this text
@@ -31,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
       return hashSecretCommand(rest);
     case 'audit':
       return auditCommand(rest);
+    case 'purge-resident':
+      return purgeResidentCommand(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -169,5 +174,63 @@ function auditCommand(args: string[]): number {
     return 1;
   } finally {
     db.close();
+  }
+}
+
+function describePurge(s: PurgeSummary): string {
+  const lines = [
+    `resident ${s.residentId}, home ${s.homeId}${s.sharedWith.length ? ` (shared with ${s.sharedWith.join(', ')}: their home data goes too)` : ''}`,
+    `  SQLite: ${s.sqlite.journal} device events, ${s.sqlite.alerts} alerts, ${s.sqlite.feedLog} feed entries, ${s.sqlite.deviceDeadLetters + s.sqlite.storeDeadLetters} dead letters`,
+    `  InfluxDB: ${s.influx}${s.influxMeasurements.length ? ` (${s.influxMeasurements.join(', ')})` : ''}${s.influxError ? ` — ${s.influxError}` : ''}`,
+  ];
+  if (s.unresolvedAlerts > 0) lines.push(`  ${s.unresolvedAlerts} alert(s) of this home are still unresolved`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function purgeResidentCommand(args: string[]): Promise<number> {
+  let parsed: { values: { config?: string | undefined; yes?: boolean | undefined; force?: boolean | undefined }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options: { config: { type: 'string' }, yes: { type: 'boolean' }, force: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`carehub purge-resident: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const residentId = parsed.positionals[0];
+  const file = parsed.values.config ?? process.env.CAREHUB_CONFIG;
+  if (!residentId || !file) {
+    process.stderr.write('Usage: carehub purge-resident RESIDENT_ID --config FILE [--yes] [--force]\n');
+    return 1;
+  }
+  let config: ReturnType<typeof loadConfigFile>;
+  try {
+    config = loadConfigFile(file, process.env);
+  } catch (err) {
+    printConfigError(file, err);
+    return 1;
+  }
+  try {
+    const preview = await purgeResident({ config, residentId, dryRun: true, force: parsed.values.force });
+    process.stdout.write(`This will erase:\n${describePurge(preview)}`);
+    if (!parsed.values.yes) {
+      if (!process.stdin.isTTY) {
+        process.stderr.write('carehub purge-resident: nothing erased; confirm with --yes (or run it in a terminal)\n');
+        return 1;
+      }
+      process.stdout.write(`Type the resident id (${residentId}) to confirm: `);
+      const rl = createInterface({ input: process.stdin });
+      const answer = await new Promise<string>((resolve) => rl.once('line', resolve));
+      rl.close();
+      if (answer.trim() !== residentId) {
+        process.stdout.write('Not confirmed; nothing erased.\n');
+        return 1;
+      }
+    }
+    const done = await purgeResident({ config, residentId, force: parsed.values.force });
+    process.stdout.write(`Erased:\n${describePurge(done)}`);
+    return 0;
+  } catch (err) {
+    const code = isHubError(err) ? err.code : 'HUB_ERR_INTERNAL';
+    process.stderr.write(`carehub purge-resident: ${code}: ${(err as Error).message}\n`);
+    return 1;
   }
 }

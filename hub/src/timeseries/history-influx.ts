@@ -1,12 +1,12 @@
 import {
   type AlertCountBucket,
+  bucketize,
   type DeviceEventRecord,
   type HistoryQuery,
   type ResponseSample,
   type ResponseTimes,
-  type TimeRange,
-  bucketize,
   summarize,
+  type TimeRange,
 } from './history.js';
 import type { SelectRow, TimeSeriesBackend } from './types.js';
 
@@ -23,8 +23,12 @@ export class InfluxHistory implements HistoryQuery {
     this.source = backend.kind;
   }
 
-  async alertsOverTime(q: TimeRange & { bucketMs: number; homeIds?: readonly string[]; kind?: string }): Promise<AlertCountBucket[]> {
-    const raises = (await this.#alertPoints(q.fromMs, q.toMs, q.homeIds, q.kind)).filter((r) => r.fields.raised === 1);
+  async alertsOverTime(
+    q: TimeRange & { bucketMs: number; homeIds?: readonly string[]; kind?: string },
+  ): Promise<AlertCountBucket[]> {
+    const raises = (await this.#alertPoints(q.fromMs, q.toMs, q.homeIds, q.kind)).filter(
+      (r) => r.fields.raised === 1,
+    );
     return bucketize(
       raises.map((r) => ({ atMs: r.timeMs, kind: r.tags.kind ?? 'unknown' })),
       q.fromMs,
@@ -58,7 +62,8 @@ export class InfluxHistory implements HistoryQuery {
     for (const p of points) {
       const id = p.fields.alert_id;
       if (typeof id !== 'string') continue;
-      if (p.fields.raised === 1 && p.timeMs < q.toMs) byId.set(id, { kind: p.tags.kind ?? 'unknown', ackSeconds: null, resolveSeconds: null });
+      if (p.fields.raised === 1 && p.timeMs < q.toMs)
+        byId.set(id, { kind: p.tags.kind ?? 'unknown', ackSeconds: null, resolveSeconds: null });
     }
     for (const p of points) {
       const sample = typeof p.fields.alert_id === 'string' ? byId.get(p.fields.alert_id) : undefined;
@@ -71,7 +76,12 @@ export class InfluxHistory implements HistoryQuery {
     return summarize([...byId.values()]);
   }
 
-  #alertPoints(fromMs: number, toMs: number, homeIds: readonly string[] | undefined, kind: string | undefined): Promise<SelectRow[]> {
+  #alertPoints(
+    fromMs: number,
+    toMs: number,
+    homeIds: readonly string[] | undefined,
+    kind: string | undefined,
+  ): Promise<SelectRow[]> {
     const tags: Record<string, string | readonly string[]> = {};
     if (homeIds !== undefined) tags.home = homeIds;
     if (kind !== undefined) tags.kind = kind;

@@ -1,13 +1,13 @@
 import type { Db } from '../store/sqlite-db.js';
 import {
   type AlertCountBucket,
+  bucketize,
   type DeviceEventRecord,
   type HistoryQuery,
   type ResponseSample,
   type ResponseTimes,
-  type TimeRange,
-  bucketize,
   summarize,
+  type TimeRange,
 } from './history.js';
 
 interface AlertRow {
@@ -17,7 +17,9 @@ interface AlertRow {
 }
 
 const homeFilter = (homeIds: readonly string[] | undefined): { sql: string; args: string[] } =>
-  homeIds === undefined ? { sql: '', args: [] } : { sql: ` AND home_id IN (${homeIds.map(() => '?').join(',') || "''"})`, args: [...homeIds] };
+  homeIds === undefined
+    ? { sql: '', args: [] }
+    : { sql: ` AND home_id IN (${homeIds.map(() => '?').join(',') || "''"})`, args: [...homeIds] };
 
 /** History from the hub's own SQLite tables (alerts, journal): the embedded default. */
 export class SqliteHistory implements HistoryQuery {
@@ -25,7 +27,9 @@ export class SqliteHistory implements HistoryQuery {
 
   constructor(private readonly db: Db) {}
 
-  async alertsOverTime(q: TimeRange & { bucketMs: number; homeIds?: readonly string[]; kind?: string }): Promise<AlertCountBucket[]> {
+  async alertsOverTime(
+    q: TimeRange & { bucketMs: number; homeIds?: readonly string[]; kind?: string },
+  ): Promise<AlertCountBucket[]> {
     const homes = homeFilter(q.homeIds);
     const kind = q.kind === undefined ? '' : ' AND kind = ?';
     const rows = this.db
@@ -65,12 +69,18 @@ export class SqliteHistory implements HistoryQuery {
   async responseTimes(q: TimeRange & { homeIds?: readonly string[] }): Promise<ResponseTimes> {
     const homes = homeFilter(q.homeIds);
     const rows = this.db
-      .prepare<unknown[], AlertRow>(`SELECT kind, raised_at, data FROM alerts WHERE raised_at >= ? AND raised_at < ?${homes.sql}`)
+      .prepare<unknown[], AlertRow>(
+        `SELECT kind, raised_at, data FROM alerts WHERE raised_at >= ? AND raised_at < ?${homes.sql}`,
+      )
       .all(q.fromMs, q.toMs, ...homes.args);
     const samples: ResponseSample[] = rows.map((r) => {
       const rec = JSON.parse(r.data) as { acknowledgedAtMs?: number | null; resolvedAtMs?: number | null };
-      const ack = typeof rec.acknowledgedAtMs === 'number' ? Math.max(0, (rec.acknowledgedAtMs - r.raised_at) / 1000) : null;
-      const res = typeof rec.resolvedAtMs === 'number' ? Math.max(0, (rec.resolvedAtMs - r.raised_at) / 1000) : null;
+      const ack =
+        typeof rec.acknowledgedAtMs === 'number'
+          ? Math.max(0, (rec.acknowledgedAtMs - r.raised_at) / 1000)
+          : null;
+      const res =
+        typeof rec.resolvedAtMs === 'number' ? Math.max(0, (rec.resolvedAtMs - r.raised_at) / 1000) : null;
       return { kind: r.kind, ackSeconds: ack, resolveSeconds: res };
     });
     return summarize(samples);

@@ -48,7 +48,9 @@ export interface ResponseTimes {
 export interface HistoryQuery {
   readonly source: 'sqlite' | 'influxdb1' | 'influxdb2';
   /** Alerts raised in the range, counted per bucket and kind (only non-zero buckets). */
-  alertsOverTime(q: TimeRange & { bucketMs: number; homeIds?: readonly string[]; kind?: string }): Promise<AlertCountBucket[]>;
+  alertsOverTime(
+    q: TimeRange & { bucketMs: number; homeIds?: readonly string[]; kind?: string },
+  ): Promise<AlertCountBucket[]>;
   /** A device's accepted messages in the range, newest first. */
   deviceEvents(deviceId: string, q: TimeRange & { limit: number }): Promise<DeviceEventRecord[]>;
   /** For alerts raised in the range: time to acknowledge and to resolve (whenever that happened). */
@@ -70,7 +72,9 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 function stats(samples: readonly ResponseSample[]): ResponseTimeStats {
   const acks = samples.flatMap((s) => (s.ackSeconds === null ? [] : [s.ackSeconds])).sort((a, b) => a - b);
-  const resolves = samples.flatMap((s) => (s.resolveSeconds === null ? [] : [s.resolveSeconds])).sort((a, b) => a - b);
+  const resolves = samples
+    .flatMap((s) => (s.resolveSeconds === null ? [] : [s.resolveSeconds]))
+    .sort((a, b) => a - b);
   const within60 = acks.filter((s) => s <= 60).length;
   const within180 = acks.filter((s) => s <= 180).length;
   const n = samples.length;
@@ -99,7 +103,11 @@ export function summarize(samples: readonly ResponseSample[]): ResponseTimes {
 }
 
 /** Count raise times per (bucket, kind), sorted by bucket then kind. */
-export function bucketize(raises: ReadonlyArray<{ atMs: number; kind: string }>, fromMs: number, bucketMs: number): AlertCountBucket[] {
+export function bucketize(
+  raises: ReadonlyArray<{ atMs: number; kind: string }>,
+  fromMs: number,
+  bucketMs: number,
+): AlertCountBucket[] {
   if (!(bucketMs > 0)) throw new RangeError('bucketMs must be positive');
   const counts = new Map<string, AlertCountBucket>();
   for (const r of raises) {

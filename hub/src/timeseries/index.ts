@@ -9,14 +9,14 @@ import { type BackendOptions, createBackend } from './backend.js';
 import type { HistoryQuery } from './history.js';
 import { InfluxHistory } from './history-influx.js';
 import { SqliteHistory } from './history-sqlite.js';
-import { type PurgeOptions, type PurgeSummary, eraseFromSqlite } from './purge-resident.js';
+import { eraseFromSqlite, type PurgeOptions, type PurgeSummary } from './purge-resident.js';
 import { HOME_MEASUREMENTS, type MeasurementName } from './schema.js';
 import { DEFAULT_SHIPPER_OPTIONS, Shipper, type ShipperOptions } from './shipper.js';
 import { storeMetrics } from './store-metrics.js';
 import type { TimeSeriesBackend, TimeSeriesHealth } from './types.js';
 
 export { createBackend } from './backend.js';
-export type { HistoryQuery, ResponseTimes, AlertCountBucket, DeviceEventRecord } from './history.js';
+export type { AlertCountBucket, DeviceEventRecord, HistoryQuery, ResponseTimes } from './history.js';
 export { InfluxHistory } from './history-influx.js';
 export { SqliteHistory } from './history-sqlite.js';
 export { type PurgeSummary, purgeResident } from './purge-resident.js';
@@ -31,7 +31,11 @@ export interface TimeSeriesDeps {
   log: Logger;
   clock: Clock;
   /** Tuning beyond the config's influx section (backoff, hub_metrics interval, retention per measurement…). */
-  options?: (Partial<Omit<ShipperOptions, 'retentionMs'>> & { retentionMs?: Partial<Record<MeasurementName, number>> } & BackendOptions) | undefined;
+  options?:
+    | (Partial<Omit<ShipperOptions, 'retentionMs'>> & {
+        retentionMs?: Partial<Record<MeasurementName, number>>;
+      } & BackendOptions)
+    | undefined;
   /** Replace the backend built from config.influx (tests). */
   backend?: TimeSeriesBackend | undefined;
 }
@@ -59,7 +63,8 @@ export interface TimeSeries {
  */
 export function createTimeSeries(deps: TimeSeriesDeps): TimeSeries {
   const influx = deps.config.influx;
-  if (!influx && !deps.backend) throw new HubError(ErrorCodes.CONFIG_INVALID, 'the time-series store needs an influx section');
+  if (!influx && !deps.backend)
+    throw new HubError(ErrorCodes.CONFIG_INVALID, 'the time-series store needs an influx section');
   const opts = deps.options ?? {};
   const backend = deps.backend ?? createBackend(influx as NonNullable<typeof influx>, opts);
   const options: ShipperOptions = {
@@ -89,7 +94,10 @@ export function createTimeSeries(deps: TimeSeriesDeps): TimeSeries {
     },
     options,
   );
-  deps.log.info({ backend: backend.kind, target: backend.target, batchSize: options.batchSize }, 'time-series store configured');
+  deps.log.info(
+    { backend: backend.kind, target: backend.target, batchSize: options.batchSize },
+    'time-series store configured',
+  );
   return {
     backend,
     history: new InfluxHistory(backend),
@@ -100,7 +108,11 @@ export function createTimeSeries(deps: TimeSeriesDeps): TimeSeries {
     flush: () => shipper.flush(),
     purgeExpired: () => shipper.purgeExpired(),
     async purgeResident(residentId, purgeOptions = {}) {
-      const base = eraseFromSqlite(deps.config, deps.db, residentId, { ...purgeOptions, queueInflux: true, now: Date.now() });
+      const base = eraseFromSqlite(deps.config, deps.db, residentId, {
+        ...purgeOptions,
+        queueInflux: true,
+        now: Date.now(),
+      });
       const influxMeasurements = [...HOME_MEASUREMENTS];
       if (base.dryRun) return { ...base, influx: 'dry_run', influxMeasurements };
       const applied = await shipper.applyPurgesNow();
@@ -116,5 +128,7 @@ export function createHistory(args: { db: Db; backend?: TimeSeriesBackend | unde
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }

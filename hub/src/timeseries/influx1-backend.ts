@@ -1,5 +1,5 @@
-import { FieldType, type IPoint, type IPoolOptions, type ISchemaOptions, InfluxDB } from 'influx';
-import { MEASUREMENTS, type MeasurementName, isTag } from './schema.js';
+import { FieldType, InfluxDB, type IPoint, type IPoolOptions, type ISchemaOptions } from 'influx';
+import { isTag, MEASUREMENTS, type MeasurementName } from './schema.js';
 import type { FieldValue, SelectQuery, SelectRow, TimeSeriesBackend, TsPoint } from './types.js';
 import { httpFailure, networkFailure, safeUrl } from './write-errors.js';
 
@@ -25,7 +25,12 @@ const noBackoff: NonNullable<IPoolOptions['backoff']> = {
   },
 };
 
-const TYPE_MAP = { integer: FieldType.INTEGER, float: FieldType.FLOAT, string: FieldType.STRING, boolean: FieldType.BOOLEAN } as const;
+const TYPE_MAP = {
+  integer: FieldType.INTEGER,
+  float: FieldType.FLOAT,
+  string: FieldType.STRING,
+  boolean: FieldType.BOOLEAN,
+} as const;
 
 const quoteIdent = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 const quoteString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -63,7 +68,9 @@ export class Influx1Backend implements TimeSeriesBackend {
         },
       ],
       database: options.database,
-      ...(options.username === undefined ? {} : { username: options.username, password: options.password ?? '' }),
+      ...(options.username === undefined
+        ? {}
+        : { username: options.username, password: options.password ?? '' }),
       schema,
       pool: { maxRetries: 0, backoff: noBackoff, requestTimeout: options.requestTimeoutMs ?? 10_000 },
     });
@@ -141,7 +148,9 @@ export class Influx1Backend implements TimeSeriesBackend {
 
   async deleteWhere(measurement: MeasurementName, tags: Readonly<Record<string, string>>): Promise<void> {
     const where = Object.entries(tags).map(([k, v]) => `${quoteIdent(k)} = ${quoteString(v)}`);
-    await this.#exec(`DELETE FROM ${quoteIdent(measurement)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`);
+    await this.#exec(
+      `DELETE FROM ${quoteIdent(measurement)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
+    );
   }
 
   async deleteBefore(measurement: MeasurementName, beforeMs: number): Promise<void> {
@@ -172,7 +181,9 @@ export class Influx1Backend implements TimeSeriesBackend {
 
   #from(measurement: MeasurementName): string {
     const rp = this.options.retentionPolicy;
-    return rp ? `${quoteIdent(this.options.database)}.${quoteIdent(rp)}.${quoteIdent(measurement)}` : quoteIdent(measurement);
+    return rp
+      ? `${quoteIdent(this.options.database)}.${quoteIdent(rp)}.${quoteIdent(measurement)}`
+      : quoteIdent(measurement);
   }
 
   async #call<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
-import { HttpError, InfluxDB, Point, fluxString } from '@influxdata/influxdb-client';
+import { fluxString, HttpError, InfluxDB, Point } from '@influxdata/influxdb-client';
 import { ErrorCodes, HubError } from '../errors.js';
-import { type MeasurementName, fieldType, isTag } from './schema.js';
+import { fieldType, isTag, type MeasurementName } from './schema.js';
 import type { FieldValue, SelectQuery, SelectRow, TimeSeriesBackend, TsPoint } from './types.js';
 import { httpFailure, networkFailure, safeUrl } from './write-errors.js';
 
@@ -27,16 +27,26 @@ export class Influx2Backend implements TimeSeriesBackend {
 
   constructor(private readonly options: Influx2Options) {
     this.target = `${safeUrl(options.url)} org=${options.org} bucket=${options.bucket}`;
-    this.#client = new InfluxDB({ url: options.url, token: options.token, timeout: options.requestTimeoutMs ?? 10_000 });
+    this.#client = new InfluxDB({
+      url: options.url,
+      token: options.token,
+      timeout: options.requestTimeoutMs ?? 10_000,
+    });
   }
 
   async init(): Promise<void> {
     const q = new URLSearchParams({ org: this.options.org, name: this.options.bucket });
-    const res = (await this.#request('GET', `/api/v2/buckets?${q}`, undefined)) as { buckets?: unknown[] } | undefined;
+    const res = (await this.#request('GET', `/api/v2/buckets?${q}`, undefined)) as
+      | { buckets?: unknown[] }
+      | undefined;
     if (!res?.buckets?.length) {
-      throw new HubError(ErrorCodes.STORE_UNAVAILABLE, `InfluxDB 2.x bucket "${this.options.bucket}" not found in org "${this.options.org}"`, {
-        details: { status: 404 },
-      });
+      throw new HubError(
+        ErrorCodes.STORE_UNAVAILABLE,
+        `InfluxDB 2.x bucket "${this.options.bucket}" not found in org "${this.options.org}"`,
+        {
+          details: { status: 404 },
+        },
+      );
     }
   }
 
@@ -56,7 +66,9 @@ export class Influx2Backend implements TimeSeriesBackend {
     for (const [tag, value] of Object.entries(query.tags ?? {})) {
       const values = typeof value === 'string' ? [value] : value;
       if (values.length === 0) return [];
-      lines.push(`  |> filter(fn: (r) => ${values.map((v) => `r[${fluxString(tag)}] == ${fluxString(v)}`).join(' or ')})`);
+      lines.push(
+        `  |> filter(fn: (r) => ${values.map((v) => `r[${fluxString(tag)}] == ${fluxString(v)}`).join(' or ')})`,
+      );
     }
     lines.push(
       '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")',
@@ -66,14 +78,24 @@ export class Influx2Backend implements TimeSeriesBackend {
     if (query.limit !== undefined) lines.push(`  |> limit(n: ${Math.max(1, Math.trunc(query.limit))})`);
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = await this.#client.getQueryApi(this.options.org).collectRows<Record<string, unknown>>(lines.join('\n'));
+      rows = await this.#client
+        .getQueryApi(this.options.org)
+        .collectRows<Record<string, unknown>>(lines.join('\n'));
     } catch (err) {
       throw classify(err);
     }
     return rows.map((r) => {
       const out: SelectRow = { timeMs: Date.parse(String(r._time)), tags: {}, fields: {} };
       for (const [col, v] of Object.entries(r)) {
-        if (col.startsWith('_') || col === 'result' || col === 'table' || v === null || v === undefined || v === '') continue;
+        if (
+          col.startsWith('_') ||
+          col === 'result' ||
+          col === 'table' ||
+          v === null ||
+          v === undefined ||
+          v === ''
+        )
+          continue;
         if (isTag(query.measurement, col)) out.tags[col] = String(v);
         else if (fieldType(query.measurement, col)) out.fields[col] = v as FieldValue;
       }
@@ -82,12 +104,19 @@ export class Influx2Backend implements TimeSeriesBackend {
   }
 
   async deleteWhere(measurement: MeasurementName, tags: Readonly<Record<string, string>>): Promise<void> {
-    const predicate = [`_measurement=${deleteValue(measurement)}`, ...Object.entries(tags).map(([k, v]) => `${k}=${deleteValue(v)}`)];
+    const predicate = [
+      `_measurement=${deleteValue(measurement)}`,
+      ...Object.entries(tags).map(([k, v]) => `${k}=${deleteValue(v)}`),
+    ];
     await this.#delete(FAR_PAST, FAR_FUTURE, predicate.join(' AND '));
   }
 
   async deleteBefore(measurement: MeasurementName, beforeMs: number): Promise<void> {
-    await this.#delete(FAR_PAST, new Date(beforeMs).toISOString(), `_measurement=${deleteValue(measurement)}`);
+    await this.#delete(
+      FAR_PAST,
+      new Date(beforeMs).toISOString(),
+      `_measurement=${deleteValue(measurement)}`,
+    );
   }
 
   async ping(): Promise<boolean> {
@@ -105,10 +134,20 @@ export class Influx2Backend implements TimeSeriesBackend {
 
   async #delete(start: string, stop: string, predicate: string): Promise<void> {
     const q = new URLSearchParams({ org: this.options.org, bucket: this.options.bucket });
-    await this.#request('POST', `/api/v2/delete?${q}`, JSON.stringify({ start, stop, predicate }), 'application/json');
+    await this.#request(
+      'POST',
+      `/api/v2/delete?${q}`,
+      JSON.stringify({ start, stop, predicate }),
+      'application/json',
+    );
   }
 
-  async #request(method: string, path: string, body: string | undefined, contentType?: string): Promise<unknown> {
+  async #request(
+    method: string,
+    path: string,
+    body: string | undefined,
+    contentType?: string,
+  ): Promise<unknown> {
     try {
       return await this.#client.transport.request(path, body ?? '', {
         method,

@@ -10,7 +10,9 @@ export const DROP_ORDER: readonly StreamName[] = ['journal', 'feed_device', 'fee
 const DEAD_LETTER_KEEP = 10_000;
 const DEAD_LETTER_MAX_TEXT = 64 * 1024;
 
-export type OutboxRow = ({ stream: 'journal' } & JournalRowLike) | ({ stream: 'feed_alert' | 'feed_device' } & FeedRowLike);
+export type OutboxRow =
+  | ({ stream: 'journal' } & JournalRowLike)
+  | ({ stream: 'feed_alert' | 'feed_device' } & FeedRowLike);
 
 export interface StreamRead {
   stream: StreamName;
@@ -83,19 +85,29 @@ export class Outbox {
     this.#readFeed = db.prepare<[number, number, string, number], FeedRowLike>(
       'SELECT seq, at, home_id, data FROM feed_log WHERE seq > ? AND seq <= ? AND type = ? ORDER BY seq LIMIT ?',
     );
-    this.#countJournal = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM journal WHERE seq > ?');
-    this.#countFeed = db.prepare<[number, string], { n: number }>('SELECT count(*) AS n FROM feed_log WHERE seq > ? AND type = ?');
-    this.#nthJournal = db.prepare<[number, number], { seq: number }>('SELECT seq FROM journal WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?');
+    this.#countJournal = db.prepare<[number], { n: number }>(
+      'SELECT count(*) AS n FROM journal WHERE seq > ?',
+    );
+    this.#countFeed = db.prepare<[number, string], { n: number }>(
+      'SELECT count(*) AS n FROM feed_log WHERE seq > ? AND type = ?',
+    );
+    this.#nthJournal = db.prepare<[number, number], { seq: number }>(
+      'SELECT seq FROM journal WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?',
+    );
     this.#nthFeed = db.prepare<[number, string, number], { seq: number }>(
       'SELECT seq FROM feed_log WHERE seq > ? AND type = ? ORDER BY seq LIMIT 1 OFFSET ?',
     );
     this.#insertDead = db.prepare(
       'INSERT INTO ts_dead_letter(at, streams, homes, status, message, points, lines) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    this.#capDead = db.prepare(`DELETE FROM ts_dead_letter WHERE id <= (SELECT max(id) - ${DEAD_LETTER_KEEP} FROM ts_dead_letter)`);
+    this.#capDead = db.prepare(
+      `DELETE FROM ts_dead_letter WHERE id <= (SELECT max(id) - ${DEAD_LETTER_KEEP} FROM ts_dead_letter)`,
+    );
     this.#countDead = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM ts_dead_letter');
     this.#insertPurge = db.prepare('INSERT INTO ts_purge_queue(home_id, requested_at) VALUES (?, ?)');
-    this.#listPurges = db.prepare<[], { id: number; home_id: string }>('SELECT id, home_id FROM ts_purge_queue ORDER BY id');
+    this.#listPurges = db.prepare<[], { id: number; home_id: string }>(
+      'SELECT id, home_id FROM ts_purge_queue ORDER BY id',
+    );
     this.#deletePurge = db.prepare('DELETE FROM ts_purge_queue WHERE id = ?');
     this.#advance = db.transaction((cursors: ReadonlyArray<readonly [StreamName, number]>) => {
       for (const [stream, seq] of cursors) this.#setCursor.run(stream, seq);
@@ -118,7 +130,9 @@ export class Outbox {
     const rows: OutboxRow[] =
       stream === 'journal'
         ? this.#readJournal.all(from, hi, limit).map((r) => ({ ...r, stream }))
-        : this.#readFeed.all(from, hi, stream === 'feed_alert' ? 'alert' : 'device', limit).map((r) => ({ ...r, stream }));
+        : this.#readFeed
+            .all(from, hi, stream === 'feed_alert' ? 'alert' : 'device', limit)
+            .map((r) => ({ ...r, stream }));
     const last = rows.at(-1);
     return { stream, rows, next: rows.length < limit ? hi : (last?.seq ?? from) };
   }
@@ -148,7 +162,9 @@ export class Outbox {
     if (n <= 0) return 0;
     const from = this.cursor(stream);
     const row =
-      stream === 'journal' ? this.#nthJournal.get(from, n - 1) : this.#nthFeed.get(from, stream === 'feed_alert' ? 'alert' : 'device', n - 1);
+      stream === 'journal'
+        ? this.#nthJournal.get(from, n - 1)
+        : this.#nthFeed.get(from, stream === 'feed_alert' ? 'alert' : 'device', n - 1);
     if (row) {
       this.#setCursor.run(stream, row.seq);
       return n;

@@ -127,7 +127,12 @@ export function feedPoint(row: FeedRowLike, kindOf: KindOf): TsPoint | undefined
     }
     return {
       measurement: 'alert',
-      tags: { home: tagValue(row.home_id), kind: tagValue(a.kind), severity: tagValue(a.severity), status: tagValue(a.status) },
+      tags: {
+        home: tagValue(row.home_id),
+        kind: tagValue(a.kind),
+        severity: tagValue(a.severity),
+        status: tagValue(a.status),
+      },
       fields,
       timeNs,
     };

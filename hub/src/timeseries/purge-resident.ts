@@ -16,7 +16,13 @@ export interface PurgeSummary {
   /** Alerts of the home not yet resolved (a purge refuses them unless forced). */
   unresolvedAlerts: number;
   /** Rows deleted from SQLite (or that would be, in a dry run). */
-  sqlite: { journal: number; alerts: number; feedLog: number; deviceDeadLetters: number; storeDeadLetters: number };
+  sqlite: {
+    journal: number;
+    alerts: number;
+    feedLog: number;
+    deviceDeadLetters: number;
+    storeDeadLetters: number;
+  };
   /** deleted: InfluxDB confirmed; pending: queued in ts_purge_queue, applied once InfluxDB answers. */
   influx: 'deleted' | 'pending' | 'not_configured' | 'dry_run';
   influxMeasurements: MeasurementName[];
@@ -30,10 +36,17 @@ export interface PurgeOptions {
 }
 
 /** The resident's home: from the configuration, else from stored alerts (a resident who left the service). */
-export function residentHome(config: Readonly<HubConfig>, db: Db, residentId: string): { homeId: string; sharedWith: string[] } {
+export function residentHome(
+  config: Readonly<HubConfig>,
+  db: Db,
+  residentId: string,
+): { homeId: string; sharedWith: string[] } {
   for (const home of config.homes) {
     if (home.residents.some((r) => r.id === residentId)) {
-      return { homeId: home.id, sharedWith: home.residents.filter((r) => r.id !== residentId).map((r) => r.id) };
+      return {
+        homeId: home.id,
+        sharedWith: home.residents.filter((r) => r.id !== residentId).map((r) => r.id),
+      };
     }
   }
   const row = db
@@ -43,12 +56,17 @@ export function residentHome(config: Readonly<HubConfig>, db: Db, residentId: st
     )
     .get(residentId);
   if (row) return { homeId: row.home_id, sharedWith: [] };
-  throw new HubError(ErrorCodes.NOT_FOUND, `no resident "${residentId}" in the configuration or in stored alerts`);
+  throw new HubError(
+    ErrorCodes.NOT_FOUND,
+    `no resident "${residentId}" in the configuration or in stored alerts`,
+  );
 }
 
 function deviceIdsOf(config: Readonly<HubConfig>, db: Db, homeId: string): string[] {
   const ids = new Set(config.homes.find((h) => h.id === homeId)?.devices.map((d) => d.id) ?? []);
-  for (const r of db.prepare<[string], { device_id: string }>('SELECT DISTINCT device_id FROM journal WHERE home_id = ?').all(homeId)) {
+  for (const r of db
+    .prepare<[string], { device_id: string }>('SELECT DISTINCT device_id FROM journal WHERE home_id = ?')
+    .all(homeId)) {
     ids.add(r.device_id);
   }
   return [...ids];
@@ -69,20 +87,31 @@ export function eraseFromSqlite(
   const devices = deviceIdsOf(config, db, homeId);
   const inDevices = `(${devices.map(() => '?').join(',') || "''"})`;
   const unresolvedAlerts =
-    db.prepare<[string], { n: number }>("SELECT count(*) AS n FROM alerts WHERE home_id = ? AND status != 'resolved'").get(homeId)?.n ?? 0;
+    db
+      .prepare<[string], { n: number }>(
+        "SELECT count(*) AS n FROM alerts WHERE home_id = ? AND status != 'resolved'",
+      )
+      .get(homeId)?.n ?? 0;
   const dryRun = options.dryRun === true;
   if (!dryRun && unresolvedAlerts > 0 && !options.force) {
-    throw new HubError(ErrorCodes.PURGE_REFUSED, `home ${homeId} has ${unresolvedAlerts} unresolved alert(s); resolve them or force the purge`, {
-      details: { homeId, unresolvedAlerts },
-    });
+    throw new HubError(
+      ErrorCodes.PURGE_REFUSED,
+      `home ${homeId} has ${unresolvedAlerts} unresolved alert(s); resolve them or force the purge`,
+      {
+        details: { homeId, unresolvedAlerts },
+      },
+    );
   }
-  const count = (sql: string, ...args: unknown[]): number => db.prepare<unknown[], { n: number }>(sql).get(...args)?.n ?? 0;
+  const count = (sql: string, ...args: unknown[]): number =>
+    db.prepare<unknown[], { n: number }>(sql).get(...args)?.n ?? 0;
   const run = (sql: string, ...args: unknown[]): number => db.prepare(sql).run(...args).changes;
   const homeMarker = `,${homeId},`;
   const apply = db.transaction(() => {
     const op = dryRun
-      ? (table: string, where: string, ...args: unknown[]) => count(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, ...args)
-      : (table: string, where: string, ...args: unknown[]) => run(`DELETE FROM ${table} WHERE ${where}`, ...args);
+      ? (table: string, where: string, ...args: unknown[]) =>
+          count(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, ...args)
+      : (table: string, where: string, ...args: unknown[]) =>
+          run(`DELETE FROM ${table} WHERE ${where}`, ...args);
     const sqlite = {
       journal: op('journal', 'home_id = ?', homeId),
       alerts: op('alerts', 'home_id = ?', homeId),
@@ -132,7 +161,10 @@ export async function purgeResident(args: PurgeResidentArgs): Promise<PurgeSumma
       args.log?.info({ home: base.homeId }, 'resident data purged from SQLite and the time-series store');
       return { ...base, influx: 'deleted', influxMeasurements };
     } catch (err) {
-      args.log?.warn({ home: base.homeId, msg: (err as Error).message }, 'time-series purge queued: store unavailable');
+      args.log?.warn(
+        { home: base.homeId, reason: (err as Error).message },
+        'time-series purge queued: store unavailable',
+      );
       return { ...base, influx: 'pending', influxMeasurements, influxError: (err as Error).message };
     } finally {
       if (!args.backend) await backend.close();

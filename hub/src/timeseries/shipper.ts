@@ -1,9 +1,14 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/sqlite-db.js';
 import { toLine } from './influx2-backend.js';
-import { DROP_ORDER, type OutboxRow, Outbox, SHIP_ORDER } from './outbox.js';
-import { type HubFigures, type KindOf, feedPoint, homesOf, journalPoint, metricsPoint } from './points.js';
-import { DEFAULT_RETENTION_MS, HOME_MEASUREMENTS, MEASUREMENT_NAMES, type MeasurementName } from './schema.js';
+import { DROP_ORDER, Outbox, type OutboxRow, SHIP_ORDER } from './outbox.js';
+import { feedPoint, type HubFigures, homesOf, journalPoint, type KindOf, metricsPoint } from './points.js';
+import {
+  DEFAULT_RETENTION_MS,
+  HOME_MEASUREMENTS,
+  MEASUREMENT_NAMES,
+  type MeasurementName,
+} from './schema.js';
 import type { StoreMetrics } from './store-metrics.js';
 import type { StreamName, TimeSeriesBackend, TimeSeriesHealth, TsPoint } from './types.js';
 import { droppedCount, isRejected, statusOf } from './write-errors.js';
@@ -26,7 +31,10 @@ export interface ShipperOptions {
   site: string;
 }
 
-export const DEFAULT_SHIPPER_OPTIONS: Omit<ShipperOptions, 'batchSize' | 'flushIntervalMs' | 'maxBacklogRows' | 'site'> = {
+export const DEFAULT_SHIPPER_OPTIONS: Omit<
+  ShipperOptions,
+  'batchSize' | 'flushIntervalMs' | 'maxBacklogRows' | 'site'
+> = {
   backoffInitialMs: 500,
   backoffMaxMs: 15_000,
   metricsIntervalMs: 10_000,
@@ -57,6 +65,8 @@ interface Shipment {
 type CycleResult = 'idle' | 'more' | 'failed';
 
 const BACKLOG_CACHE_MS = 2000;
+/** Below this many rows, counting the backlog costs well under a millisecond. */
+const EXACT_BACKLOG_ROWS = 50_000;
 
 /**
  * Ships the SQLite outbox (journal, feed_log) and hub figures to the time-series backend. At least
@@ -97,7 +107,10 @@ export class Shipper {
       this.#metricsTimer.unref();
     }
     if (this.options.purgeIntervalMs > 0) {
-      this.#purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), this.options.purgeIntervalMs);
+      this.#purgeTimer = setInterval(
+        () => void this.purgeExpired().catch(() => undefined),
+        this.options.purgeIntervalMs,
+      );
       this.#purgeTimer.unref();
     }
   }
@@ -115,7 +128,8 @@ export class Shipper {
       }),
     ]);
     clearTimeout(timeout);
-    if (!waited) this.deps.log.warn('time-series write still in flight at stop; its rows ship again at the next start');
+    if (!waited)
+      this.deps.log.warn('time-series write still in flight at stop; its rows ship again at the next start');
     await this.deps.backend.close();
   }
 
@@ -135,9 +149,11 @@ export class Shipper {
     return this.outbox.retainFloor();
   }
 
+  /** Exact rows per stream; counted afresh while the backlog is small, cached for 2 s while it is large. */
   backlogRows(): Record<StreamName, number> {
     const now = Date.now();
-    if (!this.#backlogCache || now - this.#backlogCache.at > BACKLOG_CACHE_MS) {
+    const cheap = this.#dbOpen() && this.outbox.backlogUpperBound() <= EXACT_BACKLOG_ROWS;
+    if (cheap || !this.#backlogCache || now - this.#backlogCache.at > BACKLOG_CACHE_MS) {
       const rows = { feed_alert: 0, feed_device: 0, journal: 0 };
       if (this.#dbOpen()) for (const s of SHIP_ORDER) rows[s] = this.outbox.backlog(s);
       this.#backlogCache = { at: now, rows };
@@ -171,7 +187,12 @@ export class Shipper {
     const prev = this.#lastSample;
     this.#lastSample = { seq, wall };
     const seconds = prev ? (wall - prev.wall) / 1000 : 0;
-    const live = (await this.deps.figures?.().catch(() => undefined)) ?? { connectedDevices: 0, journalLagRows: 0 };
+    const live = (await this.deps.figures?.().catch(() => undefined)) ?? {
+      connectedDevices: 0,
+      journalLagRows: 0,
+    };
+    if (!this.#dbOpen()) return;
+    this.#backlogCache = undefined;
     const backlog = this.backlogRows();
     this.#metricsQueue.push(
       metricsPoint({
@@ -217,7 +238,10 @@ export class Shipper {
           await this.deps.backend.deleteBefore(measurement, before);
           done.push({ measurement, before: new Date(before).toISOString() });
         } catch (err) {
-          this.deps.log.warn({ measurement, code: (err as { code?: string }).code, msg: (err as Error).message }, 'retention purge failed; retried at the next run');
+          this.deps.log.warn(
+            { measurement, code: (err as { code?: string }).code, reason: (err as Error).message },
+            'retention purge failed; retried at the next run',
+          );
           throw err;
         }
       }
@@ -261,13 +285,14 @@ export class Shipper {
   async #cycle(): Promise<CycleResult> {
     if (!this.#dbOpen()) return 'idle';
     try {
+      // first, and whether or not the store answers: the bound matters most during an outage
+      this.#enforceBound();
       if (!this.#initialized) {
         await this.deps.backend.init();
         this.#initialized = true;
       }
       await this.#applyPurges();
       if (!this.#dbOpen()) return 'idle';
-      this.#enforceBound();
       const { shipments, cursors, metricsTaken, full } = this.#collect();
       if (shipments.length > 0) await this.#send(shipments);
       if (!this.#dbOpen()) return 'idle';
@@ -278,11 +303,17 @@ export class Shipper {
       return full ? 'more' : 'idle';
     } catch (err) {
       this.#failed(err);
+      if (this.#dbOpen()) this.health(); // keep carehub_store_backlog_rows current during an outage
       return 'failed';
     }
   }
 
-  #collect(): { shipments: Shipment[]; cursors: Array<readonly [StreamName, number]>; metricsTaken: number; full: boolean } {
+  #collect(): {
+    shipments: Shipment[];
+    cursors: Array<readonly [StreamName, number]>;
+    metricsTaken: number;
+    full: boolean;
+  } {
     let remaining = this.options.batchSize;
     const shipments: Shipment[] = [];
     const cursors: Array<readonly [StreamName, number]> = [];
@@ -336,7 +367,9 @@ export class Shipper {
         r.max = Math.max(r.max, s.seq);
       }
     }
-    const streams = [...ranges].map(([k, r]) => (r.min === r.max ? `${k}:${r.min}` : `${k}:${r.min}-${r.max}`)).join(',');
+    const streams = [...ranges]
+      .map(([k, r]) => (r.min === r.max ? `${k}:${r.min}` : `${k}:${r.min}-${r.max}`))
+      .join(',');
     const lines = shipments
       .map((s) => {
         try {
@@ -356,7 +389,10 @@ export class Shipper {
       lines,
     });
     this.deps.metrics.deadLetters.inc(shipments.length);
-    this.deps.log.error({ streams, points: shipments.length, status: statusOf(err), msg: err.message }, 'time-series store refused points; kept in ts_dead_letter');
+    this.deps.log.error(
+      { streams, points: shipments.length, status: statusOf(err), reason: err.message },
+      'time-series store refused points; kept in ts_dead_letter',
+    );
   }
 
   #enforceBound(): void {
@@ -373,11 +409,17 @@ export class Shipper {
       if (stream === 'feed_alert') {
         this.#counts.droppedAlerts += skipped;
         this.deps.metrics.droppedAlerts.inc(skipped);
-        this.deps.log.error({ stream, rows: skipped, maxBacklogRows: max }, 'time-series backlog full even without telemetry: oldest alert rows skipped');
+        this.deps.log.error(
+          { stream, rows: skipped, maxBacklogRows: max },
+          'time-series backlog full even without telemetry: oldest alert rows skipped',
+        );
       } else {
         this.#counts.droppedTelemetry += skipped;
         this.deps.metrics.droppedTelemetry.inc(skipped);
-        this.deps.log.warn({ stream, rows: skipped, maxBacklogRows: max }, 'time-series backlog full: oldest telemetry skipped');
+        this.deps.log.warn(
+          { stream, rows: skipped, maxBacklogRows: max },
+          'time-series backlog full: oldest telemetry skipped',
+        );
       }
     }
     this.#backlogCache = undefined;
@@ -386,7 +428,8 @@ export class Shipper {
   async #applyPurges(): Promise<void> {
     for (const purge of this.outbox.pendingPurges()) {
       try {
-        for (const measurement of HOME_MEASUREMENTS) await this.deps.backend.deleteWhere(measurement, { home: purge.homeId });
+        for (const measurement of HOME_MEASUREMENTS)
+          await this.deps.backend.deleteWhere(measurement, { home: purge.homeId });
       } catch (err) {
         if (!isRejected(err)) throw err;
         // Refused outright: record it where an operator looks, never block shipping on it.
@@ -399,7 +442,10 @@ export class Shipper {
           points: 0,
           lines: '',
         });
-        this.deps.log.error({ home: purge.homeId, msg: err.message }, 'time-series store refused a resident purge; see ts_dead_letter');
+        this.deps.log.error(
+          { home: purge.homeId, reason: err.message },
+          'time-series store refused a resident purge; see ts_dead_letter',
+        );
       }
       if (!this.#dbOpen()) return;
       this.outbox.purgeDone(purge.id);
@@ -409,7 +455,10 @@ export class Shipper {
 
   #succeeded(points: number): void {
     if (this.#reachable === false) {
-      this.deps.log.info({ afterFailures: this.#failures }, 'time-series store reachable again; draining the backlog');
+      this.deps.log.info(
+        { afterFailures: this.#failures },
+        'time-series store reachable again; draining the backlog',
+      );
     }
     this.#reachable = true;
     this.#failures = 0;
@@ -426,11 +475,21 @@ export class Shipper {
     const message = err instanceof Error ? err.message : String(err);
     this.#failures++;
     this.#reachable = false;
-    this.#lastError = { at: new Date().toISOString(), code: typeof code === 'string' ? code : 'HUB_ERR_STORE_UNAVAILABLE', message };
+    this.#lastError = {
+      at: new Date().toISOString(),
+      code: typeof code === 'string' ? code : 'HUB_ERR_STORE_UNAVAILABLE',
+      message,
+    };
     this.deps.metrics.writeFailures.inc({ kind: 'unavailable' });
     if (statusOf(err) === 404) this.#initialized = false; // database dropped or never created: run init again
-    const entry = { failures: this.#failures, retryInMs: this.#backoffDelay(), msg: message, target: this.deps.backend.target };
-    if (this.#failures === 1 || this.#failures % 20 === 0) this.deps.log.warn(entry, 'time-series store unavailable; backlog kept in SQLite');
+    const entry = {
+      failures: this.#failures,
+      retryInMs: this.#backoffDelay(),
+      reason: message,
+      target: this.deps.backend.target,
+    };
+    if (this.#failures === 1 || this.#failures % 20 === 0)
+      this.deps.log.warn(entry, 'time-series store unavailable; backlog kept in SQLite');
     else this.deps.log.debug(entry, 'time-series store still unavailable');
   }
 }

@@ -32,7 +32,12 @@ export function storeMetrics(registry: Registry): StoreMetrics {
     shipped: once(
       registry,
       'carehub_store_shipped_points_total',
-      () => new Counter({ name: 'carehub_store_shipped_points_total', help: 'Points the time-series store acknowledged (2xx)', registers }),
+      () =>
+        new Counter({
+          name: 'carehub_store_shipped_points_total',
+          help: 'Points the time-series store acknowledged (2xx)',
+          registers,
+        }),
     ),
     deadLetters: once(
       registry,

@@ -21,7 +21,8 @@ export function httpFailure(status: number, message: string, cause?: unknown): H
 
 export function networkFailure(err: unknown): HubError {
   const e = err as { code?: unknown; message?: unknown };
-  const what = typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
+  const what =
+    typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
   const details: StoreErrorDetails = { status: null };
   return new HubError(ErrorCodes.STORE_UNAVAILABLE, `InfluxDB unreachable: ${what}`, { cause: err, details });
 }
