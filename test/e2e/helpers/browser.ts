@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const CONSOLE_DIST = join(ROOT, 'dashboards', 'console', 'dist', 'index.html');
@@ -35,7 +36,12 @@ export async function newPage(
 }
 
 /** Log in through the plain form, as the acceptance check does: first text input, password, Enter. */
-export async function loginThroughForm(page: Page, httpUrl: string, username: string, password = `${username}-demo`) {
+export async function loginThroughForm(
+  page: Page,
+  httpUrl: string,
+  username: string,
+  password = `${username}-demo`,
+) {
   await page.goto(`${httpUrl}/`);
   await page.locator('input:not([type=password]):not([type=hidden])').first().fill(username);
   await page.locator('input[type=password]').first().fill(password);
@@ -43,7 +49,14 @@ export async function loginThroughForm(page: Page, httpUrl: string, username: st
   await page.locator('.conn-ok').waitFor({ timeout: 5000 });
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** docs/img/console-<name>.png, from the top of the page (fullPage: the whole page, else one screen). */
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `console-${name}.png`), fullPage: false });
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `console-${name}.png`), fullPage });
+}
+
+/** expect.poll with a timeout fit for a loaded 2-core machine (the default is 1 s). */
+export function eventually<T>(fn: () => T | Promise<T>, options: { timeout?: number } = {}) {
+  return expect.poll(fn, { timeout: 5000, ...options });
 }

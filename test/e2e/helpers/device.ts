@@ -13,7 +13,9 @@ export interface Device {
 export async function device(mqttUrl: string, id: string): Promise<Device> {
   const client = await connectDevice(mqttUrl, id);
   const commands: Device['commands'] = [];
-  client.on('message', (_topic, payload) => commands.push(JSON.parse(payload.toString()) as Device['commands'][number]));
+  client.on('message', (_topic, payload) =>
+    commands.push(JSON.parse(payload.toString()) as Device['commands'][number]),
+  );
   await client.subscribeAsync(`carehub/v1/devices/${id}/commands`, { qos: 1 });
   return {
     client,
@@ -22,7 +24,7 @@ export async function device(mqttUrl: string, id: string): Promise<Device> {
       await client.publishAsync(`carehub/v1/devices/${id}/events`, JSON.stringify(event), { qos: 1 });
     },
     end: async () => {
-      await client.endAsync();
+      await client.endAsync(true);
     },
   };
 }

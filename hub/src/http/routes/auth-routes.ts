@@ -6,7 +6,13 @@ import { parseInput } from '../validate.js';
 
 const loginSchema = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
 
-export function authRoutes(router: Router, sessions: Sessions, secureCookie: boolean): void {
+export interface SiteInfo {
+  name: string;
+  locale: string;
+  timezone: string;
+}
+
+export function authRoutes(router: Router, sessions: Sessions, secureCookie: boolean, site: SiteInfo): void {
   router.add({
     method: 'POST',
     path: '/api/v1/login',
@@ -23,6 +29,7 @@ export function authRoutes(router: Router, sessions: Sessions, secureCookie: boo
         token,
         expiresAt: new Date(expiresAt).toISOString(),
         staff: { id: staff.id, name: staff.name, role: staff.role, grids: staff.grids, locale: staff.locale ?? null },
+        site,
       };
     },
   });
@@ -40,6 +47,9 @@ export function authRoutes(router: Router, sessions: Sessions, secureCookie: boo
     method: 'GET',
     path: '/api/v1/me',
     auth: true,
-    handler: ({ staff }) => ({ staff: staff && { id: staff.id, name: staff.name, role: staff.role, grids: staff.grids, locale: staff.locale ?? null } }),
+    handler: ({ staff }) => ({
+      staff: staff && { id: staff.id, name: staff.name, role: staff.role, grids: staff.grids, locale: staff.locale ?? null },
+      site,
+    }),
   });
 }
