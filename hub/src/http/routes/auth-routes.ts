@@ -12,7 +12,7 @@ export interface SiteInfo {
   timezone: string;
 }
 
-export function authRoutes(router: Router, sessions: Sessions, secureCookie: boolean, site: SiteInfo): void {
+export function authRoutes(router: Router, sessions: Sessions, secureCookie: boolean, site?: SiteInfo): void {
   router.add({
     method: 'POST',
     path: '/api/v1/login',
