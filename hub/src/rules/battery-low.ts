@@ -12,7 +12,8 @@ export const batteryLowRule: Rule = {
     const threshold = ctx.settings.batteryLow.percent;
     const low = event.batteryLow === true || (event.battery !== undefined && event.battery <= threshold);
     const flagged = ctx.state.batteryLow[event.deviceId] === true;
-    if (low && !flagged) {
+    // In maintenance the alert is silenced: leave the flag unset so it is raised once maintenance ends.
+    if (low && !flagged && !ctx.isSuppressed('battery_low')) {
       ctx.state.batteryLow[event.deviceId] = true;
       return [
         {

@@ -4,6 +4,7 @@ import type { Decision, Rule, RuleContext } from './types.js';
 const supervisionMs = (ctx: RuleContext, device: DeviceConfig) => ctx.settings.deviceOffline.supervisionHours[device.kind] * 3600_000;
 
 function raise(ctx: RuleContext, device: DeviceConfig, noteKey: string, params: Record<string, string> = {}): Decision[] {
+  if (ctx.openAlert(`device_offline:${device.id}`)) return [];
   const critical = device.kind === 'sos_button' || device.kind === 'smoke_detector';
   return [
     {
@@ -29,8 +30,9 @@ export const deviceOfflineRule: Rule = {
   ensure(ctx) {
     for (const device of ctx.home.devices) {
       if (ctx.hasTimer(`sup:${device.id}`)) continue;
+      // Only a new device lacks the timer (it re-arms itself when it fires), so never arm it in the past.
       const since = ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
-      ctx.setTimer(`sup:${device.id}`, since + supervisionMs(ctx, device), { deviceId: device.id });
+      ctx.setTimer(`sup:${device.id}`, Math.max(since, ctx.now) + supervisionMs(ctx, device), { deviceId: device.id });
     }
   },
   onEvent(event, ctx) {
@@ -69,6 +71,7 @@ export const deviceOfflineRule: Rule = {
         ctx.setTimer(key, last + supervisionMs(ctx, device), { deviceId: device.id });
         return [];
       }
+      ctx.setTimer(key, ctx.now + supervisionMs(ctx, device), { deviceId: device.id });
       return raise(ctx, device, 'note.device_silent', { hours: String(ctx.settings.deviceOffline.supervisionHours[device.kind]) });
     }
     return [];

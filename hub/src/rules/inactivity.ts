@@ -19,8 +19,9 @@ export const inactivityRule: Rule = {
   kinds: ['inactivity'],
   ensure(ctx) {
     if (!ctx.hasTimer('idle')) {
+      // Only a new home lacks the timer (it re-arms itself when it fires), so never arm it in the past.
       const since = ctx.state.lastActivityAt ?? ctx.state.watchedSince;
-      ctx.setTimer('idle', since + hoursFor(ctx) * 3600_000, { since });
+      ctx.setTimer('idle', Math.max(since, ctx.now) + hoursFor(ctx) * 3600_000, { since });
     }
     const check = ctx.settings.inactivity.morningCheck;
     if (ctx.hasMotionSensor && check !== false && !ctx.hasTimer('morning')) {
@@ -44,6 +45,8 @@ export const inactivityRule: Rule = {
         ctx.setTimer('idle', since + hours * 3600_000, { since });
         return [];
       }
+      // Still nothing a whole period later: check again then (an open alert absorbs it).
+      ctx.setTimer('idle', ctx.now + hours * 3600_000, { since });
       return raise(ctx, 'note.inactivity_hours', { hours: String(hours) });
     }
     if (key === 'morning') {

@@ -150,6 +150,7 @@ export class RulesRuntime {
         this.scheduler.set({ key: prefix + key, homeId: home.id, dueAt, data: { ...data, owner: 'rule', rule: rule.id, key } }),
       cancelTimer: (key) => this.scheduler.cancel(prefix + key),
       hasTimer: (key) => this.scheduler.has(prefix + key),
+      isSuppressed: (kind) => SUPPRESSED[state.mode].has(kind),
     };
   }
 

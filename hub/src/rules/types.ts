@@ -31,6 +31,8 @@ export interface RuleContext {
   setTimer(key: string, dueAt: number, data?: Record<string, unknown>): void;
   cancelTimer(key: string): void;
   hasTimer(key: string): boolean;
+  /** The home's mode silences this kind of alert right now. */
+  isSuppressed(kind: AlertKind): boolean;
 }
 
 /**

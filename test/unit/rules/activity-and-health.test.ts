@@ -105,6 +105,23 @@ describe('inactivity', () => {
     expect(count('inactivity', 'h2')).toBe(1);
   });
 
+  it('a mode change elsewhere (or a restart) does not re-raise a resolved inactivity alert', () => {
+    h = RulesHarness.create({ raw: withRules({ inactivity: { morningCheck: false } }), start: local(26, '08:00') });
+    h.advance('24h');
+    const [first] = h.alerts({ kind: 'inactivity', homeId: 'h2' });
+    const sup = h.hub.directory.staff('supervisor1');
+    if (!first || !sup) throw new Error('setup');
+    h.hub.alerts.resolve(first.alert.id, sup, 'false_alarm', 'resident was resting');
+    h.hub.db.transaction(() => h.hub.rules.setMode('h3', 'away', null, h.clock.now()))();
+    h.advance('1m');
+    h = h.restart(h.clock.now());
+    h.advance('1m');
+    expect(count('inactivity', 'h2')).toBe(1);
+    // still nothing a whole period later: a new alert
+    h.advance('24h');
+    expect(count('inactivity', 'h2')).toBe(2);
+  });
+
   it('a rule switched off for one home stays off there only', () => {
     h = RulesHarness.create({
       raw: withRules({}, { h2: { inactivity: { enabled: false } } }),
@@ -189,6 +206,16 @@ describe('battery_low and tamper', () => {
     expect(alerts[0]?.alert.occurrences).toBe(2);
     h.event('h2-door', { type: 'heartbeat', batteryLow: true });
     expect(h.alerts({ kind: 'battery_low', homeId: 'h2' })).toHaveLength(1);
+  });
+
+  it('a low battery reported during maintenance is raised once maintenance ends and it is still low', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'maintenance', null, h.clock.now()))();
+    h.event('h1-door', { type: 'heartbeat', battery: 10 });
+    expect(h.alerts({ kind: 'battery_low' })).toHaveLength(0);
+    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'home', null, h.clock.now()))();
+    h.event('h1-door', { type: 'heartbeat', battery: 10 });
+    expect(h.alerts({ kind: 'battery_low' })).toHaveLength(1);
   });
 
   it('tamper raises a medium alert', () => {
