@@ -1,11 +1,12 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { AlertService, type AlertChange } from './alerts/alert-service.js';
 import { commandsFor } from './alerts/device-notifier.js';
 import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
-import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
+import { type Clock, ManualClock, SystemClock, type TimerHandle } from './clock/clock.js';
 import type { HubConfig } from './config/schema.js';
 import { ErrorCodes, HubError } from './errors.js';
 import { FeedLog, type FeedEntry } from './feed/feed-log.js';
@@ -36,14 +37,21 @@ import { TimerStore, type TimerRow } from './rules/timer-store.js';
 import { Directory } from './site/directory.js';
 import { AlertRepo } from './store/alert-repo.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
+import { trimLocal } from './store/retention.js';
 import { Meta, openDatabase, type Db } from './store/sqlite-db.js';
 import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
+
+const DRILL_CLOCK_KEY = 'drill_clock_now';
 
 export interface Ports {
   mqtt: number;
   http: number;
   mqttWs: number;
+  /** MQTT over TLS, when `mqtt.tls` is set. */
+  mqtts?: number;
+  /** HTTPS and WSS, when `http.tls` is set. */
+  https?: number;
 }
 
 export interface HubOptions {
@@ -76,7 +84,7 @@ export class Hub {
   /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
   readonly timeSeries: TimeSeries | undefined;
   #ports: Ports | undefined;
-  #trimTimer: NodeJS.Timeout | undefined;
+  #trimTimer: TimerHandle | undefined;
   #startedAt = 0;
   #stopped = false;
   #homeStates: HomeStateRepo;
@@ -86,13 +94,15 @@ export class Hub {
     options: HubOptions = {},
   ) {
     this.log = options.logger ?? createLogger(config.log.level);
-    this.clock = config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? Date.now()) : new SystemClock();
     this.metrics = new Metrics(options.processMetrics ?? true);
     this.directory = new Directory(config);
     const messages = new Messages(loadCatalog());
 
     this.db = openDatabase(config.dataDir);
     const meta = new Meta(this.db);
+    // A drill continues where it was after a restart: drill time never goes backwards.
+    const drillNow = Math.max(Date.now(), meta.getNumber(DRILL_CLOCK_KEY, 0));
+    this.clock = config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? drillNow) : new SystemClock();
     this.journal = new Journal(this.db, this.log.child({ mod: 'journal' }));
     this.alertRepo = new AlertRepo(this.db);
     this.feedLog = new FeedLog(this.db);
@@ -165,14 +175,17 @@ export class Hub {
     );
 
     const router = new Router();
-    authRoutes(router, sessions, false);
+    authRoutes(router, sessions, !config.http.plaintext, { name: config.site.name, locale: config.site.locale, timezone: config.site.timezone });
     alertRoutes(router, this.alertRepo, actions, this.directory);
     homeRoutes(router, homes, this.directory, this.journal);
     staffRoutes(router, this.directory, this.audit, this.alertRepo, this.clock);
     opsRoutes(router, { health: () => this.health() }, this.metrics);
     if (this.clock.kind === 'manual') {
       const clock = this.clock as ManualClock;
-      clockRoutes(router, clock, (ms) => clock.advance(ms));
+      clockRoutes(router, clock, (ms) => {
+        clock.advance(ms);
+        meta.set(DRILL_CLOCK_KEY, clock.now());
+      });
     }
     this.http = new HttpServer(
       router,
@@ -188,7 +201,9 @@ export class Hub {
       handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
     });
     this.http.onUpgrade(config.mqtt.wsPath, (req, socket, head) =>
-      mqttWs.handleUpgrade(req, socket, head, (ws) => this.broker.handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'ws')),
+      !config.mqtt.plaintext && !(req.socket as TLSSocket).encrypted
+        ? void socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n') // mqtt.plaintext: false: WSS only
+        : mqttWs.handleUpgrade(req, socket, head, (ws) => this.broker.handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'ws')),
     );
   }
 
@@ -211,24 +226,28 @@ export class Hub {
     if (!head.ok) this.log.error({ problems: head.problems.slice(0, 5) }, 'AUDIT TRAIL DOES NOT VERIFY: run `carehub audit verify`');
     this.log.info({ rows: head.rows, head: head.headHash }, 'audit trail head');
     this.#trimFeedLog();
-    this.#trimTimer = setInterval(() => this.#trimFeedLog(), 3600_000);
-    this.#trimTimer.unref();
+    this.#scheduleRetention();
     this.feed.start();
     this.timeSeries?.start();
     let mqtt: number;
     let http: number;
+    let https: number | undefined;
     try {
       mqtt = await this.broker.start();
-      http = await this.http.listen(this.config.http.port, this.config.http.host);
+      // http.plaintext: false: HTTPS only (port 0 stands for "not listening" in the ports object).
+      http = this.config.http.plaintext ? await this.http.listen(this.config.http.port, this.config.http.host) : 0;
+      if (this.config.http.tls) https = await this.http.listenTls(this.config.http.tls, this.config.http.host);
     } catch (err) {
       await this.stop().catch(() => {});
       const e = err as NodeJS.ErrnoException;
       const hint = e.code === 'EADDRINUSE' ? ' (the port is taken: stop the other process or set CAREHUB_MQTT_PORT / CAREHUB_HTTP_PORT)' : '';
       throw new HubError(ErrorCodes.LISTEN_FAILED, `cannot listen: ${e.message}${hint}`, { cause: err });
     }
-    this.#ports = { mqtt, http, mqttWs: http };
+    const mqtts = this.broker.tlsPort;
+    this.#ports = { mqtt, http, mqttWs: http, ...(mqtts !== undefined ? { mqtts } : {}), ...(https !== undefined ? { https } : {}) };
     const file = join(this.config.dataDir, 'ports.json');
-    writeFileSync(`${file}.tmp`, JSON.stringify(this.#ports));
+    // Listeners refused by configuration (plaintext off) are left out of the file.
+    writeFileSync(`${file}.tmp`, JSON.stringify(Object.fromEntries(Object.entries(this.#ports).filter(([, port]) => port !== 0))));
     renameSync(`${file}.tmp`, file);
     this.log.info({ ...this.#ports, mqttWsPath: this.config.mqtt.wsPath, site: this.config.site.name, clock: this.clock.kind }, 'CareHub listening');
     if (this.config.demo) this.log.warn('DEMO configuration: demo credentials are in use; never run this configuration for real residents');
@@ -238,7 +257,7 @@ export class Hub {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#trimTimer) clearInterval(this.#trimTimer);
+    this.#trimTimer?.cancel();
     this.scheduler.stop();
     this.processor.stop();
     rmSync(join(this.config.dataDir, 'ports.json'), { force: true });
@@ -253,10 +272,27 @@ export class Hub {
   }
 
   /** Keep feed.retainEvents entries, and never trim feed_log rows the time-series shipper has not shipped yet. */
+  /** Hourly on the hub's clock, so a drill that plays a month also exercises retention. */
+  #scheduleRetention(): void {
+    this.#trimTimer = this.clock.at(this.clock.now() + 3600_000, () => {
+      if (this.#stopped) return;
+      try {
+        this.#trimFeedLog();
+      } catch (err) {
+        this.log.error({ err }, 'retention job failed');
+      }
+      this.#scheduleRetention();
+    });
+  }
+
   #trimFeedLog(): void {
     const retain = this.config.feed.retainEvents;
     const floor = this.timeSeries?.retainFloor();
     this.feedLog.trim(floor === undefined ? retain : Math.max(retain, this.feedLog.currentSeq() - floor + 1));
+    const processed = this.processor.processedSeq();
+    const keepAfter = Math.min(processed, this.timeSeries?.journalShipped() ?? processed);
+    const trimmed = trimLocal(this.db, this.clock.now(), this.config.retention, keepAfter);
+    if (trimmed.journal + trimmed.deadLetters > 0) this.log.info(trimmed, 'retention: old device events and dead letters deleted');
   }
 
   health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
 import { SecretVerifier } from '../auth/secrets.js';
 import type { HubConfig } from '../config/schema.js';
@@ -9,12 +10,14 @@ import type { Metrics } from '../metrics.js';
 import type { Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
 import { attachFrameGuard } from './frame-guard.js';
+import { BrokerGuards, clientLabel } from './guards.js';
+import { listenMqttTls } from './tls-listener.js';
 
 /** Where refused publishes go: a $-topic no client can subscribe to (ACL) and `#` never matches. */
 const DISCARD_TOPIC = '$carehub/discard';
 
 type PublishPacket = Parameters<NonNullable<AedesOptions['authorizePublish']>>[1];
-type ReturnCode = 2 | 4 | 5;
+type ReturnCode = 2 | 3 | 4 | 5;
 function authError(returnCode: ReturnCode, message: string): Error & { returnCode: ReturnCode } {
   return Object.assign(new Error(message), { returnCode });
 }
@@ -28,6 +31,9 @@ export class Broker {
   #tcp: Server | undefined;
   readonly #sockets = new Set<Duplex>();
   readonly #verifier = new SecretVerifier();
+  /** Limits, bans, packet guard, close log (guards.ts); made in start(). */
+  #guards: BrokerGuards | undefined;
+  #tls: { server: TlsServer; port: number } | undefined;
 
   constructor(
     private readonly config: Readonly<HubConfig>,
@@ -42,9 +48,18 @@ export class Broker {
     return this.#aedes;
   }
 
+  /** Port of the MQTT over TLS listener, when `mqtt.tls` is set. */
+  get tlsPort(): number | undefined {
+    return this.#tls?.port;
+  }
+
   async start(): Promise<number> {
     const mqtt = this.config.mqtt;
+    const guards = new BrokerGuards(mqtt.limits, this.metrics, this.log, (id) => this.directory.device(id) !== undefined);
+    this.#guards = guards;
     this.#aedes = await Aedes.createBroker({
+      ...guards.aedesOptions(),
+      ...(mqtt.lab ? { authorizeForward: (client, packet) => guards.labForward(client, packet, (id) => this.directory.device(id) !== undefined) } : {}),
       connectTimeout: mqtt.connectTimeoutMs,
       heartbeatInterval: 60_000,
       maxClientsIdLength: 64,
@@ -66,13 +81,19 @@ export class Broker {
     });
     aedes.on('clientError', (client, err) => {
       this.metrics.connectionsRefused.inc({ reason: 'client_error' });
-      this.log.info({ client: client.id, reason: err.message }, 'mqtt connection closed on error');
+      this.log.info({ client: this.#label(client), reason: err.message }, 'mqtt connection closed on error');
     });
     aedes.on('connectionError', (client, err) => {
       this.metrics.connectionsRefused.inc({ reason: 'connection_error' });
-      this.log.info({ client: client.id, reason: err.message }, 'mqtt connection error before CONNECT completed');
+      this.log.info({ client: this.#label(client), reason: err.message }, 'mqtt connection error before CONNECT completed');
     });
 
+    guards.watch(aedes);
+    if (mqtt.lab) this.log.warn({ lab: true }, 'MQTT LAB MODE: anonymous clients and any topic are accepted (CAREHUB_LAB=1); never run this for real residents');
+    if (mqtt.tls) {
+      this.#tls = await listenMqttTls(mqtt.tls, mqtt.host, mqtt.connectTimeoutMs, mqtt.limits.maxConnections, (s) => this.handle(s), this.log, this.metrics);
+    }
+    if (!mqtt.plaintext) return 0; // TLS only: no plaintext listener at all
     this.#tcp = createServer((socket) => this.handle(socket));
     this.#tcp.on('error', (err) => this.log.error({ err }, 'mqtt listener error'));
     await new Promise<void>((resolve, reject) => {
@@ -85,6 +106,7 @@ export class Broker {
 
   /** Serve one client connection (TCP socket or a WebSocket stream) with the byte caps in front. */
   handle(stream: Duplex, remote = (stream as Socket).remoteAddress ?? 'ws'): void {
+    if (this.#guards && !this.#guards.admit(stream, remote)) return;
     this.#sockets.add(stream);
     stream.once('close', () => this.#sockets.delete(stream));
     stream.on('error', () => {});
@@ -93,6 +115,7 @@ export class Broker {
       { maxConnectBytes: this.config.mqtt.maxConnectBytes, maxPacketBytes: this.config.mqtt.maxPacketBytes },
       (violation) => {
         this.metrics.connectionsRefused.inc({ reason: violation });
+        this.#guards?.violation(stream, violation);
         this.log.warn({ remote, reason: violation }, 'mqtt connection closed: frame limit');
       },
     );
@@ -118,14 +141,24 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    // Stop accepting, then cut the open connections: server.close() waits for them otherwise.
+    const closing: Promise<void>[] = [];
     const tcp = this.#tcp;
-    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (tcp) closing.push(new Promise<void>((resolve) => tcp.close(() => resolve())));
+    const tls = this.#tls?.server;
+    if (tls) closing.push(new Promise<void>((resolve) => tls.close(() => resolve())));
     for (const s of this.#sockets) s.destroy();
+    await Promise.all(closing);
     const aedes = this.#aedes;
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()));
   }
 
   async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
+    // Lab mode: anyone who is not (and does not pose as) a configured device is a plain MQTT client.
+    if (this.config.mqtt.lab && !(username && this.directory.device(username)) && !this.directory.device(client.id)) {
+      if (this.#guards && !this.#guards.authenticated(client, false)) throw authError(3, 'refused for now: try again later');
+      return;
+    }
     if (username === undefined || username === '' || password === undefined) {
       this.#refused(client, 'anonymous');
       throw authError(5, 'anonymous connections are refused');
@@ -140,12 +173,19 @@ export class Broker {
       this.#refused(client, 'bad_credentials');
       throw authError(4, 'bad user name or password');
     }
+    if (this.#guards && !this.#guards.authenticated(client, true)) throw authError(3, 'refused for now (flapping, or a concurrent connect): try again later');
     this.log.debug({ client: client.id }, 'device authenticated');
   }
 
   #refused(client: Client, reason: string): void {
     this.metrics.connectionsRefused.inc({ reason });
-    this.log.info({ client: String(client.id).slice(0, 64), reason }, 'mqtt connection refused');
+    this.log.info({ client: this.#label(client), reason }, 'mqtt connection refused');
+  }
+
+  /** A client id fit for the log: unknown ids only as a digest (a mistyped id may be a secret). */
+  #label(client: Client): string | null {
+    const id = client.id as string | null;
+    return id === null ? null : clientLabel(String(id).slice(0, 64), this.directory.device(id) !== undefined);
   }
 
   #authorizePublish(client: Client | null, packet: PublishPacket, cb: (error?: Error | null) => void): void {
@@ -154,12 +194,31 @@ export class Broker {
       discard(packet);
       return cb(null);
     }
+    // A guard closed this connection during the read that carried this packet: serve nothing of it.
+    if (!client.closed && this.#guards?.violated(client.conn)) {
+      cb(new Error('protocol violation'));
+      return;
+    }
     const entry = this.directory.device(client.id);
+    if (!entry && this.config.mqtt.lab) {
+      // Lab mode: a plain broker for lab clients, but never into CareHub's own topics.
+      if (packet.topic.startsWith('carehub/')) {
+        this.metrics.rejected.inc({ reason: 'acl_denied' });
+        discard(packet);
+      }
+      cb(null);
+      return;
+    }
     if (!entry || !mayPublish(this.directory, entry, packet.topic)) {
       this.metrics.rejected.inc({ reason: 'acl_denied' });
       this.log.warn({ client: client.id, topic: packet.topic.slice(0, 200) }, 'publish refused by ACL');
       discard(packet);
       return cb(null);
+    }
+    if (this.#guards && !this.#guards.allowPublish(client.id, entry.device.kind === 'gateway', packet.topic, toBuffer(packet.payload))) {
+      discard(packet); // acknowledged and dropped: counted as rate_limited
+      cb(null);
+      return;
     }
     this.ingest
       .accept({
@@ -186,11 +245,16 @@ export class Broker {
 
   #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
     const entry = this.directory.device(client.id);
+    if (!entry && this.config.mqtt.lab) return sub; // lab mode: any filter (CareHub topics are not forwarded, see guards.labForward)
     if (entry && maySubscribe(this.directory, entry, sub.topic)) return { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 };
     this.metrics.rejected.inc({ reason: 'acl_denied' });
     this.log.warn({ client: client.id, topic: sub.topic.slice(0, 200) }, 'subscribe refused by ACL');
     return null;
   }
+}
+
+function toBuffer(payload: PublishPacket['payload']): Buffer {
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
 }
 
 function discard(packet: PublishPacket): void {

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/audit-log.js';
 import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile, problemsOf } from '../config/load.js';
-import { isHubError } from '../errors.js';
+import { ErrorCodes, isHubError } from '../errors.js';
 import { Hub } from '../main.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
@@ -93,7 +93,7 @@ async function start(args: string[]): Promise<number> {
     if (isHubError(err) && (err.code === 'HUB_ERR_CONFIG_INVALID' || err.code === 'HUB_ERR_CONFIG_UNREADABLE')) {
       printConfigError(file, err);
     } else {
-      const code = isHubError(err) ? err.code : 'HUB_ERR_START_FAILED';
+      const code = isHubError(err) ? err.code : ErrorCodes.START_FAILED;
       process.stderr.write(`carehub: could not start: ${code}: ${(err as Error).message}\n`);
     }
     return 1;
@@ -113,7 +113,13 @@ async function start(args: string[]): Promise<number> {
 }
 
 async function hashSecretCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { secret: { type: 'string' } }, strict: true });
+  let values: { secret?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { secret: { type: 'string' } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`carehub hash-secret: ${(err as Error).message}\n`);
+    return 1;
+  }
   let secret = values.secret;
   if (secret === undefined) {
     if (process.stdin.isTTY) process.stderr.write('Secret (at least 8 characters): ');

@@ -30,6 +30,22 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value
   if (mqttPort !== undefined) section('mqtt').port = mqttPort;
   const httpPort = port('CAREHUB_HTTP_PORT');
   if (httpPort !== undefined) section('http').port = httpPort;
+  // TLS listener ports, only where the configuration has a tls section (0 = any free port).
+  for (const [name, key] of [
+    ['CAREHUB_MQTTS_PORT', 'mqtt'],
+    ['CAREHUB_HTTPS_PORT', 'http'],
+  ] as const) {
+    const tlsPort = port(name);
+    const tls = (cfg[key] as { tls?: unknown } | null | undefined)?.tls;
+    if (tlsPort !== undefined && tls && typeof tls === 'object') (tls as Record<string, unknown>).port = tlsPort;
+  }
+  // Lab mode (anonymous clients, any topic) must be asked for twice: in the file and in the environment.
+  if ((cfg.mqtt as { lab?: unknown } | null | undefined)?.lab === true && env.CAREHUB_LAB !== '1') {
+    problems.push({
+      path: 'mqtt.lab',
+      message: 'lab mode accepts anonymous clients on any topic: refused unless the environment sets CAREHUB_LAB=1 (never for real residents)',
+    });
+  }
   if (env.CAREHUB_DATA_DIR) cfg.dataDir = env.CAREHUB_DATA_DIR;
   const level = env.CAREHUB_LOG_LEVEL;
   if (level) {
@@ -42,7 +58,11 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value
     else problems.push({ path: '$CAREHUB_CLOCK', message: `must be "manual" (drills and tests) or "system", got "${clock}"` });
   }
   if (env.CAREHUB_INFLUX_URL) {
-    const influx: Record<string, unknown> = { url: env.CAREHUB_INFLUX_URL };
+    // The variables describe the connection; tuning from the file (batch size, backlog bound,
+    // retention policy) is kept.
+    const fromFile = cfg.influx && typeof cfg.influx === 'object' ? { ...(cfg.influx as Record<string, unknown>) } : {};
+    for (const key of ['url', 'database', 'username', 'password', 'org', 'bucket', 'token']) delete fromFile[key];
+    const influx: Record<string, unknown> = { ...fromFile, url: env.CAREHUB_INFLUX_URL };
     for (const [key, name] of [
       ['database', 'CAREHUB_INFLUX_DB'],
       ['username', 'CAREHUB_INFLUX_USER'],

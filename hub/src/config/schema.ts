@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
 import { crossCheck } from './cross-checks.js';
 import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
+import { httpTlsSchema, mqttLimitsSchema, mqttTlsSchema, plaintextNeedsTls } from './security-schema.js';
 
 /** Ids on the wire and in topics: PROTOCOL.md "Ids are strings of [A-Za-z0-9._-]{1,64}". */
 export const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
@@ -91,14 +92,26 @@ const mqttSchema = z.strictObject({
   maxPacketBytes: z.number().int().min(1024).max(16_777_216).default(65_536),
   maxEventBytes: z.number().int().min(256).max(65_536).default(4096),
   gatewayBaseTopic: z.string().default('zigbee2mqtt'),
-});
+  /** MQTT over TLS from PEM files (docs/security.md). */
+  tls: mqttTlsSchema.optional(),
+  /** false: no plaintext MQTT (neither the TCP listener nor MQTT over plain WebSocket); needs `tls`. */
+  plaintext: z.boolean().default(true),
+  /** Lab mode for MQTT conformance suites: anonymous clients and any topic. Refused unless CAREHUB_LAB=1. */
+  lab: z.boolean().default(false),
+  /** Rate limits, flapping ban, connection and queue caps (docs/security.md lists the defaults). */
+  limits: mqttLimitsSchema.prefault({}),
+}).superRefine(plaintextNeedsTls('mqtt'));
 
 const httpSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   port: portSchema.default(8080),
   sessionTtlMinutes: z.number().int().min(5).max(7 * 24 * 60).default(12 * 60),
   maxBodyBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
-});
+  /** HTTPS and WSS from PEM files (docs/security.md). */
+  tls: httpTlsSchema.optional(),
+  /** false: no plain HTTP listener (and Secure session cookies); needs `tls`. */
+  plaintext: z.boolean().default(true),
+}).superRefine(plaintextNeedsTls('http'));
 
 const feedSchema = z.strictObject({
   /** Feed events kept for `resume`; older resumes get a fresh snapshot. */
@@ -151,6 +164,13 @@ export const configSchema = z
     http: httpSchema.prefault({}),
     feed: feedSchema.prefault({}),
     influx: influxSchema.optional(),
+    /** Local SQLite retention: device events and rejected messages. Alerts and the audit trail are kept. */
+    retention: z
+      .strictObject({
+        journalDays: z.number().min(1).max(3650).default(180),
+        deadLetterDays: z.number().min(1).max(3650).default(30),
+      })
+      .prefault({}),
     /** Site-wide rule settings; every home may override them under homes[].rules. */
     rules: ruleSettingsSchema.prefault({}),
     homes: z.array(homeSchema).min(1),

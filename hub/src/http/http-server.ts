@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Sessions } from '../auth/sessions.js';
 import { type ErrorCode, ErrorCodes, HubError, isHubError } from '../errors.js';
+import { readTlsFiles, TLS_DEFAULTS } from '../config/tls-files.js';
 import type { Logger } from '../log.js';
 import { bearerToken } from './credentials.js';
 import type { RequestContext, Router } from './router.js';
@@ -25,9 +27,20 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+const SERVER_LIMITS = { maxHeaderSize: 16_384, requestTimeout: 30_000, headersTimeout: 10_000 } as const;
+
+/** The status for a request node:http could not parse: 431 for oversize headers, 408 for a timeout, else 400. */
+function clientErrorStatus(err: NodeJS.ErrnoException): string {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout';
+  return '400 Bad Request';
+}
+
 /** JSON over node:http. Every failure answers `{"error":{"code","message"}}` with a fitting status. */
 export class HttpServer {
   readonly #server: Server;
+  /** The HTTPS listener, when `http.tls` is set. */
+  #tlsServer: Server | undefined;
   readonly #upgrades = new Map<string, UpgradeHandler>();
   readonly #sockets = new Set<Duplex>();
 
@@ -38,18 +51,24 @@ export class HttpServer {
     private readonly log: Logger,
     private readonly fallback?: (req: IncomingMessage, res: ServerResponse) => boolean,
   ) {
-    this.#server = createServer({ maxHeaderSize: 16_384, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+    this.#server = createServer(SERVER_LIMITS, (req, res) => {
       void this.#onRequest(req, res);
     });
-    this.#server.on('connection', (s) => {
+    this.#wire(this.#server);
+  }
+
+  /** Connection bookkeeping, unparseable requests and upgrades: the same on the HTTP and the HTTPS listener. */
+  #wire(server: Server): void {
+    server.on('connection', (s) => {
       this.#sockets.add(s);
       s.once('close', () => this.#sockets.delete(s));
     });
-    this.#server.on('clientError', (err, socket) => {
-      this.log.info({ reason: (err as Error).message }, 'bad HTTP request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status = clientErrorStatus(err);
+      this.log.info({ reason: err.code ?? err.message, status: Number.parseInt(status, 10) }, 'bad HTTP request');
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     });
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const handler = this.#upgrades.get(path);
@@ -77,11 +96,31 @@ export class HttpServer {
     return typeof addr === 'object' && addr ? addr.port : port;
   }
 
+  /** Serve HTTPS (and WSS) on a second listener from the configured PEM files; returns its port. */
+  async listenTls(tls: { port: number; cert: string; key: string }, host: string): Promise<number> {
+    const server = createHttpsServer({ ...readTlsFiles(tls, 'http.tls'), ...TLS_DEFAULTS, ...SERVER_LIMITS }, (req, res) => {
+      void this.#onRequest(req, res);
+    });
+    this.#wire(server);
+    server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.log.info({ reason: err.code ?? err.message }, 'HTTPS handshake failed'));
+    this.#tlsServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(tls.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    return typeof addr === 'object' && addr ? addr.port : tls.port;
+  }
+
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const servers = [this.#server, ...(this.#tlsServer ? [this.#tlsServer] : [])];
+    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const s of this.#sockets) s.destroy();
-    this.#server.closeAllConnections();
-    await closed;
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all(closed);
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -107,6 +107,7 @@ export class Ingest {
           mqttMid: msg.qos > 0 ? msg.messageId : undefined,
           dup: msg.dup,
           payload: JSON.stringify(event),
+          event,
         }),
       ),
     );

@@ -14,6 +14,29 @@ export interface JournalEntry {
   dup?: boolean | undefined;
   /** The normalised event as JSON. */
   payload: string;
+  /**
+   * The same event as the decoded object `payload` was made from, when the caller has it: the
+   * processor then reads its fields without parsing `payload` again. Never stored.
+   */
+  event?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** A row this commit added (not a duplicate), with the seq it got. */
+export interface CommittedRow {
+  seq: number;
+  entry: JournalEntry;
+}
+
+/**
+ * Work done inside the journal's commit transaction, so that one fsync covers the new rows and what
+ * is derived from them (the processor applies the rows there). It runs in a savepoint: when it
+ * throws, its writes are rolled back, `rolledBack` is called, and the rows are still committed.
+ */
+export interface CommitHook {
+  /** Inside the transaction, after this batch's rows are inserted; `rows` in seq order. */
+  inTransaction(rows: readonly CommittedRow[]): void;
+  /** What `inTransaction` did was rolled back (it threw, or the commit failed): forget it. */
+  rolledBack(): void;
 }
 
 export interface AppendResult {
@@ -60,15 +83,17 @@ export class Journal {
   readonly #commitBatch;
   readonly #insertDead;
   readonly #listeners: Array<() => void> = [];
+  #hook: CommitHook | undefined;
+  readonly #runHook;
   stats = { commits: 0, rows: 0, duplicates: 0 };
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
   ) {
-    this.#insert = db.prepare(
+    this.#insert = db.prepare<[string, string, number, string, string | null, number | null, string], { seq: number }>(
       `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload)
-       VALUES (@deviceId, @homeId, @receivedAt, @type, @eventId, @mqttMid, @payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING seq`,
     );
     // A redelivery (DUP flag) is the device resending a recent publish whose PUBACK it missed. Look
@@ -86,13 +111,35 @@ export class Journal {
       `INSERT INTO dead_letter(received_at, client_id, topic, reason, detail, payload)
        VALUES (@receivedAt, @clientId, @topic, @reason, @detail, @payload)`,
     );
-    this.#commitBatch = db.transaction((batch: Pending[]) =>
-      batch.map((p) => {
-        if (p.kind === 'entry') return this.#appendOne(p.entry);
-        this.#insertDead.run(p.dead);
-        return { seq: 0, duplicate: false };
-      }),
-    );
+    // A nested transaction is a savepoint: a failing hook undoes only its own writes.
+    this.#runHook = db.transaction((hook: CommitHook, rows: CommittedRow[]) => hook.inTransaction(rows));
+    this.#commitBatch = db.transaction((batch: Pending[]) => {
+      const added: CommittedRow[] = [];
+      const results = batch.map((p) => {
+        if (p.kind === 'dead') {
+          this.#insertDead.run(p.dead);
+          return { seq: 0, duplicate: false };
+        }
+        const r = this.#appendOne(p.entry);
+        if (!r.duplicate) added.push({ seq: r.seq, entry: p.entry });
+        return r;
+      });
+      const hook = this.#hook;
+      if (hook && added.length > 0) {
+        try {
+          this.#runHook(hook, added);
+        } catch (err) {
+          this.log.warn({ err, rows: added.length }, 'work inside the journal commit failed; the rows are committed and left for the processor');
+          hook.rolledBack();
+        }
+      }
+      return results;
+    });
+  }
+
+  /** Run `hook` inside every commit that adds rows (one hook: the processor). */
+  setCommitHook(hook: CommitHook): void {
+    this.#hook = hook;
   }
 
   append(entry: JournalEntry): Promise<AppendResult> {
@@ -152,15 +199,15 @@ export class Journal {
       const prior = this.#dupMid.get(entry.deviceId, entry.mqttMid, entry.payload, entry.receivedAt - 3600_000);
       if (prior) return { seq: prior.seq, duplicate: true };
     }
-    const row = this.#insert.get({
-      deviceId: entry.deviceId,
-      homeId: entry.homeId,
-      receivedAt: entry.receivedAt,
-      type: entry.type,
-      eventId: entry.eventId ?? null,
-      mqttMid: entry.mqttMid ?? null,
-      payload: entry.payload,
-    }) as { seq: number } | undefined;
+    const row = this.#insert.get(
+      entry.deviceId,
+      entry.homeId,
+      entry.receivedAt,
+      entry.type,
+      entry.eventId ?? null,
+      entry.mqttMid ?? null,
+      entry.payload,
+    );
     if (row) return { seq: row.seq, duplicate: false };
     return { seq: 0, duplicate: true };
   }
@@ -175,6 +222,7 @@ export class Journal {
       results = this.#commitBatch(batch);
     } catch (err) {
       this.log.error({ err, rows: batch.length }, 'journal commit failed');
+      this.#hook?.rolledBack();
       for (const p of batch) p.reject(err);
       return;
     }

@@ -8,7 +8,7 @@ import type { Directory } from '../site/directory.js';
 import type { DeviceState, DeviceStateRepo } from '../store/device-state-repo.js';
 import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
-import type { Journal, JournalRow } from './journal.js';
+import type { CommitHook, CommittedRow, Journal, JournalRow } from './journal.js';
 
 const PROCESSED_KEY = 'processed_seq';
 const BATCH = 500;
@@ -22,12 +22,21 @@ export interface ProcessedBatch {
  * Journal → rules → alerts. Each batch of journal rows is applied in one transaction together with
  * the `processed_seq` marker, so after a crash every accepted event is applied exactly once: the
  * rows after the marker are simply processed again at start.
+ *
+ * Fresh rows are applied inside the journal's own commit (a savepoint in the same transaction), so
+ * one fsync covers the rows and their effects; the changes are dispatched by the `drain()` that
+ * follows the commit. Rows that could not be applied there (a backlog, a failure) are read back from
+ * the journal by `drain()`, as before.
  */
-export class Processor {
+export class Processor implements CommitHook {
   #running = false;
   #again = false;
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
+  /** Applied inside a journal commit, waiting for that commit to be dispatched. */
+  #committed: ProcessedBatch[] = [];
+  /** Write-through copy of device_state (this class is its only writer); dropped on any rollback. */
+  readonly #deviceCache = new Map<string, DeviceState | null>();
 
   constructor(
     private readonly db: Db,
@@ -41,7 +50,9 @@ export class Processor {
     private readonly log: Logger,
     private readonly dispatch: (batch: ProcessedBatch) => void,
     private readonly onRollback: () => void = () => {},
-  ) {}
+  ) {
+    journal.setCommitHook(this);
+  }
 
   processedSeq(): number {
     return this.meta.getNumber(PROCESSED_KEY, 0);
@@ -55,6 +66,7 @@ export class Processor {
     }
     this.#running = true;
     try {
+      this.#dispatchCommitted();
       do {
         this.#again = false;
         for (;;) {
@@ -70,7 +82,7 @@ export class Processor {
       // Nothing is lost: the rows stay in the journal beyond the marker. Retry with backoff; the
       // rules' cached home state may hold changes of the rolled-back batch, so drop it.
       this.#failures++;
-      this.onRollback();
+      this.#forget();
       const delay = Math.min(30_000, 250 * 2 ** Math.min(this.#failures, 7));
       this.metrics.journalLag.set(this.journal.lastSeq() - this.processedSeq());
       this.log.error({ err, retryInMs: delay, failures: this.#failures }, 'processing journal rows failed; will retry');
@@ -89,32 +101,76 @@ export class Processor {
     this.#retry = undefined;
   }
 
+  /**
+   * CommitHook: apply the rows a journal commit is adding, inside that commit. Only when they are
+   * next in line (nothing older is waiting) and no drain is running; otherwise drain() takes them.
+   */
+  inTransaction(rows: readonly CommittedRow[]): void {
+    const first = rows[0];
+    if (this.#running || this.#retry || !first) return;
+    if (this.journal.readAfter(this.processedSeq(), 1)[0]?.seq !== first.seq) return;
+    const out: ProcessedBatch = { alertChanges: [], deviceEntries: [] };
+    for (const { seq, entry } of rows) {
+      const event: DeviceEvent = { seq, deviceId: entry.deviceId, homeId: entry.homeId, at: entry.receivedAt, type: entry.type as DeviceEvent['type'] };
+      if (entry.eventId !== undefined) event.eventId = entry.eventId;
+      const fields = entry.event ?? this.#parse(seq, entry.payload);
+      if (fields) {
+        copyFields(fields, event);
+        this.#applyEvent(event, out);
+      }
+    }
+    this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as CommittedRow).seq);
+    this.#committed.push(out);
+  }
+
+  /** CommitHook: the commit (or our part of it) was rolled back. */
+  rolledBack(): void {
+    this.#committed = [];
+    this.#forget();
+  }
+
+  #dispatchCommitted(): void {
+    const batches = this.#committed;
+    this.#committed = [];
+    for (const b of batches) {
+      this.#failures = 0;
+      this.dispatch(b);
+    }
+  }
+
+  #forget(): void {
+    this.#deviceCache.clear();
+    this.onRollback();
+  }
+
   #applyBatch(rows: JournalRow[]): ProcessedBatch {
     return this.db.transaction(() => {
       const out: ProcessedBatch = { alertChanges: [], deviceEntries: [] };
       for (const row of rows) {
         const event = this.#toEvent(row);
         if (event) this.#applyEvent(event, out);
-        this.meta.set(PROCESSED_KEY, row.seq);
       }
+      // One marker per batch: it commits (or rolls back) with the whole batch.
+      this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as JournalRow).seq);
       return out;
     })();
   }
 
-  #toEvent(row: JournalRow): DeviceEvent | null {
-    let payload: Record<string, unknown>;
+  #parse(seq: number, payload: string): Record<string, unknown> | null {
     try {
-      payload = JSON.parse(row.payload) as Record<string, unknown>;
+      return JSON.parse(payload) as Record<string, unknown>;
     } catch {
-      this.log.error({ seq: row.seq }, 'unreadable journal row skipped');
+      this.log.error({ seq }, 'unreadable journal row skipped');
       return null;
     }
+  }
+
+  #toEvent(row: JournalRow): DeviceEvent | null {
+    const payload = this.#parse(row.seq, row.payload);
+    if (!payload) return null;
     const event: DeviceEvent = { seq: row.seq, deviceId: row.device_id, homeId: row.home_id, at: row.received_at, type: row.type as DeviceEvent['type'] };
     if (row.event_id !== null) event.eventId = row.event_id;
-    if (typeof payload.ts === 'string' || typeof payload.ts === 'number') event.deviceTs = payload.ts;
-    if (typeof payload.battery === 'number') event.battery = payload.battery;
-    if (typeof payload.batteryLow === 'boolean') event.batteryLow = payload.batteryLow;
-    if (typeof payload.rssi === 'number') event.rssi = payload.rssi;
+    copyFields(payload, event);
     return event;
   }
 
@@ -124,11 +180,13 @@ export class Processor {
       return;
     }
     this.#updateDevice(event, out);
-    out.alertChanges.push(...this.rules.onEvent(event));
+    const changes = this.rules.onEvent(event);
+    for (const c of changes) out.alertChanges.push(c);
   }
 
   #updateDevice(event: DeviceEvent, out: ProcessedBatch): void {
-    const prev = this.devices.get(event.deviceId);
+    let prev = this.#deviceCache.get(event.deviceId);
+    if (prev === undefined) prev = this.devices.get(event.deviceId) ?? null;
     const next: DeviceState = {
       deviceId: event.deviceId,
       online: event.type !== 'status.offline',
@@ -138,6 +196,7 @@ export class Processor {
       lastSeen: event.type === 'status.offline' ? (prev?.lastSeen ?? event.at) : event.at,
     };
     this.devices.put(next);
+    this.#deviceCache.set(event.deviceId, next);
     if (!prev || prev.online !== next.online || prev.battery !== next.battery || prev.batteryLow !== next.batteryLow) {
       out.deviceEntries.push(
         this.feedLog.append(event.at, 'device', event.homeId, {
@@ -153,4 +212,12 @@ export class Processor {
       );
     }
   }
+}
+
+/** The optional fields of a stored event that the rules read. */
+function copyFields(payload: Readonly<Record<string, unknown>>, event: DeviceEvent): void {
+  if (typeof payload.ts === 'string' || typeof payload.ts === 'number') event.deviceTs = payload.ts;
+  if (typeof payload.battery === 'number') event.battery = payload.battery;
+  if (typeof payload.batteryLow === 'boolean') event.batteryLow = payload.batteryLow;
+  if (typeof payload.rssi === 'number') event.rssi = payload.rssi;
 }

@@ -49,6 +49,8 @@ export interface TimeSeries {
   health(): TimeSeriesHealth;
   /** The lowest feed_log seq not yet shipped: the feed-log trim must keep it and everything newer. */
   retainFloor(): number;
+  /** The newest journal seq already shipped: the journal trim must keep everything newer. */
+  journalShipped(): number;
   /** Ship everything now; rejects while the store is down. */
   flush(): Promise<void>;
   /** Retention job, once (it also runs every purgeIntervalMs). */
@@ -105,6 +107,7 @@ export function createTimeSeries(deps: TimeSeriesDeps): TimeSeries {
     stop: () => shipper.stop(),
     health: () => shipper.health(),
     retainFloor: () => shipper.retainFloor(),
+    journalShipped: () => shipper.journalShipped(),
     flush: () => shipper.flush(),
     purgeExpired: () => shipper.purgeExpired(),
     async purgeResident(residentId, purgeOptions = {}) {

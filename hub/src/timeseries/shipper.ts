@@ -149,6 +149,11 @@ export class Shipper {
     return this.outbox.retainFloor();
   }
 
+  /** The newest journal seq already shipped: older journal rows may be trimmed. */
+  journalShipped(): number {
+    return this.outbox.cursor('journal');
+  }
+
   /** Exact rows per stream; counted afresh while the backlog is small, cached for 2 s while it is large. */
   backlogRows(): Record<StreamName, number> {
     const now = Date.now();

@@ -43,7 +43,7 @@ export function alertRoutes(router: Router, repo: AlertRepo, actions: StaffActio
     path: '/api/v1/alerts',
     auth: true,
     handler: ({ url, staff }) => {
-      const q = parseInput(listSchema, Object.fromEntries(url.searchParams));
+      const q = parseInput(listSchema, Object.fromEntries(url.searchParams), 'query');
       const visible = directory
         .homes()
         .filter((h) => staff && directory.canSee(staff, h.id))

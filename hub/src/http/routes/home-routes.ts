@@ -54,7 +54,7 @@ export function homeRoutes(router: Router, homes: HomeService, directory: Direct
     handler: ({ staff, params, url }) => {
       const entry = directory.device(params.id ?? '');
       if (!entry || !staff || !directory.canSee(staff, entry.home.id)) throw new HubError(ErrorCodes.NOT_FOUND, `no device ${params.id}`);
-      const q = parseInput(eventsSchema, Object.fromEntries(url.searchParams));
+      const q = parseInput(eventsSchema, Object.fromEntries(url.searchParams), 'query');
       const tz = directory.timezoneOf(entry.home.id);
       return {
         events: events.deviceEvents(entry.device.id, q.from, q.to, q.limit).map((r) => {

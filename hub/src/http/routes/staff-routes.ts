@@ -46,7 +46,7 @@ export function staffRoutes(router: Router, directory: Directory, audit: AuditLo
     auth: true,
     handler: ({ staff, url }) => {
       if (staff?.role !== 'admin') throw new HubError(ErrorCodes.FORBIDDEN, 'only admins read the audit trail');
-      const q = parseInput(auditSchema, Object.fromEntries(url.searchParams));
+      const q = parseInput(auditSchema, Object.fromEntries(url.searchParams), 'query');
       const entries = audit.query({ fromMs: q.from, toMs: q.to, actor: q.actor, action: q.action, afterSeq: q.afterSeq, limit: q.limit });
       const last = entries[entries.length - 1];
       return {
@@ -61,7 +61,7 @@ export function staffRoutes(router: Router, directory: Directory, audit: AuditLo
     auth: true,
     handler: ({ staff, url }) => {
       if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
-      const q = parseInput(reportSchema, Object.fromEntries(url.searchParams));
+      const q = parseInput(reportSchema, Object.fromEntries(url.searchParams), 'query');
       const to = q.to ?? clock.now();
       const from = q.from ?? to - 30 * DAY;
       const homeIds = directory
