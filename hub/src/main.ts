@@ -8,7 +8,7 @@ import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
 import { type Clock, ManualClock, SystemClock, type TimerHandle } from './clock/clock.js';
 import type { HubConfig } from './config/schema.js';
-import { ErrorCodes, HubError } from './errors.js';
+import { ErrorCodes, HubError, isHubError } from './errors.js';
 import { FeedLog, type FeedEntry } from './feed/feed-log.js';
 import { FeedServer } from './feed/feed-server.js';
 import { HttpServer } from './http/http-server.js';
@@ -239,6 +239,7 @@ export class Hub {
       if (this.config.http.tls) https = await this.http.listenTls(this.config.http.tls, this.config.http.host);
     } catch (err) {
       await this.stop().catch(() => {});
+      if (isHubError(err)) throw err; // e.g. an unreadable TLS file: HUB_ERR_CONFIG_UNREADABLE, by setting path
       const e = err as NodeJS.ErrnoException;
       const hint = e.code === 'EADDRINUSE' ? ' (the port is taken: stop the other process or set CAREHUB_MQTT_PORT / CAREHUB_HTTP_PORT)' : '';
       throw new HubError(ErrorCodes.LISTEN_FAILED, `cannot listen: ${e.message}${hint}`, { cause: err });

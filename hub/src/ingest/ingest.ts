@@ -126,7 +126,9 @@ export class Ingest {
 
   async #reject(msg: InboundMessage, reason: RejectReason, detail: string): Promise<IngestOutcome> {
     this.metrics.rejected.inc({ reason });
-    this.log.warn({ client: msg.clientId, topic: msg.topic.slice(0, 200), reason, detail, bytes: msg.payload.length }, 'device message rejected');
+    // The detail of an unknown type quotes the device's text (anything, even a name): the log gets no copy, dead_letter keeps it.
+    const logged = reason === 'unknown_type' ? 'unknown event type (text kept in dead_letter)' : detail;
+    this.log.warn({ client: msg.clientId, topic: msg.topic.slice(0, 200), reason, detail: logged, bytes: msg.payload.length }, 'device message rejected');
     await this.journal.deadLetter({
       receivedAt: this.clock.now(),
       clientId: msg.clientId,
