@@ -34,4 +34,6 @@ if (problems.length) {
   console.error(`dependency check FAILED:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`dependency check: ${Object.keys(lock.packages ?? {}).length - 1} locked packages, minimum versions hold`);
+console.log(
+  `dependency check: ${Object.keys(lock.packages ?? {}).length - 1} locked packages, minimum versions hold`,
+);

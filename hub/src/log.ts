@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -14,7 +14,18 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     level,
     base: { svc: 'carehub' },
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization', 'cookie', '*.cookie'],
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'secret',
+        '*.secret',
+        'authorization',
+        '*.authorization',
+        'cookie',
+        '*.cookie',
+      ],
       censor: '[redacted]',
     },
   };

@@ -1,44 +1,44 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { WebSocketServer, createWebSocketStream } from 'ws';
-import { AlertService, type AlertChange } from './alerts/alert-service.js';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { type AlertChange, AlertService } from './alerts/alert-service.js';
 import { commandsFor } from './alerts/device-notifier.js';
+import { StaffActions } from './alerts/staff-actions.js';
+import { AuditLog } from './audit/audit-log.js';
 import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
 import { type Clock, ManualClock, SystemClock, type TimerHandle } from './clock/clock.js';
 import type { HubConfig } from './config/schema.js';
 import { ErrorCodes, HubError, isHubError } from './errors.js';
-import { FeedLog, type FeedEntry } from './feed/feed-log.js';
+import { type FeedEntry, FeedLog } from './feed/feed-log.js';
 import { FeedServer } from './feed/feed-server.js';
+import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
-import { staticHandler } from './http/static-files.js';
-import { packageRoot } from './package-root.js';
 import { Router } from './http/router.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
-import { homeRoutes } from './http/routes/home-routes.js';
-import { staffRoutes } from './http/routes/staff-routes.js';
-import { HomeService } from './homes/home-service.js';
-import { StaffActions } from './alerts/staff-actions.js';
-import { AuditLog } from './audit/audit-log.js';
 import { authRoutes } from './http/routes/auth-routes.js';
+import { homeRoutes } from './http/routes/home-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
-import { Messages, loadCatalog } from './i18n/messages.js';
+import { staffRoutes } from './http/routes/staff-routes.js';
+import { staticHandler } from './http/static-files.js';
+import { loadCatalog, Messages } from './i18n/messages.js';
 import { Ingest } from './ingest/ingest.js';
 import { Journal } from './ingest/journal.js';
 import { type ProcessedBatch, Processor } from './ingest/processor.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { packageRoot } from './package-root.js';
 import { ALL_RULES } from './rules/all-rules.js';
 import { HomeStateRepo } from './rules/home-state.js';
 import { RulesRuntime } from './rules/runtime.js';
 import { Scheduler } from './rules/scheduler.js';
-import { TimerStore, type TimerRow } from './rules/timer-store.js';
+import { type TimerRow, TimerStore } from './rules/timer-store.js';
 import { Directory } from './site/directory.js';
 import { AlertRepo } from './store/alert-repo.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
 import { trimLocal } from './store/retention.js';
-import { Meta, openDatabase, type Db } from './store/sqlite-db.js';
+import { type Db, Meta, openDatabase } from './store/sqlite-db.js';
 import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
@@ -102,7 +102,8 @@ export class Hub {
     const meta = new Meta(this.db);
     // A drill continues where it was after a restart: drill time never goes backwards.
     const drillNow = Math.max(Date.now(), meta.getNumber(DRILL_CLOCK_KEY, 0));
-    this.clock = config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? drillNow) : new SystemClock();
+    this.clock =
+      config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? drillNow) : new SystemClock();
     this.journal = new Journal(this.db, this.log.child({ mod: 'journal' }));
     this.alertRepo = new AlertRepo(this.db);
     this.feedLog = new FeedLog(this.db);
@@ -118,8 +119,20 @@ export class Hub {
         })
       : undefined;
     this.audit = new AuditLog(this.db);
-    this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) => this.#onTimer(timer, late));
-    this.alerts = new AlertService(this.db, this.alertRepo, this.feedLog, this.directory, messages, this.clock, this.metrics, this.scheduler, meta);
+    this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) =>
+      this.#onTimer(timer, late),
+    );
+    this.alerts = new AlertService(
+      this.db,
+      this.alertRepo,
+      this.feedLog,
+      this.directory,
+      messages,
+      this.clock,
+      this.metrics,
+      this.scheduler,
+      meta,
+    );
     const homeStates = new HomeStateRepo(this.db);
     this.#homeStates = homeStates;
     this.rules = new RulesRuntime(
@@ -146,11 +159,25 @@ export class Hub {
     );
     this.journal.onCommit(() => this.processor.drain());
 
-    const ingest = new Ingest(config, this.directory, this.journal, this.clock, this.metrics, this.log.child({ mod: 'ingest' }));
+    const ingest = new Ingest(
+      config,
+      this.directory,
+      this.journal,
+      this.clock,
+      this.metrics,
+      this.log.child({ mod: 'ingest' }),
+    );
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
 
-    const sessions = new Sessions(this.db, this.directory, config.http.sessionTtlMinutes * 60_000, this.audit);
-    const actions = new StaffActions(this.db, this.alerts, this.audit, this.clock, (changes) => this.#dispatch(changes, []));
+    const sessions = new Sessions(
+      this.db,
+      this.directory,
+      config.http.sessionTtlMinutes * 60_000,
+      this.audit,
+    );
+    const actions = new StaffActions(this.db, this.alerts, this.audit, this.clock, (changes) =>
+      this.#dispatch(changes, []),
+    );
     const homes = new HomeService(
       this.db,
       this.directory,
@@ -175,7 +202,11 @@ export class Hub {
     );
 
     const router = new Router();
-    authRoutes(router, sessions, !config.http.plaintext, { name: config.site.name, locale: config.site.locale, timezone: config.site.timezone });
+    authRoutes(router, sessions, !config.http.plaintext, {
+      name: config.site.name,
+      locale: config.site.locale,
+      timezone: config.site.timezone,
+    });
     alertRoutes(router, this.alertRepo, actions, this.directory);
     homeRoutes(router, homes, this.directory, this.journal);
     staffRoutes(router, this.directory, this.audit, this.alertRepo, this.clock);
@@ -203,7 +234,9 @@ export class Hub {
     this.http.onUpgrade(config.mqtt.wsPath, (req, socket, head) =>
       !config.mqtt.plaintext && !(req.socket as TLSSocket).encrypted
         ? void socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n') // mqtt.plaintext: false: WSS only
-        : mqttWs.handleUpgrade(req, socket, head, (ws) => this.broker.handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'ws')),
+        : mqttWs.handleUpgrade(req, socket, head, (ws) =>
+            this.broker.handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'ws'),
+          ),
     );
   }
 
@@ -223,7 +256,11 @@ export class Hub {
     const timers = this.scheduler.start();
     this.log.info({ timers }, 'timers armed');
     const head = this.audit.verify();
-    if (!head.ok) this.log.error({ problems: head.problems.slice(0, 5) }, 'AUDIT TRAIL DOES NOT VERIFY: run `carehub audit verify`');
+    if (!head.ok)
+      this.log.error(
+        { problems: head.problems.slice(0, 5) },
+        'AUDIT TRAIL DOES NOT VERIFY: run `carehub audit verify`',
+      );
     this.log.info({ rows: head.rows, head: head.headHash }, 'audit trail head');
     this.#trimFeedLog();
     this.#scheduleRetention();
@@ -235,23 +272,49 @@ export class Hub {
     try {
       mqtt = await this.broker.start();
       // http.plaintext: false: HTTPS only (port 0 stands for "not listening" in the ports object).
-      http = this.config.http.plaintext ? await this.http.listen(this.config.http.port, this.config.http.host) : 0;
-      if (this.config.http.tls) https = await this.http.listenTls(this.config.http.tls, this.config.http.host);
+      http = this.config.http.plaintext
+        ? await this.http.listen(this.config.http.port, this.config.http.host)
+        : 0;
+      if (this.config.http.tls)
+        https = await this.http.listenTls(this.config.http.tls, this.config.http.host);
     } catch (err) {
       await this.stop().catch(() => {});
       if (isHubError(err)) throw err; // e.g. an unreadable TLS file: HUB_ERR_CONFIG_UNREADABLE, by setting path
       const e = err as NodeJS.ErrnoException;
-      const hint = e.code === 'EADDRINUSE' ? ' (the port is taken: stop the other process or set CAREHUB_MQTT_PORT / CAREHUB_HTTP_PORT)' : '';
+      const hint =
+        e.code === 'EADDRINUSE'
+          ? ' (the port is taken: stop the other process or set CAREHUB_MQTT_PORT / CAREHUB_HTTP_PORT)'
+          : '';
       throw new HubError(ErrorCodes.LISTEN_FAILED, `cannot listen: ${e.message}${hint}`, { cause: err });
     }
     const mqtts = this.broker.tlsPort;
-    this.#ports = { mqtt, http, mqttWs: http, ...(mqtts !== undefined ? { mqtts } : {}), ...(https !== undefined ? { https } : {}) };
+    this.#ports = {
+      mqtt,
+      http,
+      mqttWs: http,
+      ...(mqtts !== undefined ? { mqtts } : {}),
+      ...(https !== undefined ? { https } : {}),
+    };
     const file = join(this.config.dataDir, 'ports.json');
     // Listeners refused by configuration (plaintext off) are left out of the file.
-    writeFileSync(`${file}.tmp`, JSON.stringify(Object.fromEntries(Object.entries(this.#ports).filter(([, port]) => port !== 0))));
+    writeFileSync(
+      `${file}.tmp`,
+      JSON.stringify(Object.fromEntries(Object.entries(this.#ports).filter(([, port]) => port !== 0))),
+    );
     renameSync(`${file}.tmp`, file);
-    this.log.info({ ...this.#ports, mqttWsPath: this.config.mqtt.wsPath, site: this.config.site.name, clock: this.clock.kind }, 'CareHub listening');
-    if (this.config.demo) this.log.warn('DEMO configuration: demo credentials are in use; never run this configuration for real residents');
+    this.log.info(
+      {
+        ...this.#ports,
+        mqttWsPath: this.config.mqtt.wsPath,
+        site: this.config.site.name,
+        clock: this.clock.kind,
+      },
+      'CareHub listening',
+    );
+    if (this.config.demo)
+      this.log.warn(
+        'DEMO configuration: demo credentials are in use; never run this configuration for real residents',
+      );
     return this.#ports;
   }
 
@@ -293,7 +356,8 @@ export class Hub {
     const processed = this.processor.processedSeq();
     const keepAfter = Math.min(processed, this.timeSeries?.journalShipped() ?? processed);
     const trimmed = trimLocal(this.db, this.clock.now(), this.config.retention, keepAfter);
-    if (trimmed.journal + trimmed.deadLetters > 0) this.log.info(trimmed, 'retention: old device events and dead letters deleted');
+    if (trimmed.journal + trimmed.deadLetters > 0)
+      this.log.info(trimmed, 'retention: old device events and dead letters deleted');
   }
 
   health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {
@@ -325,7 +389,14 @@ export class Hub {
           changes = change ? [change] : [];
         } else if (timer.data.owner === 'mode') {
           this.scheduler.cancel(timer.key);
-          extra = [this.#modeEntry(timer.homeId, this.rules.setMode(timer.homeId, 'home', null, now).mode, null, now)];
+          extra = [
+            this.#modeEntry(
+              timer.homeId,
+              this.rules.setMode(timer.homeId, 'home', null, now).mode,
+              null,
+              now,
+            ),
+          ];
         } else {
           changes = this.rules.onTimer(timer, now, late);
         }
@@ -342,7 +413,10 @@ export class Hub {
 
   #modeEntry(homeId: string, mode: string, until: number | null, now: number): FeedEntry {
     const tz = this.directory.timezoneOf(homeId);
-    return this.feedLog.append(now, 'home', homeId, { type: 'home', home: { id: homeId, mode, until: until === null ? null : formatIso(until, tz) } });
+    return this.feedLog.append(now, 'home', homeId, {
+      type: 'home',
+      home: { id: homeId, mode, until: until === null ? null : formatIso(until, tz) },
+    });
   }
 
   #dispatchBatch(batch: ProcessedBatch): void {
@@ -358,7 +432,8 @@ export class Hub {
       this.log.error({ err }, 'feed broadcast failed');
     }
     for (const change of changes) {
-      for (const cmd of commandsFor(change, this.directory)) this.broker.publishCommand(cmd.deviceId, cmd.message);
+      for (const cmd of commandsFor(change, this.directory))
+        this.broker.publishCommand(cmd.deviceId, cmd.message);
     }
   }
 }

@@ -1,16 +1,24 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per hub instance (tests run several hubs in one process). */
 export class Metrics {
   readonly registry = new Registry();
-  readonly devicesConnected = new Gauge({ name: 'carehub_devices_connected', help: 'MQTT clients connected', registers: [this.registry] });
+  readonly devicesConnected = new Gauge({
+    name: 'carehub_devices_connected',
+    help: 'MQTT clients connected',
+    registers: [this.registry],
+  });
   readonly eventsAccepted = new Counter({
     name: 'carehub_ingest_events_total',
     help: 'Device messages accepted into the journal, by type',
     labelNames: ['type'] as const,
     registers: [this.registry],
   });
-  readonly duplicates = new Counter({ name: 'carehub_ingest_duplicates_total', help: 'Duplicate deliveries dropped', registers: [this.registry] });
+  readonly duplicates = new Counter({
+    name: 'carehub_ingest_duplicates_total',
+    help: 'Duplicate deliveries dropped',
+    registers: [this.registry],
+  });
   readonly rejected = new Counter({
     name: 'carehub_ingest_rejected_total',
     help: 'Device messages rejected, by reason',
@@ -36,8 +44,16 @@ export class Metrics {
     buckets: [5, 15, 30, 60, 120, 180, 300, 600, 1800],
     registers: [this.registry],
   });
-  readonly feedClients = new Gauge({ name: 'carehub_feed_clients', help: 'Connected duty-staff feed clients', registers: [this.registry] });
-  readonly journalLag = new Gauge({ name: 'carehub_journal_lag_rows', help: 'Journal rows accepted but not yet processed by the rules', registers: [this.registry] });
+  readonly feedClients = new Gauge({
+    name: 'carehub_feed_clients',
+    help: 'Connected duty-staff feed clients',
+    registers: [this.registry],
+  });
+  readonly journalLag = new Gauge({
+    name: 'carehub_journal_lag_rows',
+    help: 'Journal rows accepted but not yet processed by the rules',
+    registers: [this.registry],
+  });
 
   constructor(collectProcessMetrics = true) {
     if (collectProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'carehub_' });

@@ -37,7 +37,10 @@ export class FeedClient {
     const seen = this.messages.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching feed message within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching feed message within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.#waiters.push({
         pred,
         resolve: (m) => {

@@ -35,10 +35,19 @@ export async function startHub(
 ): Promise<TestHub> {
   const dataDir = overrides.dataDir ?? tempDir();
   const raw = overrides.raw ?? demoRaw();
-  const config = parseConfig(raw, { CAREHUB_MQTT_PORT: '0', CAREHUB_HTTP_PORT: '0', CAREHUB_DATA_DIR: dataDir, ...overrides.env });
+  const config = parseConfig(raw, {
+    CAREHUB_MQTT_PORT: '0',
+    CAREHUB_HTTP_PORT: '0',
+    CAREHUB_DATA_DIR: dataDir,
+    ...overrides.env,
+  });
   const hub = new Hub(
     { ...config, mqtt: { ...config.mqtt, host: '127.0.0.1' }, http: { ...config.http, host: '127.0.0.1' } },
-    { logger: overrides.logger ?? createLogger('silent'), processMetrics: false, ...(overrides.manualClockStart !== undefined ? { manualClockStart: overrides.manualClockStart } : {}) },
+    {
+      logger: overrides.logger ?? createLogger('silent'),
+      processMetrics: false,
+      ...(overrides.manualClockStart !== undefined ? { manualClockStart: overrides.manualClockStart } : {}),
+    },
   );
   const ports = await hub.start();
   return {
@@ -56,7 +65,11 @@ export async function startHub(
 }
 
 /** Connect a real MQTT client as a demo device (secret `<id>-demo`). */
-export async function connectDevice(url: string, deviceId: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
+export async function connectDevice(
+  url: string,
+  deviceId: string,
+  options: mqtt.IClientOptions = {},
+): Promise<MqttClient> {
   const client = mqtt.connect(url, {
     clientId: deviceId,
     username: deviceId,
@@ -72,7 +85,11 @@ export async function connectDevice(url: string, deviceId: string, options: mqtt
   return client;
 }
 
-export async function login(httpUrl: string, username: string, password = `${username}-demo`): Promise<string> {
+export async function login(
+  httpUrl: string,
+  username: string,
+  password = `${username}-demo`,
+): Promise<string> {
   const res = await fetch(`${httpUrl}/api/v1/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -82,7 +99,12 @@ export async function login(httpUrl: string, username: string, password = `${use
   return ((await res.json()) as { token: string }).token;
 }
 
-export async function api<T = unknown>(httpUrl: string, token: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+export async function api<T = unknown>(
+  httpUrl: string,
+  token: string,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${httpUrl}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

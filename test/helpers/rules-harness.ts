@@ -25,12 +25,20 @@ export class RulesHarness {
     this.clock = hub.clock as ManualClock;
   }
 
-  static create(options: { raw?: Record<string, unknown>; start: string | number; dataDir?: string }): RulesHarness {
+  static create(options: {
+    raw?: Record<string, unknown>;
+    start: string | number;
+    dataDir?: string;
+  }): RulesHarness {
     const dataDir = options.dataDir ?? tempDir('carehub-rules-');
     const raw = options.raw ?? demoRaw();
     const config = parseConfig({ ...raw, clock: 'manual', dataDir }, {});
     const start = typeof options.start === 'number' ? options.start : Date.parse(options.start);
-    const hub = new Hub(config, { logger: createLogger('silent'), processMetrics: false, manualClockStart: start });
+    const hub = new Hub(config, {
+      logger: createLogger('silent'),
+      processMetrics: false,
+      manualClockStart: start,
+    });
     const h = new RulesHarness(hub, dataDir);
     h.#boot();
     return h;
@@ -51,7 +59,10 @@ export class RulesHarness {
   }
 
   /** A device event received now. */
-  event(deviceId: string, payload: { type: string; id?: string; battery?: number; batteryLow?: boolean; rssi?: number }): void {
+  event(
+    deviceId: string,
+    payload: { type: string; id?: string; battery?: number; batteryLow?: boolean; rssi?: number },
+  ): void {
     const entry = this.hub.directory.device(deviceId);
     if (!entry) throw new Error(`no device ${deviceId}`);
     void this.hub.journal.append({
@@ -102,6 +113,8 @@ function demoRawFrom(hub: Hub): Record<string, unknown> {
 export function parseDuration(d: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(d);
   if (!m) throw new Error(`bad duration ${d}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
   return Number(m[1]) * unit;
 }

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { api, connectDevice, demoRaw, login, startHub, type TestHub } from '../helpers/hub.js';
 
 // A day in the demo community played through the real broker on the drill clock (PROTOCOL.md §3).
-const at = (day: number, hhmm: string) => Date.parse(`2026-11-${String(day).padStart(2, '0')}T${hhmm}:00+08:00`);
+const at = (day: number, hhmm: string) =>
+  Date.parse(`2026-11-${String(day).padStart(2, '0')}T${hhmm}:00+08:00`);
 
 interface Step {
   at: number;
@@ -11,12 +12,25 @@ interface Step {
   type: string;
 }
 
-const ALL_DEVICES = ['h1-sos', 'h1-door', 'h1-smoke', 'h1-motion', 'h2-sos', 'h2-door', 'h2-smoke', 'h3-sos', 'h3-door', 'h3-smoke', 'h3-motion'];
+const ALL_DEVICES = [
+  'h1-sos',
+  'h1-door',
+  'h1-smoke',
+  'h1-motion',
+  'h2-sos',
+  'h2-door',
+  'h2-smoke',
+  'h3-sos',
+  'h3-door',
+  'h3-smoke',
+  'h3-motion',
+];
 
 /** Healthy devices check in: a heartbeat from every device every hour. */
 function heartbeats(from: number, to: number): Step[] {
   const out: Step[] = [];
-  for (let t = from; t < to; t += 3600_000) for (const device of ALL_DEVICES) out.push({ at: t, device, type: 'heartbeat' });
+  for (let t = from; t < to; t += 3600_000)
+    for (const device of ALL_DEVICES) out.push({ at: t, device, type: 'heartbeat' });
   return out;
 }
 
@@ -45,11 +59,21 @@ async function play(start: number, end: number, steps: Step[]): Promise<string[]
       await api(t.httpUrl, token, '/api/v1/clock/advance', { body: { ms: step.at - now } });
       now = step.at;
     }
-    const payload = JSON.stringify({ type: step.type, id: `drill-${n++}`, ...(step.type === 'heartbeat' ? { battery: 90 } : {}) });
-    await devices.get(step.device)?.publishAsync(`carehub/v1/devices/${step.device}/events`, payload, { qos: 1 });
+    const payload = JSON.stringify({
+      type: step.type,
+      id: `drill-${n++}`,
+      ...(step.type === 'heartbeat' ? { battery: 90 } : {}),
+    });
+    await devices
+      .get(step.device)
+      ?.publishAsync(`carehub/v1/devices/${step.device}/events`, payload, { qos: 1 });
   }
   await api(t.httpUrl, token, '/api/v1/clock/advance', { body: { ms: end - now } });
-  const list = await api<{ alerts: Array<{ homeId: string; kind: string }> }>(t.httpUrl, token, '/api/v1/alerts?limit=500');
+  const list = await api<{ alerts: Array<{ homeId: string; kind: string }> }>(
+    t.httpUrl,
+    token,
+    '/api/v1/alerts?limit=500',
+  );
   return list.body.alerts.map((a) => `${a.homeId}:${a.kind}`).sort();
 }
 
@@ -82,13 +106,19 @@ describe('drill: a day in the demo community through the real broker', () => {
     for (const home of ['h1', 'h2', 'h3']) {
       const door = `${home}-door`;
       const motion = home === 'h2' ? undefined : `${home}-motion`;
-      if (motion) for (const hhmm of ['20:15', '21:00', '21:40']) steps.push({ at: at(26, hhmm), device: motion, type: 'motion.detected' });
-      if (motion) for (const hhmm of ['06:40', '07:10', '07:50']) steps.push({ at: at(27, hhmm), device: motion, type: 'motion.detected' });
+      if (motion)
+        for (const hhmm of ['20:15', '21:00', '21:40'])
+          steps.push({ at: at(26, hhmm), device: motion, type: 'motion.detected' });
+      if (motion)
+        for (const hhmm of ['06:40', '07:10', '07:50'])
+          steps.push({ at: at(27, hhmm), device: motion, type: 'motion.detected' });
       for (const hhmm of ['08:30', '11:45']) {
         steps.push({ at: at(27, hhmm), device: door, type: 'door.opened' });
         steps.push({ at: at(27, hhmm) + 60_000, device: door, type: 'door.closed' });
       }
-      if (motion) for (const hhmm of ['12:00', '14:30', '17:00', '19:30', '21:15']) steps.push({ at: at(27, hhmm), device: motion, type: 'motion.detected' });
+      if (motion)
+        for (const hhmm of ['12:00', '14:30', '17:00', '19:30', '21:15'])
+          steps.push({ at: at(27, hhmm), device: motion, type: 'motion.detected' });
       steps.push({ at: at(27, '15:00'), device: `${home}-smoke`, type: 'smoke.test' });
     }
     const kinds = await play(at(26, '20:00'), at(27, '21:30'), steps);

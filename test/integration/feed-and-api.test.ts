@@ -22,11 +22,14 @@ async function feed(hub: TestHub, user: string): Promise<FeedClient> {
 
 async function press(hub: TestHub, device: string, id: string): Promise<void> {
   const c = await connectDevice(hub.mqttUrl, device);
-  await c.publishAsync(`carehub/v1/devices/${device}/events`, JSON.stringify({ type: 'sos.pressed', id }), { qos: 1 });
+  await c.publishAsync(`carehub/v1/devices/${device}/events`, JSON.stringify({ type: 'sos.pressed', id }), {
+    qos: 1,
+  });
   await c.endAsync();
 }
 
-const alertMsgs = (msgs: FeedMessage[]) => msgs.filter((m) => m.type === 'alert' || m.type === 'device' || m.type === 'home');
+const alertMsgs = (msgs: FeedMessage[]) =>
+  msgs.filter((m) => m.type === 'alert' || m.type === 'device' || m.type === 'home');
 
 describe('feed resume', () => {
   it('a client that dropped gets exactly the 20 changes it missed, in order — also after a hub restart', async () => {
@@ -42,21 +45,37 @@ describe('feed resume', () => {
     await press(t, 'h2-sos', 'b');
     await press(t, 'h3-sos', 'c');
     const c = await connectDevice(t.mqttUrl, 'h1-smoke');
-    await c.publishAsync('carehub/v1/devices/h1-smoke/events', JSON.stringify({ type: 'smoke.detected', id: 'd' }), { qos: 1 });
-    await c.publishAsync('carehub/v1/devices/h1-smoke/events', JSON.stringify({ type: 'tamper', id: 'e' }), { qos: 1 });
+    await c.publishAsync(
+      'carehub/v1/devices/h1-smoke/events',
+      JSON.stringify({ type: 'smoke.detected', id: 'd' }),
+      { qos: 1 },
+    );
+    await c.publishAsync('carehub/v1/devices/h1-smoke/events', JSON.stringify({ type: 'tamper', id: 'e' }), {
+      qos: 1,
+    });
     await c.endAsync();
-    const { body } = await api<{ alerts: Array<{ id: string }> }>(t.httpUrl, token, '/api/v1/alerts?status=open');
+    const { body } = await api<{ alerts: Array<{ id: string }> }>(
+      t.httpUrl,
+      token,
+      '/api/v1/alerts?status=open',
+    );
     expect(body.alerts).toHaveLength(5);
     let changes = 5;
     for (const a of body.alerts) {
       for (const path of ['ack', 'notes', 'notes']) {
         if (changes === 20) break;
-        const res = await api(t.httpUrl, token, `/api/v1/alerts/${a.id}/${path}`, { body: path === 'ack' ? {} : { text: `note ${changes}` } });
+        const res = await api(t.httpUrl, token, `/api/v1/alerts/${a.id}/${path}`, {
+          body: path === 'ack' ? {} : { text: `note ${changes}` },
+        });
         expect(res.status).toBe(200);
         changes++;
       }
     }
-    await live.next((m) => m.type === 'alert' && (m.alert as { notes: unknown[] }).notes.some((n) => (n as { text: string }).text === 'note 19'));
+    await live.next(
+      (m) =>
+        m.type === 'alert' &&
+        (m.alert as { notes: unknown[] }).notes.some((n) => (n as { text: string }).text === 'note 19'),
+    );
     const expected = alertMsgs(live.messages).filter((m) => (m.seq as number) > lastSeen);
     expect(expected.filter((m) => m.type === 'alert')).toHaveLength(20);
 
@@ -87,7 +106,8 @@ describe('feed resume', () => {
     await press(t, 'h1-sos', 'x');
     const { body } = await api<{ alerts: Array<{ id: string }> }>(t.httpUrl, token, '/api/v1/alerts');
     const id = body.alerts[0]?.id ?? '';
-    for (let i = 0; i < 150; i++) await api(t.httpUrl, token, `/api/v1/alerts/${id}/notes`, { body: { text: `n${i}` } });
+    for (let i = 0; i < 150; i++)
+      await api(t.httpUrl, token, `/api/v1/alerts/${id}/notes`, { body: { text: `n${i}` } });
     t.hub.feedLog.trim(100);
     const f = await feed(t, 'supervisor1');
     const before = f.messages.length;
@@ -105,7 +125,10 @@ describe('alert lifecycle under concurrency', () => {
     await press(t, 'h1-sos', 'race');
     const msg = await a.next((m) => m.type === 'alert');
     const alertId = (msg.alert as { id: string }).id;
-    const [ra, rb] = await Promise.all([a.request({ type: 'ack', alertId }), b.request({ type: 'ack', alertId })]);
+    const [ra, rb] = await Promise.all([
+      a.request({ type: 'ack', alertId }),
+      b.request({ type: 'ack', alertId }),
+    ]);
     const results = [ra, rb];
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     const loser = results.find((r) => !r.ok);
@@ -116,7 +139,12 @@ describe('alert lifecycle under concurrency', () => {
     // a stale version is refused
     const stale = await a.request({ type: 'note', alertId, text: 'x', version: 1 });
     expect((stale.error as { code: string }).code).toBe('HUB_ERR_VERSION_CONFLICT');
-    const resolved = await b.request({ type: 'resolve', alertId, outcome: 'genuine', note: 'ambulance called' });
+    const resolved = await b.request({
+      type: 'resolve',
+      alertId,
+      outcome: 'genuine',
+      note: 'ambulance called',
+    });
     expect(resolved.ok).toBe(true);
     const again = await a.request({ type: 'resolve', alertId, outcome: 'genuine' });
     expect((again.error as { code: string }).code).toBe('HUB_ERR_ALERT_ALREADY_RESOLVED');
@@ -148,7 +176,9 @@ describe('alert lifecycle under concurrency', () => {
     await press(t, 'h1-sos', 'slow');
     const id = (await fast.next((m) => m.type === 'alert')).alert as { id: string };
     for (let i = 0; i < 200; i++) {
-      await api(t.httpUrl, token, `/api/v1/alerts/${id.id}/notes`, { body: { text: `${i} ${'z'.repeat(1900)}` } });
+      await api(t.httpUrl, token, `/api/v1/alerts/${id.id}/notes`, {
+        body: { text: `${i} ${'z'.repeat(1900)}` },
+      });
       if (t.hub.feed.clientCount() === 1) break;
     }
     expect(t.hub.feed.clientCount()).toBe(1);
@@ -162,10 +192,22 @@ describe('alert lifecycle under concurrency', () => {
     t = await startHub();
     const f = await feed(t, 'duty1');
     const c = await connectDevice(t.mqttUrl, 'h2-door');
-    await c.publishAsync('carehub/v1/devices/h2-door/status', JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
-    await c.publishAsync('carehub/v1/devices/h2-door/events', JSON.stringify({ type: 'heartbeat', battery: 55 }), { qos: 1 });
-    await c.publishAsync('carehub/v1/devices/h2-door/status', JSON.stringify({ state: 'offline' }), { qos: 1, retain: true });
-    const off = await f.next((m) => m.type === 'device' && (m.device as { online: boolean }).online === false);
+    await c.publishAsync('carehub/v1/devices/h2-door/status', JSON.stringify({ state: 'online' }), {
+      qos: 1,
+      retain: true,
+    });
+    await c.publishAsync(
+      'carehub/v1/devices/h2-door/events',
+      JSON.stringify({ type: 'heartbeat', battery: 55 }),
+      { qos: 1 },
+    );
+    await c.publishAsync('carehub/v1/devices/h2-door/status', JSON.stringify({ state: 'offline' }), {
+      qos: 1,
+      retain: true,
+    });
+    const off = await f.next(
+      (m) => m.type === 'device' && (m.device as { online: boolean }).online === false,
+    );
     expect(off.device).toMatchObject({ id: 'h2-door', homeId: 'h2', online: false, battery: 55 });
     await c.endAsync();
   });
@@ -177,31 +219,50 @@ describe('auth, roles and scope', () => {
     const duty = await login(t.httpUrl, 'duty1');
     const sup = await login(t.httpUrl, 'supervisor1');
     const admin = await login(t.httpUrl, 'admin1');
-    const homes = async (tok: string) => (await api<{ homes: Array<{ id: string }> }>(t!.httpUrl, tok, '/api/v1/homes')).body.homes.map((h) => h.id);
+    const homes = async (tok: string) =>
+      (await api<{ homes: Array<{ id: string }> }>(t!.httpUrl, tok, '/api/v1/homes')).body.homes.map(
+        (h) => h.id,
+      );
     expect(await homes(duty)).toEqual(['h1', 'h2']);
     expect(await homes(sup)).toEqual(['h1', 'h2', 'h3']);
     expect((await api(t.httpUrl, duty, '/api/v1/homes/h3')).status).toBe(404);
     expect((await api(t.httpUrl, duty, '/api/v1/devices/h3-door/events')).status).toBe(404);
-    const h1 = await api<{ home: { residents: Array<{ notes: string }>; contacts: unknown[] } }>(t.httpUrl, duty, '/api/v1/homes/h1');
+    const h1 = await api<{ home: { residents: Array<{ notes: string }>; contacts: unknown[] } }>(
+      t.httpUrl,
+      duty,
+      '/api/v1/homes/h1',
+    );
     expect(h1.body.home.residents[0]?.notes).toContain('dementia');
     expect(h1.body.home.contacts.length).toBeGreaterThan(0);
     expect((await api(t.httpUrl, sup, '/api/v1/audit')).status).toBe(403);
-    const audit = await api<{ entries: Array<{ action: string; actor: string; target: string }> }>(t.httpUrl, admin, '/api/v1/audit?action=resident.read');
+    const audit = await api<{ entries: Array<{ action: string; actor: string; target: string }> }>(
+      t.httpUrl,
+      admin,
+      '/api/v1/audit?action=resident.read',
+    );
     expect(audit.body.entries).toContainEqual(expect.objectContaining({ actor: 'duty1', target: 'h1' }));
     expect((await fetch(`${t.httpUrl}/api/v1/alerts`)).status).toBe(401);
     const bad = await fetch(`${t.httpUrl}/api/v1/alerts`, { headers: { authorization: 'Bearer nope' } });
-    expect(await bad.json()).toEqual({ error: { code: 'HUB_ERR_UNAUTHENTICATED', message: expect.any(String) } });
+    expect(await bad.json()).toEqual({
+      error: { code: 'HUB_ERR_UNAUTHENTICATED', message: expect.any(String) },
+    });
   });
 
   it('locks a user out after repeated failures (429 + Retry-After) and does not reveal which names exist', async () => {
     t = await startHub();
     const attempt = (username: string, password: string) =>
-      fetch(`${t!.httpUrl}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+      fetch(`${t!.httpUrl}/api/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
     const unknown = await attempt('nobody', 'x');
     const wrong = await attempt('duty1', 'x');
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(((await wrong.json()) as { error: { code: string } }).error.code);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe(
+      ((await wrong.json()) as { error: { code: string } }).error.code,
+    );
     for (let i = 0; i < 3; i++) await attempt('duty1', 'x');
     const locked = await attempt('duty1', 'duty1-demo');
     expect(locked.status).toBe(429);
@@ -212,12 +273,16 @@ describe('auth, roles and scope', () => {
     t = await startHub();
     const f = await feed(t, 'duty1');
     const tok = await login(t.httpUrl, 'duty1');
-    const res = await api<{ home: { mode: { mode: string } } }>(t.httpUrl, tok, '/api/v1/homes/h2/mode', { body: { mode: 'away' } });
+    const res = await api<{ home: { mode: { mode: string } } }>(t.httpUrl, tok, '/api/v1/homes/h2/mode', {
+      body: { mode: 'away' },
+    });
     expect(res.body.home.mode.mode).toBe('away');
     const m = await f.next((x) => x.type === 'home');
     expect(m.home).toMatchObject({ id: 'h2', mode: 'away', by: 'duty1' });
     expect((await api(t.httpUrl, tok, '/api/v1/homes/h3/mode', { body: { mode: 'away' } })).status).toBe(404);
-    expect((await api(t.httpUrl, tok, '/api/v1/homes/h2/mode', { body: { mode: 'party' } })).status).toBe(400);
+    expect((await api(t.httpUrl, tok, '/api/v1/homes/h2/mode', { body: { mode: 'party' } })).status).toBe(
+      400,
+    );
   });
 });
 
@@ -236,7 +301,10 @@ describe('audit trail', () => {
     const cli = join(import.meta.dirname, '..', '..', 'bin', 'carehub.js');
     const verify = () => {
       try {
-        return { code: 0, out: execFileSync('node', [cli, 'audit', 'verify', '--data-dir', dataDir], { encoding: 'utf8' }) };
+        return {
+          code: 0,
+          out: execFileSync('node', [cli, 'audit', 'verify', '--data-dir', dataDir], { encoding: 'utf8' }),
+        };
       } catch (err) {
         const e = err as { status: number; stdout: string };
         return { code: e.status, out: e.stdout };
@@ -252,7 +320,9 @@ describe('audit trail', () => {
     expect(edited.code).toBe(1);
     expect(edited.out).toMatch(/row 2: content changed/);
     const db2 = new Database(join(dataDir, 'hub.db'));
-    db2.exec("DROP TRIGGER audit_no_delete; UPDATE audit SET actor = 'supervisor1' WHERE seq = 2; DELETE FROM audit WHERE seq = 1;");
+    db2.exec(
+      "DROP TRIGGER audit_no_delete; UPDATE audit SET actor = 'supervisor1' WHERE seq = 2; DELETE FROM audit WHERE seq = 1;",
+    );
     db2.close();
     const deleted = verify();
     expect(deleted.code).toBe(1);
@@ -265,7 +335,15 @@ describe('metrics', () => {
     t = await startHub();
     await press(t, 'h1-sos', 'm');
     const text = await (await fetch(`${t.httpUrl}/metrics`)).text();
-    for (const name of ['carehub_devices_connected', 'carehub_ingest_events_total', 'carehub_ingest_rejected_total', 'carehub_alert_changes_total', 'carehub_alert_time_to_ack_seconds', 'carehub_feed_clients', 'carehub_journal_lag_rows']) {
+    for (const name of [
+      'carehub_devices_connected',
+      'carehub_ingest_events_total',
+      'carehub_ingest_rejected_total',
+      'carehub_alert_changes_total',
+      'carehub_alert_time_to_ack_seconds',
+      'carehub_feed_clients',
+      'carehub_journal_lag_rows',
+    ]) {
       expect(text).toContain(name);
     }
     expect(text).toMatch(/carehub_ingest_events_total\{type="sos.pressed"\} 1/);
@@ -290,10 +368,17 @@ describe('dead peers and the report endpoint', () => {
     await press(t, 'h3-sos', 'rep3');
     const { body } = await api<{ alerts: Array<{ id: string }> }>(t.httpUrl, sup, '/api/v1/alerts');
     for (const a of body.alerts) await api(t.httpUrl, sup, `/api/v1/alerts/${a.id}/ack`, { body: {} });
-    const report = await api<{ overall: { count: number; ackWithin60s: number }; byStaff: Record<string, { count: number }> }>(t.httpUrl, sup, '/api/v1/reports/response-times');
+    const report = await api<{
+      overall: { count: number; ackWithin60s: number };
+      byStaff: Record<string, { count: number }>;
+    }>(t.httpUrl, sup, '/api/v1/reports/response-times');
     expect(report.body.overall).toMatchObject({ count: 2, ackWithin60s: 1 });
     expect(report.body.byStaff.supervisor1?.count).toBe(2);
-    const duty = await api<{ overall: { count: number } }>(t.httpUrl, await login(t.httpUrl, 'duty1'), '/api/v1/reports/response-times');
+    const duty = await api<{ overall: { count: number } }>(
+      t.httpUrl,
+      await login(t.httpUrl, 'duty1'),
+      '/api/v1/reports/response-times',
+    );
     expect(duty.body.overall.count).toBe(1);
     expect((await api(t.httpUrl, sup, '/api/v1/reports/response-times?from=yesterday')).status).toBe(400);
   });

@@ -204,7 +204,8 @@ describe('mosquitto-clients against the hub', () => {
     // the resident presses the wall button too: merged into the open alert; the wall button hears "received"
     const wallHeard: Array<Record<string, unknown>> = [];
     const onPublish = (packet: { topic: string; payload: Buffer }) => {
-      if (packet.topic === 'carehub/v1/devices/h1-wall/commands') wallHeard.push(JSON.parse(packet.payload.toString()) as Record<string, unknown>);
+      if (packet.topic === 'carehub/v1/devices/h1-wall/commands')
+        wallHeard.push(JSON.parse(packet.payload.toString()) as Record<string, unknown>);
     };
     const bus = h.hub.broker.aedes as unknown as NodeJS.EventEmitter;
     bus.on('publish', onPublish);
@@ -213,7 +214,9 @@ describe('mosquitto-clients against the hub', () => {
     const duty = await login(h.httpUrl, 'duty1');
     const ack = await api(h.httpUrl, duty, `/api/v1/alerts/${alertId}/ack`, { body: {} });
     expect(ack.status).toBe(200);
-    const resolved = await api(h.httpUrl, duty, `/api/v1/alerts/${alertId}/resolve`, { body: { outcome: 'genuine' } });
+    const resolved = await api(h.httpUrl, duty, `/api/v1/alerts/${alertId}/resolve`, {
+      body: { outcome: 'genuine' },
+    });
     expect(resolved.status).toBe(200);
 
     const run = await sub.done;

@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { api, connectDevice, demoRaw, login, startHub, type TestHub } from '../helpers/hub.js';
 
@@ -11,9 +11,16 @@ afterEach(async () => {
 
 describe('local retention on the drill clock', () => {
   it('deletes device events and dead letters past their retention; alerts and audit stay', async () => {
-    t = await startHub({ raw: { ...demoRaw(), clock: 'manual', retention: { journalDays: 2, deadLetterDays: 1 } }, manualClockStart: Date.parse('2026-11-26T08:00:00+08:00') });
+    t = await startHub({
+      raw: { ...demoRaw(), clock: 'manual', retention: { journalDays: 2, deadLetterDays: 1 } },
+      manualClockStart: Date.parse('2026-11-26T08:00:00+08:00'),
+    });
     const dev = await connectDevice(t.mqttUrl, 'h1-sos');
-    await dev.publishAsync('carehub/v1/devices/h1-sos/events', JSON.stringify({ type: 'sos.pressed', id: 'old' }), { qos: 1 });
+    await dev.publishAsync(
+      'carehub/v1/devices/h1-sos/events',
+      JSON.stringify({ type: 'sos.pressed', id: 'old' }),
+      { qos: 1 },
+    );
     await dev.publishAsync('carehub/v1/devices/h1-sos/events', 'not json', { qos: 1 });
     const tok = await login(t.httpUrl, 'supervisor1');
     const count = (sql: string) => {
@@ -25,7 +32,11 @@ describe('local retention on the drill clock', () => {
     await api(t.httpUrl, tok, '/api/v1/clock/advance', { body: { ms: 25 * 3600_000 } });
     expect(count('SELECT count(*) AS n FROM dead_letter')).toBe(0);
     expect(count("SELECT count(*) AS n FROM journal WHERE event_id = 'old'")).toBe(1);
-    await dev.publishAsync('carehub/v1/devices/h1-sos/events', JSON.stringify({ type: 'heartbeat', id: 'new' }), { qos: 1 });
+    await dev.publishAsync(
+      'carehub/v1/devices/h1-sos/events',
+      JSON.stringify({ type: 'heartbeat', id: 'new' }),
+      { qos: 1 },
+    );
     await api(t.httpUrl, tok, '/api/v1/clock/advance', { body: { ms: 24 * 3600_000 } });
     expect(count("SELECT count(*) AS n FROM journal WHERE event_id = 'old'")).toBe(0);
     expect(count("SELECT count(*) AS n FROM journal WHERE event_id = 'new'")).toBe(1);

@@ -245,7 +245,10 @@ describe('CAREHUB_INFLUX_* over a file section', () => {
     const { parseConfig } = await import('../../hub/src/config/load.js');
     const { demoRaw } = await import('../helpers/hub.js');
     const cfg = parseConfig(
-      { ...demoRaw(), influx: { url: 'http://db.example:8086', org: 'o', bucket: 'b', token: 't', batchSize: 77 } },
+      {
+        ...demoRaw(),
+        influx: { url: 'http://db.example:8086', org: 'o', bucket: 'b', token: 't', batchSize: 77 },
+      },
       { CAREHUB_INFLUX_URL: 'http://127.0.0.1:8086', CAREHUB_INFLUX_DB: 'carehub' },
     );
     expect(cfg.influx).toMatchObject({ url: 'http://127.0.0.1:8086', database: 'carehub', batchSize: 77 });

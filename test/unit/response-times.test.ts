@@ -8,7 +8,11 @@ import { demoRaw } from '../helpers/hub.js';
 const directory = new Directory(parseConfig(demoRaw()));
 const T0 = Date.parse('2026-11-26T10:00:00+08:00');
 
-function rec(kind: string, ackAfterS: number | null, opts: { by?: string; resolveAfterS?: number; outcome?: string; drill?: boolean; at?: number } = {}): AlertRecord {
+function rec(
+  kind: string,
+  ackAfterS: number | null,
+  opts: { by?: string; resolveAfterS?: number; outcome?: string; drill?: boolean; at?: number } = {},
+): AlertRecord {
   const raised = opts.at ?? T0;
   return {
     mergeKey: `${kind}:h1`,

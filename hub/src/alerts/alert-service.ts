@@ -63,7 +63,12 @@ export class AlertService {
 
   /** A note written by the hub: `text` in the site's language, `texts` in every language for the console. */
   #systemNote(at: string, key: string, params: Record<string, string> = {}): AlertNote {
-    return { at, by: 'system', text: this.messages.t(this.directory.config.site.locale, key, params), texts: this.messages.all(key, params) };
+    return {
+      at,
+      by: 'system',
+      text: this.messages.t(this.directory.config.site.locale, key, params),
+      texts: this.messages.all(key, params),
+    };
   }
 
   /** Apply a rule decision. Runs inside the caller's transaction. */
@@ -80,7 +85,8 @@ export class AlertService {
       const next = this.#next(open, now);
       next.alert.occurrences += 1;
       const source = decision.deviceId;
-      if (source && !(next.notifyDeviceIds ?? []).includes(source)) next.notifyDeviceIds = [...(next.notifyDeviceIds ?? []), source];
+      if (source && !(next.notifyDeviceIds ?? []).includes(source))
+        next.notifyDeviceIds = [...(next.notifyDeviceIds ?? []), source];
       const change = this.#save(next, open.alert.version, 'repeated', now);
       return source ? { ...change, sourceDeviceId: source } : change;
     }
@@ -144,7 +150,11 @@ export class AlertService {
     if (step === 'reminder') {
       if (cur.alert.status !== 'acknowledged') return null;
       const next = this.#next(cur, now);
-      next.alert.notes.push(this.#systemNote(next.alert.updatedAt, 'note.reminder', { minutes: String(this.directory.config.rules.escalation.reminderMinutes) }));
+      next.alert.notes.push(
+        this.#systemNote(next.alert.updatedAt, 'note.reminder', {
+          minutes: String(this.directory.config.rules.escalation.reminderMinutes),
+        }),
+      );
       const change = this.#save(next, cur.alert.version, 'reminder', now);
       const settings = this.directory.config.rules.escalation;
       this.scheduler.set({ ...timer, dueAt: now + settings.reminderMinutes * 60_000 });
@@ -161,7 +171,8 @@ export class AlertService {
   acknowledge(alertId: string, staff: StaffConfig, expectedVersion?: number): AlertChange | null {
     return this.db.transaction(() => {
       const cur = this.#visible(alertId, staff, expectedVersion);
-      if (cur.alert.status === 'resolved') throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
+      if (cur.alert.status === 'resolved')
+        throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
       if (cur.alert.status === 'acknowledged') {
         if (cur.alert.acknowledgedBy === staff.id) return null; // idempotent for the same person
         const by = this.directory.staff(cur.alert.acknowledgedBy ?? '')?.name ?? cur.alert.acknowledgedBy;
@@ -178,10 +189,17 @@ export class AlertService {
     })();
   }
 
-  resolve(alertId: string, staff: StaffConfig, outcome: Outcome, note: string | undefined, expectedVersion?: number): AlertChange {
+  resolve(
+    alertId: string,
+    staff: StaffConfig,
+    outcome: Outcome,
+    note: string | undefined,
+    expectedVersion?: number,
+  ): AlertChange {
     return this.db.transaction(() => {
       const cur = this.#visible(alertId, staff, expectedVersion);
-      if (cur.alert.status === 'resolved') throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
+      if (cur.alert.status === 'resolved')
+        throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
       const now = this.clock.now();
       const next = this.#next(cur, now);
       if (next.alert.status === 'open') {
@@ -213,10 +231,14 @@ export class AlertService {
   assign(alertId: string, staff: StaffConfig, assigneeId: string, expectedVersion?: number): AlertChange {
     return this.db.transaction(() => {
       const cur = this.#visible(alertId, staff, expectedVersion);
-      if (cur.alert.status === 'resolved') throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
+      if (cur.alert.status === 'resolved')
+        throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
       const assignee = this.directory.staff(assigneeId);
       if (!assignee || !this.directory.canSee(assignee, cur.alert.homeId)) {
-        throw new HubError(ErrorCodes.BAD_REQUEST, `staff member ${assigneeId} does not exist or cannot see this home`);
+        throw new HubError(
+          ErrorCodes.BAD_REQUEST,
+          `staff member ${assigneeId} does not exist or cannot see this home`,
+        );
       }
       const now = this.clock.now();
       const next = this.#next(cur, now);
@@ -228,9 +250,13 @@ export class AlertService {
   /** An alert the staff member may see; others are reported as not found, so ids leak nothing. */
   #visible(alertId: string, staff: StaffConfig, expectedVersion: number | undefined): AlertRecord {
     const rec = this.repo.get(alertId);
-    if (!rec || !this.directory.canSee(staff, rec.alert.homeId)) throw new HubError(ErrorCodes.ALERT_NOT_FOUND, `no alert ${alertId}`);
+    if (!rec || !this.directory.canSee(staff, rec.alert.homeId))
+      throw new HubError(ErrorCodes.ALERT_NOT_FOUND, `no alert ${alertId}`);
     if (expectedVersion !== undefined && expectedVersion !== rec.alert.version) {
-      throw new HubError(ErrorCodes.VERSION_CONFLICT, `the alert changed (now version ${rec.alert.version}, you had ${expectedVersion}); reload it`);
+      throw new HubError(
+        ErrorCodes.VERSION_CONFLICT,
+        `the alert changed (now version ${rec.alert.version}, you had ${expectedVersion}); reload it`,
+      );
     }
     return rec;
   }
@@ -259,6 +285,9 @@ export class AlertService {
   }
 
   #feed(rec: AlertRecord): FeedEntry {
-    return this.feedLog.append(rec.updatedAtMs, 'alert', rec.alert.homeId, { type: 'alert', alert: rec.alert });
+    return this.feedLog.append(rec.updatedAtMs, 'alert', rec.alert.homeId, {
+      type: 'alert',
+      alert: rec.alert,
+    });
   }
 }

@@ -7,7 +7,13 @@ import type { Outcome } from './types.js';
 
 export type StaffAction =
   | { type: 'ack'; alertId: string; version?: number | undefined }
-  | { type: 'resolve'; alertId: string; outcome: Outcome; note?: string | undefined; version?: number | undefined }
+  | {
+      type: 'resolve';
+      alertId: string;
+      outcome: Outcome;
+      note?: string | undefined;
+      version?: number | undefined;
+    }
   | { type: 'note'; alertId: string; text: string; version?: number | undefined }
   | { type: 'assign'; alertId: string; staffId: string; version?: number | undefined };
 
@@ -28,7 +34,10 @@ export class StaffActions {
     const change = this.db.transaction(() => {
       const c = this.#apply(staff, action);
       if (c) {
-        const data: Record<string, unknown> = { version: c.record.alert.version, status: c.record.alert.status };
+        const data: Record<string, unknown> = {
+          version: c.record.alert.version,
+          status: c.record.alert.status,
+        };
         if (action.type === 'resolve') data.outcome = action.outcome;
         if (action.type === 'assign') data.assignee = action.staffId;
         this.audit.append(this.clock.now(), staff.id, `alert.${action.type}`, c.record.alert.id, data);

@@ -25,8 +25,18 @@ interface Row {
 
 const GENESIS = '0'.repeat(64);
 
-function digest(prevHash: string, seq: number, at: number, actor: string, action: string, target: string, data: string): string {
-  return createHash('sha256').update(JSON.stringify([prevHash, seq, at, actor, action, target, data])).digest('hex');
+function digest(
+  prevHash: string,
+  seq: number,
+  at: number,
+  actor: string,
+  action: string,
+  target: string,
+  data: string,
+): string {
+  return createHash('sha256')
+    .update(JSON.stringify([prevHash, seq, at, actor, action, target, data]))
+    .digest('hex');
 }
 
 export interface VerifyResult {
@@ -49,13 +59,25 @@ export class AuditLog {
   readonly #setHead;
 
   constructor(private readonly db: Db) {
-    this.#insert = db.prepare('INSERT INTO audit(seq, at, actor, action, target, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.#last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+    this.#insert = db.prepare(
+      'INSERT INTO audit(seq, at, actor, action, target, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#last = db.prepare<[], { seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1',
+    );
     this.#head = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'audit_head'");
-    this.#setHead = db.prepare("INSERT INTO meta(key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    this.#setHead = db.prepare(
+      "INSERT INTO meta(key, value) VALUES ('audit_head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
   }
 
-  append(at: number, actor: string, action: string, target: string, data: Record<string, unknown> = {}): AuditEntry {
+  append(
+    at: number,
+    actor: string,
+    action: string,
+    target: string,
+    data: Record<string, unknown> = {},
+  ): AuditEntry {
     return this.db.transaction(() => {
       const last = this.#last.get();
       const seq = (last?.seq ?? 0) + 1;
@@ -68,7 +90,14 @@ export class AuditLog {
     })();
   }
 
-  query(q: { fromMs?: number | undefined; toMs?: number | undefined; actor?: string | undefined; action?: string | undefined; afterSeq?: number | undefined; limit: number }): AuditEntry[] {
+  query(q: {
+    fromMs?: number | undefined;
+    toMs?: number | undefined;
+    actor?: string | undefined;
+    action?: string | undefined;
+    afterSeq?: number | undefined;
+    limit: number;
+  }): AuditEntry[] {
     const where: string[] = [];
     const params: unknown[] = [];
     const add = (clause: string, value: unknown) => {
@@ -81,7 +110,11 @@ export class AuditLog {
     if (q.action) add('action = ?', q.action);
     if (q.afterSeq !== undefined) add('seq > ?', q.afterSeq);
     params.push(q.limit);
-    const rows = this.db.prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`).all(...params) as Row[];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`,
+      )
+      .all(...params) as Row[];
     return rows.map(fromRow);
   }
 
@@ -90,10 +123,16 @@ export class AuditLog {
     let prevHash = GENESIS;
     let expectedSeq = 1;
     let rows = 0;
-    for (const row of this.db.prepare('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<Row>) {
+    for (const row of this.db
+      .prepare('SELECT * FROM audit ORDER BY seq')
+      .iterate() as IterableIterator<Row>) {
       rows++;
-      if (row.seq !== expectedSeq) problems.push(`row ${expectedSeq}${row.seq - expectedSeq > 1 ? `-${row.seq - 1}` : ''} missing (next row is ${row.seq})`);
-      if (row.prev_hash !== prevHash) problems.push(`row ${row.seq}: does not follow the previous row (chain broken)`);
+      if (row.seq !== expectedSeq)
+        problems.push(
+          `row ${expectedSeq}${row.seq - expectedSeq > 1 ? `-${row.seq - 1}` : ''} missing (next row is ${row.seq})`,
+        );
+      if (row.prev_hash !== prevHash)
+        problems.push(`row ${row.seq}: does not follow the previous row (chain broken)`);
       const hash = digest(row.prev_hash, row.seq, row.at, row.actor, row.action, row.target, row.data);
       if (hash !== row.hash) problems.push(`row ${row.seq}: content changed (hash mismatch)`);
       prevHash = row.hash;
@@ -102,7 +141,10 @@ export class AuditLog {
     const headRaw = this.#head.get()?.value;
     if (headRaw) {
       const head = JSON.parse(headRaw) as { seq: number; hash: string };
-      if (head.seq !== expectedSeq - 1 || head.hash !== prevHash) problems.push(`the last rows were removed or replaced: head is row ${head.seq}, table ends at ${expectedSeq - 1}`);
+      if (head.seq !== expectedSeq - 1 || head.hash !== prevHash)
+        problems.push(
+          `the last rows were removed or replaced: head is row ${head.seq}, table ends at ${expectedSeq - 1}`,
+        );
     } else if (rows > 0) {
       problems.push('the recorded head of the chain is missing');
     }
@@ -111,5 +153,14 @@ export class AuditLog {
 }
 
 function fromRow(r: Row): AuditEntry {
-  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target, data: JSON.parse(r.data) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    target: r.target,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
 }

@@ -3,9 +3,18 @@ import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 /** scrypt cost: ~50 ms per check on a small machine; verified secrets are cached (see SecretVerifier). */
 const DEFAULT = { N: 16384, r: 8, p: 1, keyLen: 32 };
 
-function scryptAsync(secret: string, salt: Buffer, keyLen: number, N: number, r: number, p: number): Promise<Buffer> {
+function scryptAsync(
+  secret: string,
+  salt: Buffer,
+  keyLen: number,
+  N: number,
+  r: number,
+  p: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(secret, salt, keyLen, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(secret, salt, keyLen, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
@@ -20,7 +29,8 @@ export async function verifySecret(secret: string, hash: string): Promise<boolea
   const parts = hash.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || N < 2 || N > 1 << 20) return false;
+  if (!Number.isInteger(N) || !Number.isInteger(r) || !Number.isInteger(p) || N < 2 || N > 1 << 20)
+    return false;
   const salt = Buffer.from(parts[4] ?? '', 'base64');
   const expected = Buffer.from(parts[5] ?? '', 'base64');
   if (expected.length < 16) return false;

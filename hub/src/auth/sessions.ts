@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Directory } from '../site/directory.js';
 import type { Db } from '../store/sqlite-db.js';
-import type { AuditLog } from '../audit/audit-log.js';
 import { SecretVerifier, verifySecret } from './secrets.js';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -39,13 +39,21 @@ export class Sessions {
     /** Real time, not the drill clock: a drill that plays a day must not expire the supervisor's login. */
     private readonly realNow: () => number = Date.now,
   ) {
-    this.#insert = db.prepare('INSERT INTO sessions(token_hash, staff_id, created_at, expires_at) VALUES (?, ?, ?, ?)');
-    this.#lookup = db.prepare<[string], { staff_id: string; expires_at: number }>('SELECT staff_id, expires_at FROM sessions WHERE token_hash = ?');
+    this.#insert = db.prepare(
+      'INSERT INTO sessions(token_hash, staff_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+    );
+    this.#lookup = db.prepare<[string], { staff_id: string; expires_at: number }>(
+      'SELECT staff_id, expires_at FROM sessions WHERE token_hash = ?',
+    );
     this.#delete = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
     this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at < ?');
   }
 
-  async login(username: string, password: string, address: string): Promise<{ token: string; staff: StaffConfig; expiresAt: number }> {
+  async login(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<{ token: string; staff: StaffConfig; expiresAt: number }> {
     const now = this.realNow();
     for (const key of [`u:${username}`, `a:${address}`]) {
       const f = this.#failures.get(key);
@@ -56,7 +64,9 @@ export class Sessions {
       }
     }
     const staff = this.directory.staff(username);
-    const ok = staff ? await this.#verifier.verify(`staff:${staff.id}`, password, staff.passwordHash) : await verifySecret(password, DUMMY_HASH);
+    const ok = staff
+      ? await this.#verifier.verify(`staff:${staff.id}`, password, staff.passwordHash)
+      : await verifySecret(password, DUMMY_HASH);
     if (!staff || !ok) {
       this.#fail(`u:${username}`, now);
       this.#fail(`a:${address}`, now);

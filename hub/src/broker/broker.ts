@@ -11,6 +11,7 @@ import type { Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
 import { attachFrameGuard } from './frame-guard.js';
 import { BrokerGuards, clientLabel } from './guards.js';
+import { indexRetained } from './retained-index.js';
 import { listenMqttTls } from './tls-listener.js';
 
 /** Where refused publishes go: a $-topic no client can subscribe to (ACL) and `#` never matches. */
@@ -55,11 +56,21 @@ export class Broker {
 
   async start(): Promise<number> {
     const mqtt = this.config.mqtt;
-    const guards = new BrokerGuards(mqtt.limits, this.metrics, this.log, (id) => this.directory.device(id) !== undefined);
+    const guards = new BrokerGuards(
+      mqtt.limits,
+      this.metrics,
+      this.log,
+      (id) => this.directory.device(id) !== undefined,
+    );
     this.#guards = guards;
     this.#aedes = await Aedes.createBroker({
       ...guards.aedesOptions(),
-      ...(mqtt.lab ? { authorizeForward: (client, packet) => guards.labForward(client, packet, (id) => this.directory.device(id) !== undefined) } : {}),
+      ...(mqtt.lab
+        ? {
+            authorizeForward: (client, packet) =>
+              guards.labForward(client, packet, (id) => this.directory.device(id) !== undefined),
+          }
+        : {}),
       connectTimeout: mqtt.connectTimeoutMs,
       heartbeatInterval: 60_000,
       maxClientsIdLength: 64,
@@ -74,6 +85,7 @@ export class Broker {
       authorizeSubscribe: (client, sub, cb) => cb(null, this.#authorizeSubscribe(client, sub)),
     });
     const aedes = this.#aedes;
+    indexRetained(aedes);
     aedes.on('client', () => this.metrics.devicesConnected.set(aedes.connectedClients));
     aedes.on('clientDisconnect', (client) => {
       this.metrics.devicesConnected.set(aedes.connectedClients);
@@ -85,13 +97,28 @@ export class Broker {
     });
     aedes.on('connectionError', (client, err) => {
       this.metrics.connectionsRefused.inc({ reason: 'connection_error' });
-      this.log.info({ client: this.#label(client), reason: err.message }, 'mqtt connection error before CONNECT completed');
+      this.log.info(
+        { client: this.#label(client), reason: err.message },
+        'mqtt connection error before CONNECT completed',
+      );
     });
 
     guards.watch(aedes);
-    if (mqtt.lab) this.log.warn({ lab: true }, 'MQTT LAB MODE: anonymous clients and any topic are accepted (CAREHUB_LAB=1); never run this for real residents');
+    if (mqtt.lab)
+      this.log.warn(
+        { lab: true },
+        'MQTT LAB MODE: anonymous clients and any topic are accepted (CAREHUB_LAB=1); never run this for real residents',
+      );
     if (mqtt.tls) {
-      this.#tls = await listenMqttTls(mqtt.tls, mqtt.host, mqtt.connectTimeoutMs, mqtt.limits.maxConnections, (s) => this.handle(s), this.log, this.metrics);
+      this.#tls = await listenMqttTls(
+        mqtt.tls,
+        mqtt.host,
+        mqtt.connectTimeoutMs,
+        mqtt.limits.maxConnections,
+        (s) => this.handle(s),
+        this.log,
+        this.metrics,
+      );
     }
     if (!mqtt.plaintext) return 0; // TLS only: no plaintext listener at all
     this.#tcp = createServer((socket) => this.handle(socket));
@@ -153,10 +180,19 @@ export class Broker {
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()));
   }
 
-  async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
+  async #authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<void> {
     // Lab mode: anyone who is not (and does not pose as) a configured device is a plain MQTT client.
-    if (this.config.mqtt.lab && !(username && this.directory.device(username)) && !this.directory.device(client.id)) {
-      if (this.#guards && !this.#guards.authenticated(client, false)) throw authError(3, 'refused for now: try again later');
+    if (
+      this.config.mqtt.lab &&
+      !(username && this.directory.device(username)) &&
+      !this.directory.device(client.id)
+    ) {
+      if (this.#guards && !this.#guards.authenticated(client, false))
+        throw authError(3, 'refused for now: try again later');
       return;
     }
     if (username === undefined || username === '' || password === undefined) {
@@ -168,12 +204,15 @@ export class Broker {
       this.#refused(client, 'client_id_mismatch');
       throw authError(2, 'client id must equal the device id');
     }
-    const ok = entry !== undefined && (await this.#verifier.verify(entry.device.id, password.toString('utf8'), entry.device.secretHash));
+    const ok =
+      entry !== undefined &&
+      (await this.#verifier.verify(entry.device.id, password.toString('utf8'), entry.device.secretHash));
     if (!ok) {
       this.#refused(client, 'bad_credentials');
       throw authError(4, 'bad user name or password');
     }
-    if (this.#guards && !this.#guards.authenticated(client, true)) throw authError(3, 'refused for now (flapping, or a concurrent connect): try again later');
+    if (this.#guards && !this.#guards.authenticated(client, true))
+      throw authError(3, 'refused for now (flapping, or a concurrent connect): try again later');
     this.log.debug({ client: client.id }, 'device authenticated');
   }
 
@@ -192,7 +231,8 @@ export class Broker {
     if (!client) {
       // aedes republishes wills of a broker it believes dead without a client: nothing to check them against.
       discard(packet);
-      return cb(null);
+      cb(null);
+      return;
     }
     // A guard closed this connection during the read that carried this packet: serve nothing of it.
     if (!client.closed && this.#guards?.violated(client.conn)) {
@@ -213,9 +253,18 @@ export class Broker {
       this.metrics.rejected.inc({ reason: 'acl_denied' });
       this.log.warn({ client: client.id, topic: packet.topic.slice(0, 200) }, 'publish refused by ACL');
       discard(packet);
-      return cb(null);
+      cb(null);
+      return;
     }
-    if (this.#guards && !this.#guards.allowPublish(client.id, entry.device.kind === 'gateway', packet.topic, toBuffer(packet.payload))) {
+    if (
+      this.#guards &&
+      !this.#guards.allowPublish(
+        client.id,
+        entry.device.kind === 'gateway',
+        packet.topic,
+        toBuffer(packet.payload),
+      )
+    ) {
       discard(packet); // acknowledged and dropped: counted as rate_limited
       cb(null);
       return;
@@ -237,7 +286,10 @@ export class Broker {
         },
         (err: unknown) => {
           // Not durable: no PUBACK. The device keeps the message and resends it after reconnecting.
-          this.log.error({ client: client.id, err }, 'could not store a device message; closing the connection');
+          this.log.error(
+            { client: client.id, err },
+            'could not store a device message; closing the connection',
+          );
           cb(err instanceof Error ? err : new Error(String(err)));
         },
       );
@@ -246,7 +298,8 @@ export class Broker {
   #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
     const entry = this.directory.device(client.id);
     if (!entry && this.config.mqtt.lab) return sub; // lab mode: any filter (CareHub topics are not forwarded, see guards.labForward)
-    if (entry && maySubscribe(this.directory, entry, sub.topic)) return { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 };
+    if (entry && maySubscribe(this.directory, entry, sub.topic))
+      return { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 };
     this.metrics.rejected.inc({ reason: 'acl_denied' });
     this.log.warn({ client: client.id, topic: sub.topic.slice(0, 200) }, 'subscribe refused by ACL');
     return null;

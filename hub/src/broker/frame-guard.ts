@@ -7,7 +7,11 @@ export interface FrameGuardLimits {
   maxPacketBytes: number;
 }
 
-export type FrameViolation = 'first_packet_not_connect' | 'connect_too_large' | 'packet_too_large' | 'malformed_length';
+export type FrameViolation =
+  | 'first_packet_not_connect'
+  | 'connect_too_large'
+  | 'packet_too_large'
+  | 'malformed_length';
 
 /**
  * Reads MQTT fixed headers as bytes pass by and destroys the stream as soon as a header announces
@@ -15,7 +19,11 @@ export type FrameViolation = 'first_packet_not_connect' | 'connect_too_large' | 
  * header announces (up to 256 MB), even from a client that never sent CONNECT.
  * It only observes: the 'data' listener fires as the broker reads, and never changes the bytes.
  */
-export function attachFrameGuard(stream: Duplex, limits: FrameGuardLimits, onViolation: (v: FrameViolation) => void): void {
+export function attachFrameGuard(
+  stream: Duplex,
+  limits: FrameGuardLimits,
+  onViolation: (v: FrameViolation) => void,
+): void {
   let packets = 0;
   let state: 'header' | 'length' | 'body' = 'header';
   let type = 0;

@@ -64,7 +64,9 @@ function checkConfig(args: string[]): number {
   try {
     const cfg = loadConfigFile(file, process.env);
     const devices = cfg.homes.reduce((n, h) => n + h.devices.length, 0);
-    process.stdout.write(`${file}: OK (${cfg.homes.length} homes, ${devices} devices, ${cfg.staff.length} staff)\n`);
+    process.stdout.write(
+      `${file}: OK (${cfg.homes.length} homes, ${devices} devices, ${cfg.staff.length} staff)\n`,
+    );
     return 0;
   } catch (err) {
     printConfigError(file, err);
@@ -90,7 +92,10 @@ async function start(args: string[]): Promise<number> {
     hub = new Hub(loadConfigFile(file, process.env));
     await hub.start();
   } catch (err) {
-    if (isHubError(err) && (err.code === 'HUB_ERR_CONFIG_INVALID' || err.code === 'HUB_ERR_CONFIG_UNREADABLE')) {
+    if (
+      isHubError(err) &&
+      (err.code === 'HUB_ERR_CONFIG_INVALID' || err.code === 'HUB_ERR_CONFIG_UNREADABLE')
+    ) {
       printConfigError(file, err);
     } else {
       const code = isHubError(err) ? err.code : ErrorCodes.START_FAILED;
@@ -146,7 +151,11 @@ function auditCommand(args: string[]): number {
   }
   let values: { config?: string | undefined; 'data-dir'?: string | undefined };
   try {
-    ({ values } = parseArgs({ args: rest, options: { config: { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: rest,
+      options: { config: { type: 'string' }, 'data-dir': { type: 'string' } },
+      strict: true,
+    }));
   } catch (err) {
     process.stderr.write(`carehub audit verify: ${(err as Error).message}\n`);
     return 1;
@@ -189,14 +198,23 @@ function describePurge(s: PurgeSummary): string {
     `  SQLite: ${s.sqlite.journal} device events, ${s.sqlite.alerts} alerts, ${s.sqlite.feedLog} feed entries, ${s.sqlite.deviceDeadLetters + s.sqlite.storeDeadLetters} dead letters`,
     `  InfluxDB: ${s.influx}${s.influxMeasurements.length ? ` (${s.influxMeasurements.join(', ')})` : ''}${s.influxError ? ` — ${s.influxError}` : ''}`,
   ];
-  if (s.unresolvedAlerts > 0) lines.push(`  ${s.unresolvedAlerts} alert(s) of this home are still unresolved`);
+  if (s.unresolvedAlerts > 0)
+    lines.push(`  ${s.unresolvedAlerts} alert(s) of this home are still unresolved`);
   return `${lines.join('\n')}\n`;
 }
 
 async function purgeResidentCommand(args: string[]): Promise<number> {
-  let parsed: { values: { config?: string | undefined; yes?: boolean | undefined; force?: boolean | undefined }; positionals: string[] };
+  let parsed: {
+    values: { config?: string | undefined; yes?: boolean | undefined; force?: boolean | undefined };
+    positionals: string[];
+  };
   try {
-    parsed = parseArgs({ args, options: { config: { type: 'string' }, yes: { type: 'boolean' }, force: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args,
+      options: { config: { type: 'string' }, yes: { type: 'boolean' }, force: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     process.stderr.write(`carehub purge-resident: ${(err as Error).message}\n`);
     return 1;
@@ -219,7 +237,9 @@ async function purgeResidentCommand(args: string[]): Promise<number> {
     process.stdout.write(`This will erase:\n${describePurge(preview)}`);
     if (!parsed.values.yes) {
       if (!process.stdin.isTTY) {
-        process.stderr.write('carehub purge-resident: nothing erased; confirm with --yes (or run it in a terminal)\n');
+        process.stderr.write(
+          'carehub purge-resident: nothing erased; confirm with --yes (or run it in a terminal)\n',
+        );
         return 1;
       }
       process.stdout.write(`Type the resident id (${residentId}) to confirm: `);

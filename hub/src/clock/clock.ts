@@ -73,7 +73,8 @@ export class ManualClock implements Clock {
       this.#timers = this.#timers.filter((t) => !t.cancelled);
       let next: ManualTimer | undefined;
       for (const t of this.#timers) {
-        if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.order < next.order))) next = t;
+        if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.order < next.order)))
+          next = t;
       }
       if (!next) break;
       next.cancelled = true;

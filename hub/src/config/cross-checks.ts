@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 
 type Obj = Record<string, unknown>;
-const objs = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter((x): x is Obj => !!x && typeof x === 'object') : []);
+const objs = (v: unknown): Obj[] =>
+  Array.isArray(v) ? v.filter((x): x is Obj => !!x && typeof x === 'object') : [];
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /**
@@ -15,8 +16,18 @@ export function crossCheck(raw: unknown, ctx: z.RefinementCtx): void {
   const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const homes = objs(cfg.homes);
   const staff = objs(cfg.staff);
-  unique(homes.map((h) => str(h.id)), ['homes'], 'home id', add);
-  unique(staff.map((s) => str(s.id)), ['staff'], 'staff id', add);
+  unique(
+    homes.map((h) => str(h.id)),
+    ['homes'],
+    'home id',
+    add,
+  );
+  unique(
+    staff.map((s) => str(s.id)),
+    ['staff'],
+    'staff id',
+    add,
+  );
 
   const deviceHome = new Map<string, string>();
   const residents = new Set<string>();
@@ -26,11 +37,15 @@ export function crossCheck(raw: unknown, ctx: z.RefinementCtx): void {
       const id = str(device.id);
       if (id === undefined) return;
       const seen = deviceHome.get(id);
-      if (seen !== undefined) add(['homes', hi, 'devices', di, 'id'], `device id "${id}" is also used in home ${seen}`);
+      if (seen !== undefined)
+        add(['homes', hi, 'devices', di, 'id'], `device id "${id}" is also used in home ${seen}`);
       deviceHome.set(id, str(home.id) ?? `#${hi}`);
       if (device.kind === 'gateway') gateways.add(id);
       if (device.demoSecret !== undefined && cfg.demo !== true) {
-        add(['homes', hi, 'devices', di, 'demoSecret'], 'plaintext demoSecret is only allowed in a configuration marked demo: true');
+        add(
+          ['homes', hi, 'devices', di, 'demoSecret'],
+          'plaintext demoSecret is only allowed in a configuration marked demo: true',
+        );
       }
     });
     objs(home.residents).forEach((r, ri) => {
@@ -44,20 +59,28 @@ export function crossCheck(raw: unknown, ctx: z.RefinementCtx): void {
     objs(home.devices).forEach((device, di) => {
       const zigbee = device.zigbee as Obj | undefined;
       const gw = zigbee && typeof zigbee === 'object' ? str(zigbee.gateway) : undefined;
-      if (gw !== undefined && !gateways.has(gw)) add(['homes', hi, 'devices', di, 'zigbee', 'gateway'], `no gateway device "${gw}"`);
+      if (gw !== undefined && !gateways.has(gw))
+        add(['homes', hi, 'devices', di, 'zigbee', 'gateway'], `no gateway device "${gw}"`);
     });
   });
   const grids = new Set(homes.map((h) => str(h.grid)).filter((g) => g !== undefined));
   staff.forEach((s, si) => {
     const list = Array.isArray(s.grids) ? s.grids : [];
-    if (s.role === 'duty' && list.length === 0) add(['staff', si, 'grids'], 'a duty staff member needs at least one grid');
+    if (s.role === 'duty' && list.length === 0)
+      add(['staff', si, 'grids'], 'a duty staff member needs at least one grid');
     list.forEach((g, gi) => {
-      if (typeof g === 'string' && !grids.has(g)) add(['staff', si, 'grids', gi], `no home is in grid "${g}"`);
+      if (typeof g === 'string' && !grids.has(g))
+        add(['staff', si, 'grids', gi], `no home is in grid "${g}"`);
     });
   });
 }
 
-function unique(values: Array<string | undefined>, path: (string | number)[], what: string, add: (p: (string | number)[], m: string) => void): void {
+function unique(
+  values: Array<string | undefined>,
+  path: (string | number)[],
+  what: string,
+  add: (p: (string | number)[], m: string) => void,
+): void {
   const seen = new Set<string>();
   values.forEach((v, i) => {
     if (v === undefined) return;

@@ -5,7 +5,10 @@ import type { ConfigProblem } from './load.js';
  * Environment overrides of PROTOCOL.md §4. Applied to the raw document before validation, so an
  * override is checked by the same schema and reported by the variable's name when it is wrong.
  */
-export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value: unknown; problems: ConfigProblem[] } {
+export function applyEnvOverrides(
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+): { value: unknown; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { value: raw, problems };
   const cfg = structuredClone(raw) as Record<string, unknown>;
@@ -21,7 +24,10 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value
     if (v === undefined || v === '') return undefined;
     const n = /^\d{1,5}$/.test(v) ? Number(v) : Number.NaN;
     if (!Number.isInteger(n) || n < 0 || n > 65535) {
-      problems.push({ path: `$${name}`, message: `must be a port number 0-65535 (0 = any free port), got "${v}"` });
+      problems.push({
+        path: `$${name}`,
+        message: `must be a port number 0-65535 (0 = any free port), got "${v}"`,
+      });
       return undefined;
     }
     return n;
@@ -37,31 +43,43 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { value
   ] as const) {
     const tlsPort = port(name);
     const tls = (cfg[key] as { tls?: unknown } | null | undefined)?.tls;
-    if (tlsPort !== undefined && tls && typeof tls === 'object') (tls as Record<string, unknown>).port = tlsPort;
+    if (tlsPort !== undefined && tls && typeof tls === 'object')
+      (tls as Record<string, unknown>).port = tlsPort;
   }
   // Lab mode (anonymous clients, any topic) must be asked for twice: in the file and in the environment.
   if ((cfg.mqtt as { lab?: unknown } | null | undefined)?.lab === true && env.CAREHUB_LAB !== '1') {
     problems.push({
       path: 'mqtt.lab',
-      message: 'lab mode accepts anonymous clients on any topic: refused unless the environment sets CAREHUB_LAB=1 (never for real residents)',
+      message:
+        'lab mode accepts anonymous clients on any topic: refused unless the environment sets CAREHUB_LAB=1 (never for real residents)',
     });
   }
   if (env.CAREHUB_DATA_DIR) cfg.dataDir = env.CAREHUB_DATA_DIR;
   const level = env.CAREHUB_LOG_LEVEL;
   if (level) {
     if ((LOG_LEVELS as readonly string[]).includes(level)) section('log').level = level;
-    else problems.push({ path: '$CAREHUB_LOG_LEVEL', message: `must be one of ${LOG_LEVELS.join(', ')}, got "${level}"` });
+    else
+      problems.push({
+        path: '$CAREHUB_LOG_LEVEL',
+        message: `must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`,
+      });
   }
   const clock = env.CAREHUB_CLOCK;
   if (clock) {
     if (clock === 'system' || clock === 'manual') cfg.clock = clock;
-    else problems.push({ path: '$CAREHUB_CLOCK', message: `must be "manual" (drills and tests) or "system", got "${clock}"` });
+    else
+      problems.push({
+        path: '$CAREHUB_CLOCK',
+        message: `must be "manual" (drills and tests) or "system", got "${clock}"`,
+      });
   }
   if (env.CAREHUB_INFLUX_URL) {
     // The variables describe the connection; tuning from the file (batch size, backlog bound,
     // retention policy) is kept.
-    const fromFile = cfg.influx && typeof cfg.influx === 'object' ? { ...(cfg.influx as Record<string, unknown>) } : {};
-    for (const key of ['url', 'database', 'username', 'password', 'org', 'bucket', 'token']) delete fromFile[key];
+    const fromFile =
+      cfg.influx && typeof cfg.influx === 'object' ? { ...(cfg.influx as Record<string, unknown>) } : {};
+    for (const key of ['url', 'database', 'username', 'password', 'org', 'bucket', 'token'])
+      delete fromFile[key];
     const influx: Record<string, unknown> = { ...fromFile, url: env.CAREHUB_INFLUX_URL };
     for (const [key, name] of [
       ['database', 'CAREHUB_INFLUX_DB'],

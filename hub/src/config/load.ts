@@ -17,7 +17,9 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Readonly
   const problems = [...withEnv.problems];
   if (!result.success) problems.push(...formatIssues(result.error.issues));
   if (problems.length > 0 || !result.success) {
-    throw new HubError(ErrorCodes.CONFIG_INVALID, `configuration has ${problems.length} problem(s)`, { details: problems });
+    throw new HubError(ErrorCodes.CONFIG_INVALID, `configuration has ${problems.length} problem(s)`, {
+      details: problems,
+    });
   }
   return deepFreeze(result.data);
 }
@@ -28,7 +30,11 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = {}): Reado
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new HubError(ErrorCodes.CONFIG_UNREADABLE, `cannot read configuration file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new HubError(
+      ErrorCodes.CONFIG_UNREADABLE,
+      `cannot read configuration file ${file}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -36,7 +42,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = {}): Reado
       path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
       message: e.message.split('\n')[0] ?? e.message,
     }));
-    throw new HubError(ErrorCodes.CONFIG_INVALID, `configuration file ${file} is not valid YAML`, { details: problems });
+    throw new HubError(ErrorCodes.CONFIG_INVALID, `configuration file ${file} is not valid YAML`, {
+      details: problems,
+    });
   }
   return parseConfig(doc.toJS(), env);
 }
@@ -45,7 +53,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): ConfigProblem
   const out: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown setting' });
+      for (const key of issue.keys)
+        out.push({ path: formatPath([...issue.path, key]), message: 'unknown setting' });
       continue;
     }
     out.push({ path: formatPath(issue.path), message: issue.message });
@@ -55,7 +64,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): ConfigProblem
 
 export function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
 }
 
 export function problemsOf(err: unknown): ConfigProblem[] {

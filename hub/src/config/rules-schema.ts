@@ -14,7 +14,9 @@ export const ruleSettingsSchema = z.strictObject({
       noReturnMinutes: z.number().min(5).max(480).default(30),
     })
     .prefault({}),
-  doorLeftOpen: z.strictObject({ enabled: z.boolean().default(true), minutes: z.number().min(1).max(1440).default(10) }).prefault({}),
+  doorLeftOpen: z
+    .strictObject({ enabled: z.boolean().default(true), minutes: z.number().min(1).max(1440).default(10) })
+    .prefault({}),
   inactivity: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -45,7 +47,9 @@ export const ruleSettingsSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  batteryLow: z.strictObject({ enabled: z.boolean().default(true), percent: z.number().min(1).max(90).default(20) }).prefault({}),
+  batteryLow: z
+    .strictObject({ enabled: z.boolean().default(true), percent: z.number().min(1).max(90).default(20) })
+    .prefault({}),
   tamper: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   escalation: z
     .strictObject({
@@ -57,7 +61,10 @@ export const ruleSettingsSchema = z.strictObject({
       reminderMinutes: z.number().min(1).max(1440).default(30),
     })
     .prefault({})
-    .refine((e) => e.level2Seconds > e.level1Seconds, { message: 'level2Seconds must be later than level1Seconds', path: ['level2Seconds'] }),
+    .refine((e) => e.level2Seconds > e.level1Seconds, {
+      message: 'level2Seconds must be later than level1Seconds',
+      path: ['level2Seconds'],
+    }),
   /** Alerts of one home raised within this many minutes share an incidentId. */
   incidentWindowMinutes: z.number().min(0).max(240).default(10),
 });
@@ -68,9 +75,15 @@ export type RuleSettings = z.output<typeof ruleSettingsSchema>;
 export const homeRuleOverridesSchema = z.strictObject({
   nightWindow: z.strictObject({ start: hhmm.optional(), end: hhmm.optional() }).optional(),
   nightExit: z
-    .strictObject({ enabled: z.boolean().optional(), openMinutes: z.number().min(1).max(240).optional(), noReturnMinutes: z.number().min(5).max(480).optional() })
+    .strictObject({
+      enabled: z.boolean().optional(),
+      openMinutes: z.number().min(1).max(240).optional(),
+      noReturnMinutes: z.number().min(5).max(480).optional(),
+    })
     .optional(),
-  doorLeftOpen: z.strictObject({ enabled: z.boolean().optional(), minutes: z.number().min(1).max(1440).optional() }).optional(),
+  doorLeftOpen: z
+    .strictObject({ enabled: z.boolean().optional(), minutes: z.number().min(1).max(1440).optional() })
+    .optional(),
   inactivity: z
     .strictObject({
       enabled: z.boolean().optional(),
@@ -94,7 +107,9 @@ export const homeRuleOverridesSchema = z.strictObject({
         .optional(),
     })
     .optional(),
-  batteryLow: z.strictObject({ enabled: z.boolean().optional(), percent: z.number().min(1).max(90).optional() }).optional(),
+  batteryLow: z
+    .strictObject({ enabled: z.boolean().optional(), percent: z.number().min(1).max(90).optional() })
+    .optional(),
   tamper: z.strictObject({ enabled: z.boolean().optional() }).optional(),
   /** Any resident of the home wanders: night exit is raised the moment the door opens at night. */
   wanderingRisk: z.boolean().optional(),

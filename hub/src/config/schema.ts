@@ -5,9 +5,13 @@ import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
 import { httpTlsSchema, mqttLimitsSchema, mqttTlsSchema, plaintextNeedsTls } from './security-schema.js';
 
 /** Ids on the wire and in topics: PROTOCOL.md "Ids are strings of [A-Za-z0-9._-]{1,64}". */
-export const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+export const idSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
 
-const timezoneSchema = z.string().refine(isValidTimeZone, { message: 'not an IANA time zone (e.g. Asia/Shanghai)' });
+const timezoneSchema = z
+  .string()
+  .refine(isValidTimeZone, { message: 'not an IANA time zone (e.g. Asia/Shanghai)' });
 
 function isValidTimeZone(tz: string): boolean {
   try {
@@ -20,11 +24,20 @@ function isValidTimeZone(tz: string): boolean {
 
 const hashSchema = z
   .string()
-  .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be a hash made by `carehub hash-secret`');
+  .regex(
+    /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+    'must be a hash made by `carehub hash-secret`',
+  );
 
 const portSchema = z.number().int().min(0).max(65535);
 
-export const DEVICE_KINDS = ['sos_button', 'door_sensor', 'smoke_detector', 'motion_sensor', 'gateway'] as const;
+export const DEVICE_KINDS = [
+  'sos_button',
+  'door_sensor',
+  'smoke_detector',
+  'motion_sensor',
+  'gateway',
+] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 const residentSchema = z.strictObject({
@@ -80,38 +93,47 @@ const staffSchema = z.strictObject({
   locale: z.string().min(2).max(35).optional(),
 });
 
-const mqttSchema = z.strictObject({
-  host: z.string().default('0.0.0.0'),
-  port: portSchema.default(1883),
-  /** MQTT over WebSocket is served on the HTTP listener at this path. */
-  wsPath: z.string().startsWith('/').default('/mqtt'),
-  connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
-  /** Bytes a client may send before its CONNECT is accepted (CONNECT with will and credentials fits easily). */
-  maxConnectBytes: z.number().int().min(256).max(1_048_576).default(16_384),
-  /** Largest MQTT packet accepted after CONNECT. Events are at most 4 KiB; Zigbee2MQTT states are small. */
-  maxPacketBytes: z.number().int().min(1024).max(16_777_216).default(65_536),
-  maxEventBytes: z.number().int().min(256).max(65_536).default(4096),
-  gatewayBaseTopic: z.string().default('zigbee2mqtt'),
-  /** MQTT over TLS from PEM files (docs/security.md). */
-  tls: mqttTlsSchema.optional(),
-  /** false: no plaintext MQTT (neither the TCP listener nor MQTT over plain WebSocket); needs `tls`. */
-  plaintext: z.boolean().default(true),
-  /** Lab mode for MQTT conformance suites: anonymous clients and any topic. Refused unless CAREHUB_LAB=1. */
-  lab: z.boolean().default(false),
-  /** Rate limits, flapping ban, connection and queue caps (docs/security.md lists the defaults). */
-  limits: mqttLimitsSchema.prefault({}),
-}).superRefine(plaintextNeedsTls('mqtt'));
+const mqttSchema = z
+  .strictObject({
+    host: z.string().default('0.0.0.0'),
+    port: portSchema.default(1883),
+    /** MQTT over WebSocket is served on the HTTP listener at this path. */
+    wsPath: z.string().startsWith('/').default('/mqtt'),
+    connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    /** Bytes a client may send before its CONNECT is accepted (CONNECT with will and credentials fits easily). */
+    maxConnectBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+    /** Largest MQTT packet accepted after CONNECT. Events are at most 4 KiB; Zigbee2MQTT states are small. */
+    maxPacketBytes: z.number().int().min(1024).max(16_777_216).default(65_536),
+    maxEventBytes: z.number().int().min(256).max(65_536).default(4096),
+    gatewayBaseTopic: z.string().default('zigbee2mqtt'),
+    /** MQTT over TLS from PEM files (docs/security.md). */
+    tls: mqttTlsSchema.optional(),
+    /** false: no plaintext MQTT (neither the TCP listener nor MQTT over plain WebSocket); needs `tls`. */
+    plaintext: z.boolean().default(true),
+    /** Lab mode for MQTT conformance suites: anonymous clients and any topic. Refused unless CAREHUB_LAB=1. */
+    lab: z.boolean().default(false),
+    /** Rate limits, flapping ban, connection and queue caps (docs/security.md lists the defaults). */
+    limits: mqttLimitsSchema.prefault({}),
+  })
+  .superRefine(plaintextNeedsTls('mqtt'));
 
-const httpSchema = z.strictObject({
-  host: z.string().default('0.0.0.0'),
-  port: portSchema.default(8080),
-  sessionTtlMinutes: z.number().int().min(5).max(7 * 24 * 60).default(12 * 60),
-  maxBodyBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
-  /** HTTPS and WSS from PEM files (docs/security.md). */
-  tls: httpTlsSchema.optional(),
-  /** false: no plain HTTP listener (and Secure session cookies); needs `tls`. */
-  plaintext: z.boolean().default(true),
-}).superRefine(plaintextNeedsTls('http'));
+const httpSchema = z
+  .strictObject({
+    host: z.string().default('0.0.0.0'),
+    port: portSchema.default(8080),
+    sessionTtlMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 24 * 60)
+      .default(12 * 60),
+    maxBodyBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+    /** HTTPS and WSS from PEM files (docs/security.md). */
+    tls: httpTlsSchema.optional(),
+    /** false: no plain HTTP listener (and Secure session cookies); needs `tls`. */
+    plaintext: z.boolean().default(true),
+  })
+  .superRefine(plaintextNeedsTls('http'));
 
 const feedSchema = z.strictObject({
   /** Feed events kept for `resume`; older resumes get a fresh snapshot. */
@@ -143,9 +165,18 @@ const influxSchema = z
   .superRefine((v, ctx) => {
     const v2 = v.org !== undefined || v.bucket !== undefined || v.token !== undefined;
     if (v2 && (!v.org || !v.bucket || !v.token)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'InfluxDB 2.x needs org, bucket and token together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'InfluxDB 2.x needs org, bucket and token together',
+      });
     }
-    if (!v2 && !v.database) ctx.addIssue({ code: 'custom', path: ['database'], message: 'InfluxDB 1.x needs a database (or org, bucket and token for 2.x)' });
+    if (!v2 && !v.database)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database'],
+        message: 'InfluxDB 1.x needs a database (or org, bucket and token for 2.x)',
+      });
   });
 
 export const configSchema = z

@@ -20,11 +20,16 @@ export class FeedLog {
   readonly #trim;
 
   constructor(db: Db) {
-    this.#append = db.prepare('INSERT INTO feed_log(at, type, home_id, data) VALUES (?, ?, ?, ?) RETURNING seq');
-    this.#after = db.prepare<[number, number], { seq: number; at: number; type: string; home_id: string; data: string }>(
-      'SELECT seq, at, type, home_id, data FROM feed_log WHERE seq > ? ORDER BY seq LIMIT ?',
+    this.#append = db.prepare(
+      'INSERT INTO feed_log(at, type, home_id, data) VALUES (?, ?, ?, ?) RETURNING seq',
     );
-    this.#bounds = db.prepare<[], { min: number | null; max: number | null }>('SELECT min(seq) AS min, max(seq) AS max FROM feed_log');
+    this.#after = db.prepare<
+      [number, number],
+      { seq: number; at: number; type: string; home_id: string; data: string }
+    >('SELECT seq, at, type, home_id, data FROM feed_log WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.#bounds = db.prepare<[], { min: number | null; max: number | null }>(
+      'SELECT min(seq) AS min, max(seq) AS max FROM feed_log',
+    );
     this.#trim = db.prepare('DELETE FROM feed_log WHERE seq <= ?');
     const seqRow = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'feed_log'");
     this.#persistedMax = () => seqRow.get()?.seq ?? 0;

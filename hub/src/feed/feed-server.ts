@@ -6,12 +6,12 @@ import type { Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock/clock.js';
 import type { HubConfig, StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError, isHubError } from '../errors.js';
+import { bearerToken } from '../http/credentials.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
 import { formatIso } from '../time/iso.js';
-import { bearerToken } from '../http/credentials.js';
 import type { FeedEntry, FeedLog } from './feed-log.js';
 import { type ClientMessage, clientMessageSchema } from './messages.js';
 
@@ -75,7 +75,12 @@ export class FeedServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const staff = this.sessions.authenticate(bearerToken(req));
     if (!staff) {
-      const body = JSON.stringify({ error: { code: ErrorCodes.UNAUTHENTICATED, message: 'log in first: Authorization: Bearer <token> or the session cookie' } });
+      const body = JSON.stringify({
+        error: {
+          code: ErrorCodes.UNAUTHENTICATED,
+          message: 'log in first: Authorization: Bearer <token> or the session cookie',
+        },
+      });
       socket.end(
         `HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -113,7 +118,15 @@ export class FeedServer {
       this.log.info({ staff: staff.id, code }, 'feed client disconnected');
     });
     const seq = this.feedLog.currentSeq();
-    this.#send(client, JSON.stringify({ type: 'hello', seq, staff: { id: staff.id, name: staff.name, role: staff.role }, serverTime: formatIso(this.clock.now(), this.config.site.timezone) }));
+    this.#send(
+      client,
+      JSON.stringify({
+        type: 'hello',
+        seq,
+        staff: { id: staff.id, name: staff.name, role: staff.role },
+        serverTime: formatIso(this.clock.now(), this.config.site.timezone),
+      }),
+    );
     this.#sendSnapshot(client, seq);
   }
 
@@ -135,7 +148,10 @@ export class FeedServer {
       const parsed = clientMessageSchema.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new HubError(ErrorCodes.BAD_REQUEST, `invalid message: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+        throw new HubError(
+          ErrorCodes.BAD_REQUEST,
+          `invalid message: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+        );
       }
       msg = parsed.data;
     } catch (err) {
@@ -180,7 +196,8 @@ export class FeedServer {
     for (;;) {
       const page = this.feedLog.after(cursor, REPLAY_PAGE);
       for (const e of page) {
-        if (this.directory.canSee(client.staff, e.homeId)) this.#send(client, JSON.stringify({ ...e.body, seq: e.seq }));
+        if (this.directory.canSee(client.staff, e.homeId))
+          this.#send(client, JSON.stringify({ ...e.body, seq: e.seq }));
       }
       if (page.length < REPLAY_PAGE) break;
       cursor = page[page.length - 1]?.seq ?? cursor;
@@ -198,7 +215,10 @@ export class FeedServer {
   #send(client: FeedClient, text: string): void {
     if (client.ws.readyState !== client.ws.OPEN) return;
     if (client.ws.bufferedAmount > this.config.feed.maxBacklogBytes) {
-      this.log.warn({ staff: client.staff.id, buffered: client.ws.bufferedAmount }, 'feed client too slow; closing (1013)');
+      this.log.warn(
+        { staff: client.staff.id, buffered: client.ws.bufferedAmount },
+        'feed client too slow; closing (1013)',
+      );
       this.#clients.delete(client);
       this.metrics.feedClients.set(this.#clients.size);
       client.ws.close(1013, 'too slow: reconnect and resume');

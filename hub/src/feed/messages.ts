@@ -18,6 +18,12 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     requestId,
   }),
   z.strictObject({ type: z.literal('note'), alertId, text: z.string().min(1).max(2000), version, requestId }),
-  z.strictObject({ type: z.literal('assign'), alertId, staffId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), version, requestId }),
+  z.strictObject({
+    type: z.literal('assign'),
+    alertId,
+    staffId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    version,
+    requestId,
+  }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;

@@ -27,7 +27,8 @@ export class HomeService {
 
   list(staff: StaffConfig) {
     const open = new Map<string, number>();
-    for (const r of this.alertRepo.unresolved()) open.set(r.alert.homeId, (open.get(r.alert.homeId) ?? 0) + 1);
+    for (const r of this.alertRepo.unresolved())
+      open.set(r.alert.homeId, (open.get(r.alert.homeId) ?? 0) + 1);
     return this.directory
       .homes()
       .filter((h) => this.directory.canSee(staff, h.id))
@@ -37,7 +38,9 @@ export class HomeService {
   /** Full details including residents' notes and contacts: an audited read. */
   detail(staff: StaffConfig, homeId: string) {
     const home = this.#visible(staff, homeId);
-    this.audit.append(this.clock.now(), staff.id, 'resident.read', home.id, { residents: home.residents.map((r) => r.id) });
+    this.audit.append(this.clock.now(), staff.id, 'resident.read', home.id, {
+      residents: home.residents.map((r) => r.id),
+    });
     const year = localParts(this.clock.now(), this.directory.timezoneOf(home.id)).year;
     const summary = this.#summary(home);
     return {
@@ -51,14 +54,20 @@ export class HomeService {
         notes: r.notes ?? null,
         wanderingRisk: r.wanderingRisk,
       })),
-      contacts: home.contacts.map((c) => ({ name: c.name, relation: c.relation, phone: c.phone, notes: c.notes ?? null })),
+      contacts: home.contacts.map((c) => ({
+        name: c.name,
+        relation: c.relation,
+        phone: c.phone,
+        notes: c.notes ?? null,
+      })),
     };
   }
 
   setMode(staff: StaffConfig, homeId: string, mode: HomeMode, until: number | null) {
     const home = this.#visible(staff, homeId);
     const now = this.clock.now();
-    if (until !== null && until <= now) throw new HubError(ErrorCodes.BAD_REQUEST, 'until must be in the future');
+    if (until !== null && until <= now)
+      throw new HubError(ErrorCodes.BAD_REQUEST, 'until must be in the future');
     const entry = this.db.transaction(() => {
       this.rules.setMode(home.id, mode, until, now);
       this.audit.append(now, staff.id, 'home.mode', home.id, { mode, until });
@@ -74,7 +83,8 @@ export class HomeService {
 
   #visible(staff: StaffConfig, homeId: string): HomeConfig {
     const home = this.directory.home(homeId);
-    if (!home || !this.directory.canSee(staff, homeId)) throw new HubError(ErrorCodes.NOT_FOUND, `no home ${homeId}`);
+    if (!home || !this.directory.canSee(staff, homeId))
+      throw new HubError(ErrorCodes.NOT_FOUND, `no home ${homeId}`);
     return home;
   }
 

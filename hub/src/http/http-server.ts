@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Sessions } from '../auth/sessions.js';
-import { type ErrorCode, ErrorCodes, HubError, isHubError } from '../errors.js';
 import { readTlsFiles, TLS_DEFAULTS } from '../config/tls-files.js';
+import { type ErrorCode, ErrorCodes, HubError, isHubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { bearerToken } from './credentials.js';
 import type { RequestContext, Router } from './router.js';
@@ -65,7 +65,10 @@ export class HttpServer {
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       const status = clientErrorStatus(err);
-      this.log.info({ reason: err.code ?? err.message, status: Number.parseInt(status, 10) }, 'bad HTTP request');
+      this.log.info(
+        { reason: err.code ?? err.message, status: Number.parseInt(status, 10) },
+        'bad HTTP request',
+      );
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -98,11 +101,16 @@ export class HttpServer {
 
   /** Serve HTTPS (and WSS) on a second listener from the configured PEM files; returns its port. */
   async listenTls(tls: { port: number; cert: string; key: string }, host: string): Promise<number> {
-    const server = createHttpsServer({ ...readTlsFiles(tls, 'http.tls'), ...TLS_DEFAULTS, ...SERVER_LIMITS }, (req, res) => {
-      void this.#onRequest(req, res);
-    });
+    const server = createHttpsServer(
+      { ...readTlsFiles(tls, 'http.tls'), ...TLS_DEFAULTS, ...SERVER_LIMITS },
+      (req, res) => {
+        void this.#onRequest(req, res);
+      },
+    );
     this.#wire(server);
-    server.on('tlsClientError', (err: NodeJS.ErrnoException) => this.log.info({ reason: err.code ?? err.message }, 'HTTPS handshake failed'));
+    server.on('tlsClientError', (err: NodeJS.ErrnoException) =>
+      this.log.info({ reason: err.code ?? err.message }, 'HTTPS handshake failed'),
+    );
     this.#tlsServer = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -132,7 +140,11 @@ export class HttpServer {
       const { route, params } = this.router.match(req.method ?? 'GET', url.pathname);
       const token = bearerToken(req);
       const staff = route.auth ? this.sessions.authenticate(token) : undefined;
-      if (route.auth && !staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first: Authorization: Bearer <token> or the session cookie');
+      if (route.auth && !staff)
+        throw new HubError(
+          ErrorCodes.UNAUTHENTICATED,
+          'log in first: Authorization: Bearer <token> or the session cookie',
+        );
       const body = req.method === 'POST' ? await this.#readJson(req) : undefined;
       const ctx: RequestContext = { req, res, url, params, body, staff, token };
       const result = await route.handler(ctx);
@@ -167,7 +179,8 @@ export class HttpServer {
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > this.maxBodyBytes) throw new HubError(ErrorCodes.PAYLOAD_TOO_LARGE, `request body over ${this.maxBodyBytes} bytes`);
+      if (size > this.maxBodyBytes)
+        throw new HubError(ErrorCodes.PAYLOAD_TOO_LARGE, `request body over ${this.maxBodyBytes} bytes`);
       chunks.push(chunk as Buffer);
     }
     if (size === 0) return {};
@@ -179,8 +192,17 @@ export class HttpServer {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }

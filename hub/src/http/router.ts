@@ -58,7 +58,8 @@ export class Router {
       });
       return { route: r, params };
     }
-    if (pathMatched) throw new HubError(ErrorCodes.METHOD_NOT_ALLOWED, `${method} is not allowed on ${pathname}`);
+    if (pathMatched)
+      throw new HubError(ErrorCodes.METHOD_NOT_ALLOWED, `${method} is not allowed on ${pathname}`);
     throw new HubError(ErrorCodes.NOT_FOUND, `no such endpoint: ${pathname}`);
   }
 }

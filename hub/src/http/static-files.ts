@@ -40,7 +40,8 @@ export function staticHandler(root: string): (req: IncomingMessage, res: ServerR
       'content-type': type,
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
       'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+      'content-security-policy':
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
       'referrer-policy': 'no-referrer',
     });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));

@@ -14,7 +14,10 @@ export function loadCatalog(dir = localesDir()): Catalog {
   const catalog: Catalog = {};
   for (const file of readdirSync(dir)) {
     if (!file.endsWith('.json')) continue;
-    catalog[file.slice(0, -'.json'.length)] = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, string>;
+    catalog[file.slice(0, -'.json'.length)] = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<
+      string,
+      string
+    >;
   }
   return catalog;
 }

@@ -48,7 +48,8 @@ export class Ingest {
     if (!sender) return this.#reject(msg, 'unknown_device', 'client is not a configured device');
     const topic = parseDeviceTopic(msg.topic);
     if (topic) {
-      if (topic.deviceId !== sender.device.id) return this.#reject(msg, 'acl_denied', 'topic of another device');
+      if (topic.deviceId !== sender.device.id)
+        return this.#reject(msg, 'acl_denied', 'topic of another device');
       if (topic.channel === 'events') return this.#acceptEvent(msg, sender);
       if (topic.channel === 'status') return this.#acceptStatus(msg, sender);
       return this.#reject(msg, 'acl_denied', 'devices do not publish commands');
@@ -66,28 +67,42 @@ export class Ingest {
   async #acceptStatus(msg: InboundMessage, entry: DeviceEntry): Promise<IngestOutcome> {
     const decoded = decodeStatus(msg.payload, this.config.mqtt.maxEventBytes);
     if (!decoded.ok) return this.#reject(msg, decoded.reason, decoded.detail);
-    return this.#journal(msg, entry, [{ type: decoded.value === 'online' ? 'status.online' : 'status.offline' }]);
+    return this.#journal(msg, entry, [
+      { type: decoded.value === 'online' ? 'status.online' : 'status.offline' },
+    ]);
   }
 
   async #acceptZigbee(msg: InboundMessage, gateway: DeviceEntry): Promise<IngestOutcome> {
     const parsed = parseZigbeeTopic(this.directory.gatewayBaseTopic(gateway.device), msg.topic);
     if (!parsed) return this.#reject(msg, 'bad_topic', 'not a Zigbee2MQTT device topic of this gateway');
     if (parsed.kind === 'ignored') return { status: 'accepted', count: 0, duplicates: 0 };
-    const target = parsed.kind === 'bridge_state' ? gateway : this.directory.zigbeeDevice(gateway.device.id, parsed.friendlyName);
-    if (!target) return this.#reject(msg, 'unknown_device', 'friendly name not mapped to a device of this gateway');
+    const target =
+      parsed.kind === 'bridge_state'
+        ? gateway
+        : this.directory.zigbeeDevice(gateway.device.id, parsed.friendlyName);
+    if (!target)
+      return this.#reject(msg, 'unknown_device', 'friendly name not mapped to a device of this gateway');
     if (parsed.kind !== 'state') {
       // Zigbee2MQTT sends {"state":"online"} or, in older versions, the bare word.
       const bare = msg.payload.toString('utf8').trim();
       const state = bare === 'online' || bare === 'offline' ? bare : undefined;
-      const decoded = state ? { ok: true as const, value: state } : decodeStatus(msg.payload, this.config.mqtt.maxEventBytes);
+      const decoded = state
+        ? { ok: true as const, value: state }
+        : decodeStatus(msg.payload, this.config.mqtt.maxEventBytes);
       if (!decoded.ok) return this.#reject(msg, decoded.reason, decoded.detail);
-      return this.#journal(msg, target, [{ type: decoded.value === 'online' ? 'status.online' : 'status.offline' }]);
+      return this.#journal(msg, target, [
+        { type: decoded.value === 'online' ? 'status.online' : 'status.offline' },
+      ]);
     }
     const json = decodeJson(msg.payload, this.config.mqtt.maxEventBytes);
     if (!json.ok) return this.#reject(msg, json.reason, json.detail);
     const previous = this.#zigbeeState.get(target.device.id);
     this.#zigbeeState.set(target.device.id, json.value);
-    return this.#journal(msg, target, decodeZigbeeState({ deviceId: target.device.id, kind: target.device.kind }, json.value, previous));
+    return this.#journal(
+      msg,
+      target,
+      decodeZigbeeState({ deviceId: target.device.id, kind: target.device.kind }, json.value, previous),
+    );
   }
 
   async #journal(
@@ -128,7 +143,16 @@ export class Ingest {
     this.metrics.rejected.inc({ reason });
     // The detail of an unknown type quotes the device's text (anything, even a name): the log gets no copy, dead_letter keeps it.
     const logged = reason === 'unknown_type' ? 'unknown event type (text kept in dead_letter)' : detail;
-    this.log.warn({ client: msg.clientId, topic: msg.topic.slice(0, 200), reason, detail: logged, bytes: msg.payload.length }, 'device message rejected');
+    this.log.warn(
+      {
+        client: msg.clientId,
+        topic: msg.topic.slice(0, 200),
+        reason,
+        detail: logged,
+        bytes: msg.payload.length,
+      },
+      'device message rejected',
+    );
     await this.journal.deadLetter({
       receivedAt: this.clock.now(),
       clientId: msg.clientId,

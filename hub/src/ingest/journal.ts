@@ -91,7 +91,10 @@ export class Journal {
     private readonly db: Db,
     private readonly log: Logger,
   ) {
-    this.#insert = db.prepare<[string, string, number, string, string | null, number | null, string], { seq: number }>(
+    this.#insert = db.prepare<
+      [string, string, number, string, string | null, number | null, string],
+      { seq: number }
+    >(
       `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING seq`,
@@ -129,7 +132,10 @@ export class Journal {
         try {
           this.#runHook(hook, added);
         } catch (err) {
-          this.log.warn({ err, rows: added.length }, 'work inside the journal commit failed; the rows are committed and left for the processor');
+          this.log.warn(
+            { err, rows: added.length },
+            'work inside the journal commit failed; the rows are committed and left for the processor',
+          );
           hook.rolledBack();
         }
       }
@@ -151,7 +157,9 @@ export class Journal {
     return this.#enqueue((resolve, reject) => ({ kind: 'dead', dead, resolve, reject }));
   }
 
-  #enqueue(make: (resolve: (r: AppendResult) => void, reject: (err: unknown) => void) => Pending): Promise<AppendResult> {
+  #enqueue(
+    make: (resolve: (r: AppendResult) => void, reject: (err: unknown) => void) => Pending,
+  ): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new Error('journal closed'));
     return new Promise((resolve, reject) => {
       this.#pending.push(make(resolve, reject));
@@ -171,7 +179,12 @@ export class Journal {
     return this.#afterSeq.all(seq, limit);
   }
 
-  deviceEvents(deviceId: string, fromMs: number | undefined, toMs: number | undefined, limit: number): JournalRow[] {
+  deviceEvents(
+    deviceId: string,
+    fromMs: number | undefined,
+    toMs: number | undefined,
+    limit: number,
+  ): JournalRow[] {
     return this.db
       .prepare(
         `SELECT seq, device_id, home_id, received_at, type, event_id, payload FROM journal
@@ -196,7 +209,12 @@ export class Journal {
 
   #appendOne(entry: JournalEntry): AppendResult {
     if (entry.dup && entry.mqttMid !== undefined && entry.eventId === undefined) {
-      const prior = this.#dupMid.get(entry.deviceId, entry.mqttMid, entry.payload, entry.receivedAt - 3600_000);
+      const prior = this.#dupMid.get(
+        entry.deviceId,
+        entry.mqttMid,
+        entry.payload,
+        entry.receivedAt - 3600_000,
+      );
       if (prior) return { seq: prior.seq, duplicate: true };
     }
     const row = this.#insert.get(

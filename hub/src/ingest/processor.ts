@@ -85,7 +85,10 @@ export class Processor implements CommitHook {
       this.#forget();
       const delay = Math.min(30_000, 250 * 2 ** Math.min(this.#failures, 7));
       this.metrics.journalLag.set(this.journal.lastSeq() - this.processedSeq());
-      this.log.error({ err, retryInMs: delay, failures: this.#failures }, 'processing journal rows failed; will retry');
+      this.log.error(
+        { err, retryInMs: delay, failures: this.#failures },
+        'processing journal rows failed; will retry',
+      );
       this.#retry ??= setTimeout(() => {
         this.#retry = undefined;
         this.drain();
@@ -111,7 +114,13 @@ export class Processor implements CommitHook {
     if (this.journal.readAfter(this.processedSeq(), 1)[0]?.seq !== first.seq) return;
     const out: ProcessedBatch = { alertChanges: [], deviceEntries: [] };
     for (const { seq, entry } of rows) {
-      const event: DeviceEvent = { seq, deviceId: entry.deviceId, homeId: entry.homeId, at: entry.receivedAt, type: entry.type as DeviceEvent['type'] };
+      const event: DeviceEvent = {
+        seq,
+        deviceId: entry.deviceId,
+        homeId: entry.homeId,
+        at: entry.receivedAt,
+        type: entry.type as DeviceEvent['type'],
+      };
       if (entry.eventId !== undefined) event.eventId = entry.eventId;
       const fields = entry.event ?? this.#parse(seq, entry.payload);
       if (fields) {
@@ -168,7 +177,13 @@ export class Processor implements CommitHook {
   #toEvent(row: JournalRow): DeviceEvent | null {
     const payload = this.#parse(row.seq, row.payload);
     if (!payload) return null;
-    const event: DeviceEvent = { seq: row.seq, deviceId: row.device_id, homeId: row.home_id, at: row.received_at, type: row.type as DeviceEvent['type'] };
+    const event: DeviceEvent = {
+      seq: row.seq,
+      deviceId: row.device_id,
+      homeId: row.home_id,
+      at: row.received_at,
+      type: row.type as DeviceEvent['type'],
+    };
     if (row.event_id !== null) event.eventId = row.event_id;
     copyFields(payload, event);
     return event;
@@ -197,7 +212,12 @@ export class Processor implements CommitHook {
     };
     this.devices.put(next);
     this.#deviceCache.set(event.deviceId, next);
-    if (!prev || prev.online !== next.online || prev.battery !== next.battery || prev.batteryLow !== next.batteryLow) {
+    if (
+      !prev ||
+      prev.online !== next.online ||
+      prev.battery !== next.battery ||
+      prev.batteryLow !== next.batteryLow
+    ) {
       out.deviceEntries.push(
         this.feedLog.append(event.at, 'device', event.homeId, {
           type: 'device',

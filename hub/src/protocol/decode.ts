@@ -6,7 +6,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Bytes → JSON object, never throwing. `__proto__` keys stay plain data (JSON.parse does not assign through them). */
 export function decodeJson(payload: Buffer, maxBytes: number): Decoded<Record<string, unknown>> {
-  if (payload.length > maxBytes) return { ok: false, reason: 'too_large', detail: `${payload.length} bytes > ${maxBytes}` };
+  if (payload.length > maxBytes)
+    return { ok: false, reason: 'too_large', detail: `${payload.length} bytes > ${maxBytes}` };
   let text: string;
   try {
     text = utf8.decode(payload);
@@ -32,16 +33,25 @@ export function decodeEvent(payload: Buffer, maxBytes: number): Decoded<EventPay
   if (parsed.success) return { ok: true, value: parsed.data };
   const typeIssue = parsed.error.issues.find((i) => i.path[0] === 'type');
   if (typeIssue && typeof json.value.type === 'string') {
-    return { ok: false, reason: 'unknown_type', detail: `unknown event type "${json.value.type.slice(0, 64)}"` };
+    return {
+      ok: false,
+      reason: 'unknown_type',
+      detail: `unknown event type "${json.value.type.slice(0, 64)}"`,
+    };
   }
   const first = parsed.error.issues[0];
-  return { ok: false, reason: 'invalid_payload', detail: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid' };
+  return {
+    ok: false,
+    reason: 'invalid_payload',
+    detail: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid',
+  };
 }
 
 export function decodeStatus(payload: Buffer, maxBytes: number): Decoded<'online' | 'offline'> {
   const json = decodeJson(payload, maxBytes);
   if (!json.ok) return json;
   const parsed = statusPayloadSchema.safeParse(json.value);
-  if (!parsed.success) return { ok: false, reason: 'invalid_payload', detail: 'status must be {"state":"online"|"offline"}' };
+  if (!parsed.success)
+    return { ok: false, reason: 'invalid_payload', detail: 'status must be {"state":"online"|"offline"}' };
   return { ok: true, value: parsed.data.state };
 }

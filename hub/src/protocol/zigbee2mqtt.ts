@@ -19,11 +19,14 @@ export function decodeZigbeeState(
   state: Record<string, unknown>,
   previous: Record<string, unknown> | undefined,
 ): EventPayload[] {
-  const changed = (field: string, value: unknown): boolean => state[field] === value && previous?.[field] !== value;
+  const changed = (field: string, value: unknown): boolean =>
+    state[field] === value && previous?.[field] !== value;
   const extras: Partial<EventPayload> = {};
-  if (typeof state.battery === 'number' && state.battery >= 0 && state.battery <= 100) extras.battery = state.battery;
+  if (typeof state.battery === 'number' && state.battery >= 0 && state.battery <= 100)
+    extras.battery = state.battery;
   if (typeof state.battery_low === 'boolean') extras.batteryLow = state.battery_low;
-  if (typeof state.linkquality === 'number' && Number.isFinite(state.linkquality)) extras.rssi = state.linkquality;
+  if (typeof state.linkquality === 'number' && Number.isFinite(state.linkquality))
+    extras.rssi = state.linkquality;
 
   const events: EventPayload[] = [];
   switch (device.kind) {
@@ -66,7 +69,9 @@ export function parseZigbeeTopic(base: string, topic: string): ZigbeeTopic | nul
   if (!topic.startsWith(prefix)) return null;
   const rest = topic.slice(prefix.length);
   if (rest === 'bridge/state') return { kind: 'bridge_state' };
-  if (rest.length === 0 || rest.startsWith('bridge/') || rest.endsWith('/set') || rest.endsWith('/get')) return { kind: 'ignored' };
-  if (rest.endsWith('/availability')) return { kind: 'availability', friendlyName: rest.slice(0, -'/availability'.length) };
+  if (rest.length === 0 || rest.startsWith('bridge/') || rest.endsWith('/set') || rest.endsWith('/get'))
+    return { kind: 'ignored' };
+  if (rest.endsWith('/availability'))
+    return { kind: 'availability', friendlyName: rest.slice(0, -'/availability'.length) };
   return { kind: 'state', friendlyName: rest };
 }

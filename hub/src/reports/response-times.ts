@@ -48,7 +48,11 @@ function stats(records: readonly AlertRecord[]): ResponseStats {
     .map((r) => ((r.resolvedAtMs ?? 0) - r.raisedAtMs) / 1000)
     .sort((a, b) => a - b);
   const n = records.length;
-  const pct = (v: number[]): Percentiles => ({ p50: percentile(v, 50), p90: percentile(v, 90), p95: percentile(v, 95) });
+  const pct = (v: number[]): Percentiles => ({
+    p50: percentile(v, 50),
+    p90: percentile(v, 90),
+    p95: percentile(v, 95),
+  });
   return {
     count: n,
     acknowledged: ack.length,
@@ -59,7 +63,10 @@ function stats(records: readonly AlertRecord[]): ResponseStats {
   };
 }
 
-function groupBy(records: readonly AlertRecord[], key: (r: AlertRecord) => string | null): Map<string, AlertRecord[]> {
+function groupBy(
+  records: readonly AlertRecord[],
+  key: (r: AlertRecord) => string | null,
+): Map<string, AlertRecord[]> {
   const out = new Map<string, AlertRecord[]>();
   for (const r of records) {
     const k = key(r);
@@ -75,23 +82,44 @@ function groupBy(records: readonly AlertRecord[], key: (r: AlertRecord) => strin
  * Time to acknowledge and to resolve, per kind, per staff member (who acknowledged) and per shift
  * (by the local time the alert was raised). Drill alerts and alerts resolved as tests are excluded.
  */
-export function responseTimeReport(all: readonly AlertRecord[], directory: Directory, shifts: readonly Shift[] = DEFAULT_SHIFTS) {
+export function responseTimeReport(
+  all: readonly AlertRecord[],
+  directory: Directory,
+  shifts: readonly Shift[] = DEFAULT_SHIFTS,
+) {
   const records = all.filter((r) => !r.drill && r.alert.outcome !== 'test');
   const byKind: Record<string, ResponseStats> = {};
   for (const [k, list] of groupBy(records, (r) => r.alert.kind)) byKind[k] = stats(list);
   const byStaff: Record<string, ResponseStats & { name: string }> = {};
-  for (const [k, list] of groupBy(records, (r) => r.alert.acknowledgedBy)) byStaff[k] = { ...stats(list), name: directory.staff(k)?.name ?? k };
+  for (const [k, list] of groupBy(records, (r) => r.alert.acknowledgedBy))
+    byStaff[k] = { ...stats(list), name: directory.staff(k)?.name ?? k };
   const byShift: Record<string, ResponseStats> = {};
   for (const shift of shifts) {
-    byShift[shift.name] = stats(records.filter((r) => inLocalWindow(r.raisedAtMs, directory.timezoneOf(r.alert.homeId), shift.start, shift.end)));
+    byShift[shift.name] = stats(
+      records.filter((r) =>
+        inLocalWindow(r.raisedAtMs, directory.timezoneOf(r.alert.homeId), shift.start, shift.end),
+      ),
+    );
   }
-  const ackSeconds = records.filter((r) => r.acknowledgedAtMs !== null).map((r) => ((r.acknowledgedAtMs ?? 0) - r.raisedAtMs) / 1000);
+  const ackSeconds = records
+    .filter((r) => r.acknowledgedAtMs !== null)
+    .map((r) => ((r.acknowledgedAtMs ?? 0) - r.raisedAtMs) / 1000);
   const ackHistogram: Array<{ upToSeconds: number | null; count: number }> = [];
   let lower = Number.NEGATIVE_INFINITY;
   for (const bound of [...HISTOGRAM_BOUNDS, null]) {
     const upper = bound ?? Number.POSITIVE_INFINITY;
-    ackHistogram.push({ upToSeconds: bound, count: ackSeconds.filter((s) => s > lower && s <= upper).length });
+    ackHistogram.push({
+      upToSeconds: bound,
+      count: ackSeconds.filter((s) => s > lower && s <= upper).length,
+    });
     lower = upper;
   }
-  return { overall: stats(records), byKind, byStaff, byShift, ackHistogram, excluded: all.length - records.length };
+  return {
+    overall: stats(records),
+    byKind,
+    byStaff,
+    byShift,
+    ackHistogram,
+    excluded: all.length - records.length,
+  };
 }

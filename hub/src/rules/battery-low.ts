@@ -23,12 +23,17 @@ export const batteryLowRule: Rule = {
           mergeKey: `battery_low:${event.deviceId}`,
           homeId: event.homeId,
           deviceId: event.deviceId,
-          note: { key: 'note.battery_level', params: { level: event.battery === undefined ? '?' : String(event.battery) } },
+          note: {
+            key: 'note.battery_level',
+            params: { level: event.battery === undefined ? '?' : String(event.battery) },
+          },
         },
       ];
     }
     const recovered =
-      (event.battery !== undefined && event.battery >= threshold + RECOVERY_MARGIN && event.batteryLow !== true) ||
+      (event.battery !== undefined &&
+        event.battery >= threshold + RECOVERY_MARGIN &&
+        event.batteryLow !== true) ||
       (event.battery === undefined && event.batteryLow === false);
     if (flagged && recovered) delete ctx.state.batteryLow[event.deviceId];
     return [];

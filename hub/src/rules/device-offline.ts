@@ -1,9 +1,15 @@
 import type { DeviceConfig } from '../config/schema.js';
 import type { Decision, Rule, RuleContext } from './types.js';
 
-const supervisionMs = (ctx: RuleContext, device: DeviceConfig) => ctx.settings.deviceOffline.supervisionHours[device.kind] * 3600_000;
+const supervisionMs = (ctx: RuleContext, device: DeviceConfig) =>
+  ctx.settings.deviceOffline.supervisionHours[device.kind] * 3600_000;
 
-function raise(ctx: RuleContext, device: DeviceConfig, noteKey: string, params: Record<string, string> = {}): Decision[] {
+function raise(
+  ctx: RuleContext,
+  device: DeviceConfig,
+  noteKey: string,
+  params: Record<string, string> = {},
+): Decision[] {
   if (ctx.openAlert(`device_offline:${device.id}`)) return [];
   const critical = device.kind === 'sos_button' || device.kind === 'smoke_detector';
   return [
@@ -32,14 +38,18 @@ export const deviceOfflineRule: Rule = {
       if (ctx.hasTimer(`sup:${device.id}`)) continue;
       // Only a new device lacks the timer (it re-arms itself when it fires), so never arm it in the past.
       const since = ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
-      ctx.setTimer(`sup:${device.id}`, Math.max(since, ctx.now) + supervisionMs(ctx, device), { deviceId: device.id });
+      ctx.setTimer(`sup:${device.id}`, Math.max(since, ctx.now) + supervisionMs(ctx, device), {
+        deviceId: device.id,
+      });
     }
   },
   onEvent(event, ctx) {
     const device = ctx.device;
     if (!device) return [];
     if (event.type === 'status.offline') {
-      ctx.setTimer(`off:${device.id}`, event.at + ctx.settings.deviceOffline.offlineMinutes * 60_000, { deviceId: device.id });
+      ctx.setTimer(`off:${device.id}`, event.at + ctx.settings.deviceOffline.offlineMinutes * 60_000, {
+        deviceId: device.id,
+      });
       return [];
     }
     ctx.setTimer(`sup:${device.id}`, event.at + supervisionMs(ctx, device), { deviceId: device.id });
@@ -58,12 +68,17 @@ export const deviceOfflineRule: Rule = {
     if (ctx.late) {
       // Due while the hub was down: the hub could not hear the device then, so that is no evidence.
       // Give devices time to reconnect to the restarted hub before judging them.
-      ctx.setTimer(key, ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000, { deviceId: device.id, afterRestart: true });
+      ctx.setTimer(key, ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000, {
+        deviceId: device.id,
+        afterRestart: true,
+      });
       return [];
     }
     if (key.startsWith('off:')) {
       if (ctx.state.offline[device.id] === undefined) return [];
-      return raise(ctx, device, 'note.device_offline_status', { minutes: String(ctx.settings.deviceOffline.offlineMinutes) });
+      return raise(ctx, device, 'note.device_offline_status', {
+        minutes: String(ctx.settings.deviceOffline.offlineMinutes),
+      });
     }
     if (key.startsWith('sup:')) {
       const last = ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
@@ -72,7 +87,9 @@ export const deviceOfflineRule: Rule = {
         return [];
       }
       ctx.setTimer(key, ctx.now + supervisionMs(ctx, device), { deviceId: device.id });
-      return raise(ctx, device, 'note.device_silent', { hours: String(ctx.settings.deviceOffline.supervisionHours[device.kind]) });
+      return raise(ctx, device, 'note.device_silent', {
+        hours: String(ctx.settings.deviceOffline.supervisionHours[device.kind]),
+      });
     }
     return [];
   },

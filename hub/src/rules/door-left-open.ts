@@ -28,7 +28,10 @@ export const doorLeftOpenRule: Rule = {
         mergeKey: `door_left_open:${deviceId}`,
         homeId: ctx.home.id,
         deviceId,
-        note: { key: 'note.door_open_minutes', params: { minutes: String(ctx.settings.doorLeftOpen.minutes) } },
+        note: {
+          key: 'note.door_open_minutes',
+          params: { minutes: String(ctx.settings.doorLeftOpen.minutes) },
+        },
       },
     ];
   },

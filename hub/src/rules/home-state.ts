@@ -42,7 +42,9 @@ export class HomeStateRepo {
 
   constructor(db: Db) {
     this.#get = db.prepare<[string], { data: string }>('SELECT data FROM home_state WHERE home_id = ?');
-    this.#put = db.prepare('INSERT INTO home_state(home_id, data) VALUES (?, ?) ON CONFLICT(home_id) DO UPDATE SET data = excluded.data');
+    this.#put = db.prepare(
+      'INSERT INTO home_state(home_id, data) VALUES (?, ?) ON CONFLICT(home_id) DO UPDATE SET data = excluded.data',
+    );
   }
 
   /** The home's state; created (and stored) on first use with `now` as the watch baseline. */
@@ -50,7 +52,9 @@ export class HomeStateRepo {
     const cached = this.#cache.get(homeId);
     if (cached) return cached;
     const row = this.#get.get(homeId);
-    const state = row ? { ...freshHomeState(now), ...(JSON.parse(row.data) as Partial<HomeState>) } : freshHomeState(now);
+    const state = row
+      ? { ...freshHomeState(now), ...(JSON.parse(row.data) as Partial<HomeState>) }
+      : freshHomeState(now);
     this.#cache.set(homeId, state);
     if (!row) this.save(homeId, state);
     return state;

@@ -1,12 +1,23 @@
 import { nextLocalTime, previousLocalTime } from '../time/local.js';
 import { ACTIVITY_EVENTS, type Decision, type Rule, type RuleContext } from './types.js';
 
-const hoursFor = (ctx: RuleContext) => (ctx.hasMotionSensor ? ctx.settings.inactivity.hoursWithMotion : ctx.settings.inactivity.hoursDoorOnly);
+const hoursFor = (ctx: RuleContext) =>
+  ctx.hasMotionSensor ? ctx.settings.inactivity.hoursWithMotion : ctx.settings.inactivity.hoursDoorOnly;
 
 function raise(ctx: RuleContext, noteKey: string, params: Record<string, string> = {}): Decision[] {
   const mergeKey = `inactivity:${ctx.home.id}`;
   if (ctx.openAlert(mergeKey)) return [];
-  return [{ type: 'raise', kind: 'inactivity', severity: 'high', mergeKey, homeId: ctx.home.id, deviceId: null, note: { key: noteKey, params } }];
+  return [
+    {
+      type: 'raise',
+      kind: 'inactivity',
+      severity: 'high',
+      mergeKey,
+      homeId: ctx.home.id,
+      deviceId: null,
+      note: { key: noteKey, params },
+    },
+  ];
 }
 
 /**
@@ -34,7 +45,8 @@ export const inactivityRule: Rule = {
     ctx.setTimer('idle', event.at + hoursFor(ctx) * 3600_000, { since: event.at });
     const mergeKey = `inactivity:${ctx.home.id}`;
     const open = ctx.openAlert(mergeKey);
-    if (open && before <= open.raisedAtMs) return [{ type: 'annotate', mergeKey, note: { key: 'note.activity_resumed' } }];
+    if (open && before <= open.raisedAtMs)
+      return [{ type: 'annotate', mergeKey, note: { key: 'note.activity_resumed' } }];
     return [];
   },
   onTimer(key, _data, ctx) {

@@ -7,7 +7,17 @@ function raise(ctx: RuleContext, deviceId: string | null, noteKey: string): Deci
   const mergeKey = mergeKeyOf(ctx);
   // One situation, one alert: a later sign of the same exit is a note, not another occurrence.
   if (ctx.openAlert(mergeKey)) return [{ type: 'annotate', mergeKey, note: { key: noteKey } }];
-  return [{ type: 'raise', kind: 'night_exit', severity: 'high', mergeKey, homeId: ctx.home.id, deviceId, note: { key: noteKey } }];
+  return [
+    {
+      type: 'raise',
+      kind: 'night_exit',
+      severity: 'high',
+      mergeKey,
+      homeId: ctx.home.id,
+      deviceId,
+      note: { key: noteKey },
+    },
+  ];
 }
 
 /**
@@ -27,7 +37,9 @@ export const nightExitRule: Rule = {
       return [];
     }
     if (event.type === 'door.opened' && !wasOpen && atNight) {
-      ctx.setTimer(`open:${event.deviceId}`, event.at + ctx.settings.nightExit.openMinutes * 60_000, { deviceId: event.deviceId });
+      ctx.setTimer(`open:${event.deviceId}`, event.at + ctx.settings.nightExit.openMinutes * 60_000, {
+        deviceId: event.deviceId,
+      });
       if (ctx.wanderingRisk) return raise(ctx, event.deviceId, 'note.night_exit_wandering');
       return [];
     }
@@ -36,7 +48,10 @@ export const nightExitRule: Rule = {
       const openedAt = ctx.state.doors[event.deviceId]?.since ?? event.at;
       const openedAtNight = inLocalWindow(openedAt, ctx.tz, start, end);
       if (ctx.hasMotionSensor && (atNight || openedAtNight)) {
-        ctx.setTimer('noreturn', event.at + ctx.settings.nightExit.noReturnMinutes * 60_000, { deviceId: event.deviceId, closedAt: event.at });
+        ctx.setTimer('noreturn', event.at + ctx.settings.nightExit.noReturnMinutes * 60_000, {
+          deviceId: event.deviceId,
+          closedAt: event.at,
+        });
       }
     }
     return [];

@@ -1,7 +1,7 @@
 import type { AlertChange, AlertService } from '../alerts/alert-service.js';
 import type { AlertKind } from '../alerts/types.js';
-import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import { type RuleSettings, resolveHomeRules } from '../config/rules-schema.js';
+import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { DeviceEvent } from '../protocol/events.js';
 import type { Directory } from '../site/directory.js';
@@ -86,7 +86,9 @@ export class RulesRuntime {
     const state = this.homeStates.load(home.id, now);
     const ctx = this.#context(rule, home, state, now, late, undefined);
     const decisions: Decision[] = [];
-    this.#guard(rule, timer.key, () => decisions.push(...(rule.onTimer?.(String(timer.data.key), timer.data, ctx) ?? [])));
+    this.#guard(rule, timer.key, () =>
+      decisions.push(...(rule.onTimer?.(String(timer.data.key), timer.data, ctx) ?? [])),
+    );
     this.homeStates.save(home.id, state);
     return this.#apply(home, state, decisions, now, late);
   }
@@ -96,7 +98,10 @@ export class RulesRuntime {
     for (const home of this.directory.homes()) {
       const state = this.homeStates.load(home.id, now);
       for (const rule of this.#active(home)) {
-        if (rule.ensure) this.#guard(rule, home.id, () => rule.ensure?.(this.#context(rule, home, state, now, false, undefined)));
+        if (rule.ensure)
+          this.#guard(rule, home.id, () =>
+            rule.ensure?.(this.#context(rule, home, state, now, false, undefined)),
+          );
       }
       this.homeStates.save(home.id, state);
     }
@@ -132,7 +137,14 @@ export class RulesRuntime {
     return (this.settingsFor(home)[key] as { enabled?: boolean }).enabled !== false;
   }
 
-  #context(rule: Rule, home: HomeConfig, state: HomeState, now: number, late: boolean, device: DeviceConfig | undefined): RuleContext {
+  #context(
+    rule: Rule,
+    home: HomeConfig,
+    state: HomeState,
+    now: number,
+    late: boolean,
+    device: DeviceConfig | undefined,
+  ): RuleContext {
     const prefix = `${rule.id}:${home.id}:`;
     const wanderingRisk = home.rules?.wanderingRisk ?? home.residents.some((r) => r.wanderingRisk);
     return {
@@ -147,14 +159,25 @@ export class RulesRuntime {
       state,
       openAlert: (mergeKey) => this.alertRepo.findOpen(mergeKey),
       setTimer: (key, dueAt, data = {}) =>
-        this.scheduler.set({ key: prefix + key, homeId: home.id, dueAt, data: { ...data, owner: 'rule', rule: rule.id, key } }),
+        this.scheduler.set({
+          key: prefix + key,
+          homeId: home.id,
+          dueAt,
+          data: { ...data, owner: 'rule', rule: rule.id, key },
+        }),
       cancelTimer: (key) => this.scheduler.cancel(prefix + key),
       hasTimer: (key) => this.scheduler.has(prefix + key),
       isSuppressed: (kind) => SUPPRESSED[state.mode].has(kind),
     };
   }
 
-  #apply(home: HomeConfig, state: HomeState, decisions: Decision[], now: number, late: boolean): AlertChange[] {
+  #apply(
+    home: HomeConfig,
+    state: HomeState,
+    decisions: Decision[],
+    now: number,
+    late: boolean,
+  ): AlertChange[] {
     const changes: AlertChange[] = [];
     for (const d of decisions) {
       if (d.type === 'raise' && SUPPRESSED[state.mode].has(d.kind)) {
@@ -186,6 +209,8 @@ function applyCommonState(state: HomeState, event: DeviceEvent): void {
   }
   if (ACTIVITY_EVENTS.has(event.type)) state.lastActivityAt = event.at;
   if (event.type === 'motion.detected') state.lastMotionAt = event.at;
-  if (event.type === 'door.opened' && state.doors[event.deviceId]?.open !== true) state.doors[event.deviceId] = { open: true, since: event.at };
-  if (event.type === 'door.closed' && state.doors[event.deviceId]?.open !== false) state.doors[event.deviceId] = { open: false, since: event.at };
+  if (event.type === 'door.opened' && state.doors[event.deviceId]?.open !== true)
+    state.doors[event.deviceId] = { open: true, since: event.at };
+  if (event.type === 'door.closed' && state.doors[event.deviceId]?.open !== false)
+    state.doors[event.deviceId] = { open: false, since: event.at };
 }

@@ -7,7 +7,16 @@ export const smokeRule: Rule = {
   onEvent(event, ctx) {
     const mergeKey = `smoke:${event.homeId}`;
     if (event.type === 'smoke.detected') {
-      return [{ type: 'raise', kind: 'smoke', severity: 'critical', mergeKey, homeId: event.homeId, deviceId: event.deviceId }];
+      return [
+        {
+          type: 'raise',
+          kind: 'smoke',
+          severity: 'critical',
+          mergeKey,
+          homeId: event.homeId,
+          deviceId: event.deviceId,
+        },
+      ];
     }
     if (event.type === 'smoke.test') {
       ctx.state.lastSmokeTestAt[event.deviceId] = event.at;

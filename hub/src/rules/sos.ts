@@ -7,7 +7,16 @@ export const sosRule: Rule = {
   onEvent(event, ctx) {
     const mergeKey = `sos:${event.homeId}`;
     if (event.type === 'sos.pressed') {
-      return [{ type: 'raise', kind: 'sos', severity: 'critical', mergeKey, homeId: event.homeId, deviceId: event.deviceId }];
+      return [
+        {
+          type: 'raise',
+          kind: 'sos',
+          severity: 'critical',
+          mergeKey,
+          homeId: event.homeId,
+          deviceId: event.deviceId,
+        },
+      ];
     }
     if (event.type === 'sos.cancelled' && ctx.openAlert(mergeKey)) {
       return [{ type: 'annotate', mergeKey, note: { key: 'note.sos_cancelled' }, cancelledByResident: true }];

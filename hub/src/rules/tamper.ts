@@ -5,6 +5,15 @@ export const tamperRule: Rule = {
   kinds: ['tamper'],
   onEvent(event) {
     if (event.type !== 'tamper') return [];
-    return [{ type: 'raise', kind: 'tamper', severity: 'medium', mergeKey: `tamper:${event.deviceId}`, homeId: event.homeId, deviceId: event.deviceId }];
+    return [
+      {
+        type: 'raise',
+        kind: 'tamper',
+        severity: 'medium',
+        mergeKey: `tamper:${event.deviceId}`,
+        homeId: event.homeId,
+        deviceId: event.deviceId,
+      },
+    ];
   },
 };

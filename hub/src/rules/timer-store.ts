@@ -20,9 +20,13 @@ export class TimerStore {
     this.#put = db.prepare(
       'INSERT INTO timers(key, home_id, due_at, data) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET home_id = excluded.home_id, due_at = excluded.due_at, data = excluded.data',
     );
-    this.#get = db.prepare<[string], { key: string; home_id: string; due_at: number; data: string }>('SELECT * FROM timers WHERE key = ?');
+    this.#get = db.prepare<[string], { key: string; home_id: string; due_at: number; data: string }>(
+      'SELECT * FROM timers WHERE key = ?',
+    );
     this.#del = db.prepare('DELETE FROM timers WHERE key = ?');
-    this.#all = db.prepare<[], { key: string; home_id: string; due_at: number; data: string }>('SELECT * FROM timers ORDER BY due_at, key');
+    this.#all = db.prepare<[], { key: string; home_id: string; due_at: number; data: string }>(
+      'SELECT * FROM timers ORDER BY due_at, key',
+    );
   }
 
   put(t: TimerRow): void {
@@ -31,7 +35,9 @@ export class TimerStore {
 
   get(key: string): TimerRow | undefined {
     const r = this.#get.get(key);
-    return r ? { key: r.key, homeId: r.home_id, dueAt: r.due_at, data: JSON.parse(r.data) as TimerRow['data'] } : undefined;
+    return r
+      ? { key: r.key, homeId: r.home_id, dueAt: r.due_at, data: JSON.parse(r.data) as TimerRow['data'] }
+      : undefined;
   }
 
   delete(key: string): void {
@@ -39,6 +45,11 @@ export class TimerStore {
   }
 
   all(): TimerRow[] {
-    return this.#all.all().map((r) => ({ key: r.key, homeId: r.home_id, dueAt: r.due_at, data: JSON.parse(r.data) as TimerRow['data'] }));
+    return this.#all.all().map((r) => ({
+      key: r.key,
+      homeId: r.home_id,
+      dueAt: r.due_at,
+      data: JSON.parse(r.data) as TimerRow['data'],
+    }));
   }
 }

@@ -1,6 +1,6 @@
 import type { AlertKind, AlertRecord, Severity } from '../alerts/types.js';
-import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import type { RuleSettings } from '../config/rules-schema.js';
+import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import type { DeviceEvent } from '../protocol/events.js';
 import type { HomeState } from './home-state.js';
 
@@ -11,7 +11,15 @@ export interface Note {
 
 export type Decision =
   /** Raise a new alert, or count another occurrence on the open one with the same merge key. */
-  | { type: 'raise'; kind: AlertKind; severity: Severity; mergeKey: string; homeId: string; deviceId: string | null; note?: Note }
+  | {
+      type: 'raise';
+      kind: AlertKind;
+      severity: Severity;
+      mergeKey: string;
+      homeId: string;
+      deviceId: string | null;
+      note?: Note;
+    }
   /** Add a note to the open alert with this merge key, if there is one; optionally mark a resident cancel. */
   | { type: 'annotate'; mergeKey: string; note: Note; cancelledByResident?: boolean };
 
@@ -49,4 +57,10 @@ export interface Rule {
   ensure?(ctx: RuleContext): void;
 }
 
-export const ACTIVITY_EVENTS = new Set(['door.opened', 'door.closed', 'motion.detected', 'sos.pressed', 'sos.cancelled']);
+export const ACTIVITY_EVENTS = new Set([
+  'door.opened',
+  'door.closed',
+  'motion.detected',
+  'sos.pressed',
+  'sos.cancelled',
+]);

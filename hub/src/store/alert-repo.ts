@@ -37,7 +37,9 @@ export class AlertRepo {
       `UPDATE alerts SET status = @status, updated_at = @updatedAt, version = @version, data = @data
        WHERE id = @id AND version = @previousVersion`,
     );
-    this.#byId = db.prepare<[string], Row>('SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE id = ?');
+    this.#byId = db.prepare<[string], Row>(
+      'SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE id = ?',
+    );
     this.#openByKey = db.prepare<[string], Row>(
       "SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE merge_key = ? AND status != 'resolved' ORDER BY raised_at DESC LIMIT 1",
     );

@@ -14,11 +14,20 @@ const CHUNK = 10_000;
  * retention, already applied by the rules (`keepAfterSeq`), and, with InfluxDB, already shipped.
  * Deletes in chunks so the hub never stalls on one long write. Alerts and the audit trail are kept.
  */
-export function trimLocal(db: Db, now: number, retention: LocalRetention, keepAfterSeq: number): { journal: number; deadLetters: number } {
+export function trimLocal(
+  db: Db,
+  now: number,
+  retention: LocalRetention,
+  keepAfterSeq: number,
+): { journal: number; deadLetters: number } {
   const journalCut = now - retention.journalDays * 86_400_000;
   const deadCut = now - retention.deadLetterDays * 86_400_000;
-  const delJournal = db.prepare('DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? AND received_at < ? ORDER BY seq LIMIT ?)');
-  const delDead = db.prepare('DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter WHERE received_at < ? ORDER BY id LIMIT ?)');
+  const delJournal = db.prepare(
+    'DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? AND received_at < ? ORDER BY seq LIMIT ?)',
+  );
+  const delDead = db.prepare(
+    'DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter WHERE received_at < ? ORDER BY id LIMIT ?)',
+  );
   let journal = 0;
   let deadLetters = 0;
   for (let i = 0; i < 1000; i++) {

@@ -109,16 +109,22 @@ export function openDatabase(dataDir: string, file = 'hub.db'): Db {
     migrate(db);
     return db;
   } catch (err) {
-    throw new HubError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the SQLite database in ${dataDir}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new HubError(
+      ErrorCodes.STORE_UNAVAILABLE,
+      `cannot open the SQLite database in ${dataDir}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
 function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this hub (${MIGRATIONS.length}); upgrade the hub`);
+    throw new Error(
+      `database schema version ${current} is newer than this hub (${MIGRATIONS.length}); upgrade the hub`,
+    );
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     const sql = MIGRATIONS[v];
@@ -135,7 +141,9 @@ export class Meta {
   readonly #set;
   constructor(db: Db) {
     this.#get = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
-    this.#set = db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.#set = db.prepare(
+      'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    );
   }
   get(key: string): string | undefined {
     return this.#get.get(key)?.value;

@@ -24,10 +24,20 @@ export function inLocalWindow(ms: number, tz: string, start: string, end: string
  * The instant of a local wall-clock time in a zone. In a DST gap (02:30 that never happens) the
  * result is the same number of minutes after the gap begins; in an overlap, the first occurrence.
  */
-export function localToUtc(year: number, month: number, day: number, minutesOfDay: number, tz: string): number {
+export function localToUtc(
+  year: number,
+  month: number,
+  day: number,
+  minutesOfDay: number,
+  tz: string,
+): number {
   const naive = Date.UTC(year, month - 1, day, Math.floor(minutesOfDay / 60), minutesOfDay % 60);
   // A zone has at most two offsets around a given day: the ones a day before and a day after.
-  const offsets = new Set([offsetMinutes(naive - 86_400_000, tz), offsetMinutes(naive, tz), offsetMinutes(naive + 86_400_000, tz)]);
+  const offsets = new Set([
+    offsetMinutes(naive - 86_400_000, tz),
+    offsetMinutes(naive, tz),
+    offsetMinutes(naive + 86_400_000, tz),
+  ]);
   const matches: number[] = [];
   for (const off of offsets) {
     const at = naive - off * 60_000;

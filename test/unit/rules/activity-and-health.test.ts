@@ -93,7 +93,9 @@ describe('inactivity', () => {
 
   it('away until a time: the home returns to normal by itself, and inactivity counts from then', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
-    h.hub.db.transaction(() => h.hub.rules.setMode('h2', 'away', h.clock.now() + 48 * 3600_000, h.clock.now()))();
+    h.hub.db.transaction(() =>
+      h.hub.rules.setMode('h2', 'away', h.clock.now() + 48 * 3600_000, h.clock.now()),
+    )();
     h.advance('47h');
     expect(h.hub.rules.stateOf('h2', h.clock.now()).mode).toBe('away');
     h.advance('1h');
@@ -106,7 +108,10 @@ describe('inactivity', () => {
   });
 
   it('a mode change elsewhere (or a restart) does not re-raise a resolved inactivity alert', () => {
-    h = RulesHarness.create({ raw: withRules({ inactivity: { morningCheck: false } }), start: local(26, '08:00') });
+    h = RulesHarness.create({
+      raw: withRules({ inactivity: { morningCheck: false } }),
+      start: local(26, '08:00'),
+    });
     h.advance('24h');
     const [first] = h.alerts({ kind: 'inactivity', homeId: 'h2' });
     const sup = h.hub.directory.staff('supervisor1');

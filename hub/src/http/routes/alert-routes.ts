@@ -20,16 +20,26 @@ const listSchema = z.strictObject({
 
 const versionSchema = z.number().int().positive().optional();
 const ackSchema = z.strictObject({ version: versionSchema });
-const resolveSchema = z.strictObject({ outcome: z.enum(OUTCOMES), note: z.string().max(2000).optional(), version: versionSchema });
+const resolveSchema = z.strictObject({
+  outcome: z.enum(OUTCOMES),
+  note: z.string().max(2000).optional(),
+  version: versionSchema,
+});
 const noteSchema = z.strictObject({ text: z.string().min(1).max(2000), version: versionSchema });
-const assignSchema = z.strictObject({ staffId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), version: versionSchema });
+const assignSchema = z.strictObject({
+  staffId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  version: versionSchema,
+});
 
 function encodeCursor(raisedAt: number, id: string): string {
   return Buffer.from(JSON.stringify([raisedAt, id])).toString('base64url');
 }
 function decodeCursor(cursor: string): { raisedAt: number; id: string } {
   try {
-    const [raisedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const [raisedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+    ];
     if (typeof raisedAt === 'number' && typeof id === 'string') return { raisedAt, id };
   } catch {
     // fall through
@@ -37,7 +47,12 @@ function decodeCursor(cursor: string): { raisedAt: number; id: string } {
   throw new HubError(ErrorCodes.BAD_REQUEST, 'invalid cursor');
 }
 
-export function alertRoutes(router: Router, repo: AlertRepo, actions: StaffActions, directory: Directory): void {
+export function alertRoutes(
+  router: Router,
+  repo: AlertRepo,
+  actions: StaffActions,
+  directory: Directory,
+): void {
   router.add({
     method: 'GET',
     path: '/api/v1/alerts',
@@ -72,7 +87,8 @@ export function alertRoutes(router: Router, repo: AlertRepo, actions: StaffActio
     auth: true,
     handler: ({ params, staff }) => {
       const rec = repo.get(params.id ?? '');
-      if (!rec || !staff || !directory.canSee(staff, rec.alert.homeId)) throw new HubError(ErrorCodes.ALERT_NOT_FOUND, `no alert ${params.id}`);
+      if (!rec || !staff || !directory.canSee(staff, rec.alert.homeId))
+        throw new HubError(ErrorCodes.ALERT_NOT_FOUND, `no alert ${params.id}`);
       return { alert: rec.alert };
     },
   });
@@ -88,8 +104,24 @@ export function alertRoutes(router: Router, repo: AlertRepo, actions: StaffActio
         return { alert: change ? change.record.alert : repo.get(id)?.alert };
       },
     });
-  act('/api/v1/alerts/:id/ack', (alertId, body) => ({ type: 'ack', alertId, version: parseInput(ackSchema, body).version }));
-  act('/api/v1/alerts/:id/resolve', (alertId, body) => ({ type: 'resolve', alertId, ...parseInput(resolveSchema, body) }));
-  act('/api/v1/alerts/:id/notes', (alertId, body) => ({ type: 'note', alertId, ...parseInput(noteSchema, body) }));
-  act('/api/v1/alerts/:id/assign', (alertId, body) => ({ type: 'assign', alertId, ...parseInput(assignSchema, body) }));
+  act('/api/v1/alerts/:id/ack', (alertId, body) => ({
+    type: 'ack',
+    alertId,
+    version: parseInput(ackSchema, body).version,
+  }));
+  act('/api/v1/alerts/:id/resolve', (alertId, body) => ({
+    type: 'resolve',
+    alertId,
+    ...parseInput(resolveSchema, body),
+  }));
+  act('/api/v1/alerts/:id/notes', (alertId, body) => ({
+    type: 'note',
+    alertId,
+    ...parseInput(noteSchema, body),
+  }));
+  act('/api/v1/alerts/:id/assign', (alertId, body) => ({
+    type: 'assign',
+    alertId,
+    ...parseInput(assignSchema, body),
+  }));
 }

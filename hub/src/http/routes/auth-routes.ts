@@ -4,7 +4,10 @@ import { SESSION_COOKIE } from '../credentials.js';
 import type { Router } from '../router.js';
 import { parseInput } from '../validate.js';
 
-const loginSchema = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) });
+const loginSchema = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
 
 export interface SiteInfo {
   name: string;
@@ -19,7 +22,11 @@ export function authRoutes(router: Router, sessions: Sessions, secureCookie: boo
     auth: false,
     handler: async ({ body, req, res }) => {
       const { username, password } = parseInput(loginSchema, body);
-      const { token, staff, expiresAt } = await sessions.login(username, password, req.socket.remoteAddress ?? 'unknown');
+      const { token, staff, expiresAt } = await sessions.login(
+        username,
+        password,
+        req.socket.remoteAddress ?? 'unknown',
+      );
       const maxAge = Math.floor((expiresAt - Date.now()) / 1000);
       res.setHeader(
         'set-cookie',
@@ -28,7 +35,13 @@ export function authRoutes(router: Router, sessions: Sessions, secureCookie: boo
       return {
         token,
         expiresAt: new Date(expiresAt).toISOString(),
-        staff: { id: staff.id, name: staff.name, role: staff.role, grids: staff.grids, locale: staff.locale ?? null },
+        staff: {
+          id: staff.id,
+          name: staff.name,
+          role: staff.role,
+          grids: staff.grids,
+          locale: staff.locale ?? null,
+        },
         site,
       };
     },
@@ -48,7 +61,13 @@ export function authRoutes(router: Router, sessions: Sessions, secureCookie: boo
     path: '/api/v1/me',
     auth: true,
     handler: ({ staff }) => ({
-      staff: staff && { id: staff.id, name: staff.name, role: staff.role, grids: staff.grids, locale: staff.locale ?? null },
+      staff: staff && {
+        id: staff.id,
+        name: staff.name,
+        role: staff.role,
+        grids: staff.grids,
+        locale: staff.locale ?? null,
+      },
       site,
     }),
   });

@@ -23,11 +23,26 @@ const eventsSchema = z.strictObject({
 });
 
 export interface DeviceEventSource {
-  deviceEvents(deviceId: string, fromMs: number | undefined, toMs: number | undefined, limit: number): JournalRow[];
+  deviceEvents(
+    deviceId: string,
+    fromMs: number | undefined,
+    toMs: number | undefined,
+    limit: number,
+  ): JournalRow[];
 }
 
-export function homeRoutes(router: Router, homes: HomeService, directory: Directory, events: DeviceEventSource): void {
-  router.add({ method: 'GET', path: '/api/v1/homes', auth: true, handler: ({ staff }) => ({ homes: staff ? homes.list(staff) : [] }) });
+export function homeRoutes(
+  router: Router,
+  homes: HomeService,
+  directory: Directory,
+  events: DeviceEventSource,
+): void {
+  router.add({
+    method: 'GET',
+    path: '/api/v1/homes',
+    auth: true,
+    handler: ({ staff }) => ({ homes: staff ? homes.list(staff) : [] }),
+  });
   router.add({
     method: 'GET',
     path: '/api/v1/homes/:id',
@@ -44,7 +59,14 @@ export function homeRoutes(router: Router, homes: HomeService, directory: Direct
     handler: ({ staff, params, body }) => {
       if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
       const b = parseInput(modeSchema, body);
-      return { home: homes.setMode(staff, params.id ?? '', b.mode, b.until === undefined ? null : Date.parse(b.until)) };
+      return {
+        home: homes.setMode(
+          staff,
+          params.id ?? '',
+          b.mode,
+          b.until === undefined ? null : Date.parse(b.until),
+        ),
+      };
     },
   });
   router.add({
@@ -53,7 +75,8 @@ export function homeRoutes(router: Router, homes: HomeService, directory: Direct
     auth: true,
     handler: ({ staff, params, url }) => {
       const entry = directory.device(params.id ?? '');
-      if (!entry || !staff || !directory.canSee(staff, entry.home.id)) throw new HubError(ErrorCodes.NOT_FOUND, `no device ${params.id}`);
+      if (!entry || !staff || !directory.canSee(staff, entry.home.id))
+        throw new HubError(ErrorCodes.NOT_FOUND, `no device ${params.id}`);
       const q = parseInput(eventsSchema, Object.fromEntries(url.searchParams), 'query');
       const tz = directory.timezoneOf(entry.home.id);
       return {
@@ -61,7 +84,8 @@ export function homeRoutes(router: Router, homes: HomeService, directory: Direct
           const payload = JSON.parse(r.payload) as Record<string, unknown>;
           const out: Record<string, unknown> = { seq: r.seq, at: formatIso(r.received_at, tz), type: r.type };
           if (r.event_id !== null) out.id = r.event_id;
-          for (const k of ['battery', 'batteryLow', 'rssi'] as const) if (payload[k] !== undefined) out[k] = payload[k];
+          for (const k of ['battery', 'batteryLow', 'rssi'] as const)
+            if (payload[k] !== undefined) out[k] = payload[k];
           return out;
         }),
       };

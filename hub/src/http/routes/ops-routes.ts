@@ -9,7 +9,13 @@ export interface HealthSource {
   health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> };
 }
 
-const advanceSchema = z.strictObject({ ms: z.number().int().min(0).max(366 * 24 * 3600_000) });
+const advanceSchema = z.strictObject({
+  ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(366 * 24 * 3600_000),
+});
 
 export function opsRoutes(router: Router, health: HealthSource, metrics: Metrics): void {
   router.add({
@@ -23,15 +29,25 @@ export function opsRoutes(router: Router, health: HealthSource, metrics: Metrics
       return h;
     },
   });
-  router.add({ method: 'GET', path: '/metrics', auth: false, handler: async () => metrics.registry.metrics() });
+  router.add({
+    method: 'GET',
+    path: '/metrics',
+    auth: false,
+    handler: async () => metrics.registry.metrics(),
+  });
 }
 
 /** PROTOCOL.md §3 drill clock: only with `clock: manual`, and only for supervisors and admins. */
 export function clockRoutes(router: Router, clock: Clock, advance: (ms: number) => void): void {
   const manual = clock.kind === 'manual' ? (clock as ManualClock) : undefined;
   const guard = (role: string | undefined) => {
-    if (!manual) throw new HubError(ErrorCodes.CLOCK_NOT_MANUAL, 'the drill clock is off (set clock: manual or CAREHUB_CLOCK=manual)');
-    if (role !== 'supervisor' && role !== 'admin') throw new HubError(ErrorCodes.FORBIDDEN, 'only supervisors and admins move the drill clock');
+    if (!manual)
+      throw new HubError(
+        ErrorCodes.CLOCK_NOT_MANUAL,
+        'the drill clock is off (set clock: manual or CAREHUB_CLOCK=manual)',
+      );
+    if (role !== 'supervisor' && role !== 'admin')
+      throw new HubError(ErrorCodes.FORBIDDEN, 'only supervisors and admins move the drill clock');
   };
   router.add({
     method: 'GET',

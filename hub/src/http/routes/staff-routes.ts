@@ -23,12 +23,20 @@ const reportSchema = z.strictObject({ from: timeParam, to: timeParam });
 
 const DAY = 24 * 3600_000;
 
-export function staffRoutes(router: Router, directory: Directory, audit: AuditLog, alertRepo: AlertRepo, clock: Clock): void {
+export function staffRoutes(
+  router: Router,
+  directory: Directory,
+  audit: AuditLog,
+  alertRepo: AlertRepo,
+  clock: Clock,
+): void {
   router.add({
     method: 'GET',
     path: '/api/v1/staff',
     auth: true,
-    handler: () => ({ staff: directory.allStaff().map((s) => ({ id: s.id, name: s.name, role: s.role, grids: s.grids })) }),
+    handler: () => ({
+      staff: directory.allStaff().map((s) => ({ id: s.id, name: s.name, role: s.role, grids: s.grids })),
+    }),
   });
   router.add({
     method: 'POST',
@@ -36,7 +44,13 @@ export function staffRoutes(router: Router, directory: Directory, audit: AuditLo
     auth: true,
     handler: ({ staff, body }) => {
       const b = parseInput(muteSchema, body);
-      audit.append(clock.now(), staff?.id ?? '?', b.muted ? 'console.mute' : 'console.unmute', b.alertId ?? 'console', {});
+      audit.append(
+        clock.now(),
+        staff?.id ?? '?',
+        b.muted ? 'console.mute' : 'console.unmute',
+        b.alertId ?? 'console',
+        {},
+      );
       return { ok: true };
     },
   });
@@ -45,9 +59,17 @@ export function staffRoutes(router: Router, directory: Directory, audit: AuditLo
     path: '/api/v1/audit',
     auth: true,
     handler: ({ staff, url }) => {
-      if (staff?.role !== 'admin') throw new HubError(ErrorCodes.FORBIDDEN, 'only admins read the audit trail');
+      if (staff?.role !== 'admin')
+        throw new HubError(ErrorCodes.FORBIDDEN, 'only admins read the audit trail');
       const q = parseInput(auditSchema, Object.fromEntries(url.searchParams), 'query');
-      const entries = audit.query({ fromMs: q.from, toMs: q.to, actor: q.actor, action: q.action, afterSeq: q.afterSeq, limit: q.limit });
+      const entries = audit.query({
+        fromMs: q.from,
+        toMs: q.to,
+        actor: q.actor,
+        action: q.action,
+        afterSeq: q.afterSeq,
+        limit: q.limit,
+      });
       const last = entries[entries.length - 1];
       return {
         entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
@@ -77,7 +99,11 @@ export function staffRoutes(router: Router, directory: Directory, audit: AuditLo
         if (page.length < 1000 || !last) break;
         after = { raisedAt: last.raisedAtMs, id: last.alert.id };
       }
-      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...responseTimeReport(records, directory) };
+      return {
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        ...responseTimeReport(records, directory),
+      };
     },
   });
 }
