@@ -230,8 +230,9 @@ describe('broker limits', () => {
       const c = await device(t, ['h1-sos', 'h2-sos', 'h3-sos', 'h1-door'][i % 4] as string);
       await c.endAsync();
     }
-    // 5 junk connections are closed by the frame guard; the 6th from the same address is refused at once
-    for (let i = 0; i < 5; i++) {
+    // junk connections are closed by the frame guard and counted when they end; the 6th passes the
+    // limit of 5 and bans the address, so the next connection from it is refused at once
+    for (let i = 0; i < 6; i++) {
       const s = await rawSocket(t);
       s.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
       await closed(s, 3000);
@@ -256,6 +257,15 @@ describe('broker limits', () => {
     await sleep(1600);
     const after = await device(t, 'h1-sos');
     expect(after.connected).toBe(true);
+  });
+
+  it('a reconnect storm from one address is never banned while its devices are still logging in', async () => {
+    const { t } = await hub({ flapMaxConnectsPerAddress: 5, flapMaxConnectsPerClient: 0 });
+    const ids = ['h1-sos', 'h1-door', 'h1-smoke', 'h1-motion', 'h2-sos', 'h2-door', 'h2-smoke', 'h3-sos', 'h3-door', 'h3-smoke', 'h3-motion'];
+    const clients = await Promise.all(ids.map((id) => device(t, id)));
+    expect(clients.every((c) => c.connected)).toBe(true);
+    expect(await metric(t, 'carehub_mqtt_connections_refused_total', { reason: 'address_banned' })).toBe(0);
+    await Promise.all(clients.map((c) => c.endAsync()));
   });
 
   it('refuses connections past maxConnections at once, and serves again when one closes', async () => {

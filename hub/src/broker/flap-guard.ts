@@ -51,12 +51,6 @@ export class FlapGuard {
     return true;
   }
 
-  /** Take back one connect of `key` (it turned out to be a good one). */
-  refund(key: string): void {
-    const w = this.#windows.get(key);
-    if (w && w.count > 0) w.count--;
-  }
-
   get size(): number {
     return this.#windows.size;
   }

@@ -19,6 +19,8 @@ interface Conn {
   /** The first reason recorded for this connection's end (a guard, a refusal, a broker error). */
   reason: string | undefined;
   peerEnded: boolean;
+  /** Logged in: a connection that ends without this counts towards the address's flapping ban. */
+  authenticated: boolean;
 }
 
 /** What aedes hangs on each connection (lib/client.js: `conn.client = this`). */
@@ -132,13 +134,6 @@ export class BrokerGuards {
     let refusal: string | undefined;
     if (this.#conns.size >= this.limits.maxConnections) refusal = 'max_connections';
     else if (this.#addresses.bannedFor(address) > 0) refusal = 'address_banned';
-    else if (this.#addresses.hit(address, this.limits.flapMaxConnectsPerAddress)) {
-      refusal = 'address_banned';
-      this.log.warn(
-        { address, banMs: this.limits.flapBanMs, max: this.limits.flapMaxConnectsPerAddress },
-        'mqtt address banned: too many connections that did not authenticate',
-      );
-    }
     if (refusal) {
       this.metrics.connectionsRefused.inc({ reason: refusal });
       this.#refusalLine(refusal, label);
@@ -146,7 +141,7 @@ export class BrokerGuards {
       stream.destroy();
       return false;
     }
-    const conn: Conn = { remote: label, address, reason: undefined, peerEnded: false };
+    const conn: Conn = { remote: label, address, reason: undefined, peerEnded: false, authenticated: false };
     this.#conns.set(stream, conn);
     stream.once('end', () => {
       conn.peerEnded = true;
@@ -186,7 +181,7 @@ export class BrokerGuards {
    */
   authenticated(client: Client, isDevice: boolean): boolean {
     const conn = this.#conns.get(client.conn);
-    if (conn) this.#addresses.refund(conn.address);
+    if (conn) conn.authenticated = true;
     if (!this.#beginConnect(client)) return false;
     const previous = this.#registered.get(String(client.id));
     if (previous && previous !== client.conn) this.reason(previous, 'session_taken_over');
@@ -268,6 +263,14 @@ export class BrokerGuards {
 
   #closed(stream: AedesConn, conn: Conn): void {
     this.#conns.delete(stream);
+    // Counted when it ends, not when it starts: devices still waiting for their secret to be
+    // checked in a reconnect storm (after a power cut, behind one NAT address) never count.
+    if (!conn.authenticated && this.#addresses.hit(conn.address, this.limits.flapMaxConnectsPerAddress)) {
+      this.log.warn(
+        { address: conn.address, banMs: this.limits.flapBanMs, max: this.limits.flapMaxConnectsPerAddress },
+        'mqtt address banned: too many connections that did not authenticate',
+      );
+    }
     const cid = stream.client?.id;
     if (cid != null) {
       if (this.#connecting.get(cid)?.conn === stream) this.#connecting.delete(cid);
