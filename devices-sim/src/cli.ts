@@ -1,25 +1,15 @@
 import { parseArgs } from 'node:util';
+import { type CliIo, processIo } from './cli-io.js';
 import { ONE_SHOT_COMMANDS, oneShotCommand } from './commands.js';
 import { type EventExtras, SimDevice, SimDeviceError } from './sim-device.js';
+import { SUBCOMMANDS, subcommandLines } from './subcommands.js';
 import { resolveTarget, UsageError } from './target.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 /** How long press/smoke wait for the hub's alert.received after the PUBACK. */
 const ALERT_WAIT_MS = 3000;
 
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
-
-const processIo: CliIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  env: process.env,
-  cwd: process.cwd(),
-};
+export type { CliIo } from './cli-io.js';
 
 const width = Math.max(...Object.keys(ONE_SHOT_COMMANDS).map((c) => c.length)) + ' DEVICE'.length + 2;
 const commandLines = Object.entries(ONE_SHOT_COMMANDS)
@@ -27,6 +17,7 @@ const commandLines = Object.entries(ONE_SHOT_COMMANDS)
   .join('\n');
 
 export const USAGE = `Usage: carehub-sim <command> DEVICE [options]
+       carehub-sim <drill command> [options]   (each has its own --help)
 
 Sends one event as a configured device to a running hub and waits until the hub has
 acknowledged it (PUBACK: the event is durably stored). Exit code 0 on success, 1 otherwise.
@@ -34,6 +25,9 @@ acknowledged it (PUBACK: the event is durably stored). Exit code 0 on success, 1
 Commands:
 ${commandLines}
   ${'help'.padEnd(width)}this text
+
+Drill commands:
+${subcommandLines()}
 
 Options:
   -c, --config FILE   site configuration naming the device (default config/demo.yaml)
@@ -67,6 +61,8 @@ const OPTIONS = {
 
 /** `carehub-sim`: returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const sub = argv[0] === undefined ? undefined : SUBCOMMANDS.get(argv[0]);
+  if (sub) return sub.run(argv.slice(1), io);
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -86,7 +82,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
   const command = oneShotCommand(name);
   if (!command) {
-    const known = Object.keys(ONE_SHOT_COMMANDS).join(', ');
+    const known = [...Object.keys(ONE_SHOT_COMMANDS), ...SUBCOMMANDS.keys()].join(', ');
     io.err(`carehub-sim: unknown command "${name}" (commands: ${known}; see carehub-sim --help)\n`);
     return 1;
   }

@@ -45,6 +45,8 @@ export interface SimDeviceOptions {
   reconnectMs?: number;
   /** How long to wait for the CONNACK, a SUBACK or a PUBACK. */
   timeoutMs?: number;
+  /** The device's own clock, for the informational `ts` of its events (default: the system clock). */
+  now?: () => number;
   onCommand?: (command: DeviceCommand) => void;
   /** Called when a background send (a heartbeat, a re-announce) fails. */
   onError?: (err: Error) => void;
@@ -76,6 +78,8 @@ const OFFLINE = JSON.stringify({ state: 'offline' });
 export class SimDevice {
   readonly id: string;
   readonly commands: DeviceCommand[] = [];
+  /** The last event sent, for a deliberate duplicate (same id) in drills. */
+  lastSent: SentEvent | undefined;
   battery: number | undefined;
   rssi: number | undefined;
   readonly #opts: SimDeviceOptions;
@@ -154,9 +158,23 @@ export class SimDevice {
   async send(type: EventType, extras: EventExtras = {}): Promise<SentEvent> {
     const client = this.#client;
     if (!client) throw new SimDeviceError('not_connected', `${this.id}: not started`);
-    const event: SentEvent = { type, id: this.#nextId(), ts: new Date().toISOString(), ...extras };
+    const now = this.#opts.now ?? Date.now;
+    const event: SentEvent = { type, id: this.#nextId(), ts: new Date(now()).toISOString(), ...extras };
     await this.#within(client.publishAsync(this.#topics.events, JSON.stringify(event), { qos: 1 }), 'PUBACK');
+    this.lastSent = event;
     return event;
+  }
+
+  /** Send an event again exactly as it was (same id): the hub must merge it with the first delivery. */
+  async resend(event: SentEvent): Promise<void> {
+    await this.sendRaw(JSON.stringify(event));
+  }
+
+  /** Publish any payload on the events topic (QoS 1), e.g. a malformed one the hub must reject. */
+  async sendRaw(payload: string | Buffer): Promise<void> {
+    const client = this.#client;
+    if (!client) throw new SimDeviceError('not_connected', `${this.id}: not started`);
+    await this.#within(client.publishAsync(this.#topics.events, payload, { qos: 1 }), 'PUBACK');
   }
 
   heartbeat(): Promise<SentEvent> {

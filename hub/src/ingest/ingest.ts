@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.js';
 import { decodeEvent, decodeJson, decodeStatus } from '../protocol/decode.js';
 import type { EventPayload, RejectReason } from '../protocol/events.js';
 import { parseDeviceTopic } from '../protocol/topics.js';
-import { decodeZigbeeState, parseZigbeeTopic } from '../protocol/zigbee2mqtt.js';
+import { decodeZigbeeState, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
 import type { Journal } from './journal.js';
 
@@ -24,6 +24,7 @@ export type IngestOutcome =
   | { status: 'rejected'; reason: RejectReason; detail: string };
 
 const DEAD_LETTER_MAX_BYTES = 8192;
+const GATEWAY_CHECK_IN_MS = 10 * 60_000;
 
 /**
  * Decode → validate → durable journal. Resolves only once the message is on disk (or recorded as
@@ -33,6 +34,7 @@ const DEAD_LETTER_MAX_BYTES = 8192;
 export class Ingest {
   /** Last Zigbee2MQTT state per device, to derive events from changes. */
   readonly #zigbeeState = new Map<string, Record<string, unknown>>();
+  readonly #gatewayCheckIns = new Map<string, number>();
 
   constructor(
     private readonly config: Readonly<HubConfig>,
@@ -75,6 +77,18 @@ export class Ingest {
   async #acceptZigbee(msg: InboundMessage, gateway: DeviceEntry): Promise<IngestOutcome> {
     const parsed = parseZigbeeTopic(this.directory.gatewayBaseTopic(gateway.device), msg.topic);
     if (!parsed) return this.#reject(msg, 'bad_topic', 'not a Zigbee2MQTT device topic of this gateway');
+    // Zigbee2MQTT announces the bridge only when it (re)connects: anything it relays is its check-in.
+    // Both appends happen now, check-in first (order kept); then wait for the commit covering them.
+    const checkIn = parsed.kind === 'bridge_state' ? undefined : this.#gatewayCheckIn(gateway);
+    const [outcome] = await Promise.all([this.#zigbeeMessage(msg, gateway, parsed), checkIn]);
+    return outcome;
+  }
+
+  async #zigbeeMessage(
+    msg: InboundMessage,
+    gateway: DeviceEntry,
+    parsed: ZigbeeTopic,
+  ): Promise<IngestOutcome> {
     if (parsed.kind === 'ignored') return { status: 'accepted', count: 0, duplicates: 0 };
     const target =
       parsed.kind === 'bridge_state'
@@ -103,6 +117,21 @@ export class Ingest {
       target,
       decodeZigbeeState({ deviceId: target.device.id, kind: target.device.kind }, json.value, previous),
     );
+  }
+
+  /** A heartbeat for the gateway itself, at most one per GATEWAY_CHECK_IN_MS (keeps the journal small). */
+  #gatewayCheckIn(gateway: DeviceEntry): Promise<unknown> | undefined {
+    const now = this.clock.now();
+    const last = this.#gatewayCheckIns.get(gateway.device.id);
+    if (last !== undefined && now - last < GATEWAY_CHECK_IN_MS && now >= last) return undefined;
+    this.#gatewayCheckIns.set(gateway.device.id, now);
+    return this.journal.append({
+      deviceId: gateway.device.id,
+      homeId: gateway.home.id,
+      receivedAt: now,
+      type: 'heartbeat',
+      payload: JSON.stringify({ type: 'heartbeat', relayed: true }),
+    });
   }
 
   async #journal(
