@@ -261,7 +261,19 @@ describe('broker limits', () => {
 
   it('a reconnect storm from one address is never banned while its devices are still logging in', async () => {
     const { t } = await hub({ flapMaxConnectsPerAddress: 5, flapMaxConnectsPerClient: 0 });
-    const ids = ['h1-sos', 'h1-door', 'h1-smoke', 'h1-motion', 'h2-sos', 'h2-door', 'h2-smoke', 'h3-sos', 'h3-door', 'h3-smoke', 'h3-motion'];
+    const ids = [
+      'h1-sos',
+      'h1-door',
+      'h1-smoke',
+      'h1-motion',
+      'h2-sos',
+      'h2-door',
+      'h2-smoke',
+      'h3-sos',
+      'h3-door',
+      'h3-smoke',
+      'h3-motion',
+    ];
     const clients = await Promise.all(ids.map((id) => device(t, id)));
     expect(clients.every((c) => c.connected)).toBe(true);
     expect(await metric(t, 'carehub_mqtt_connections_refused_total', { reason: 'address_banned' })).toBe(0);
