@@ -10,6 +10,13 @@ import { Hub, type HubOptions } from '../../hub/src/main.js';
 
 export const DEMO_CONFIG = join(import.meta.dirname, '..', '..', 'config', 'demo.yaml');
 
+/** Every device of the demo community (config/demo.yaml), in file order. */
+export const DEMO_DEVICE_IDS: readonly string[] = (
+  parseDocument(readFileSync(DEMO_CONFIG, 'utf8')).toJS() as {
+    homes: Array<{ devices: Array<{ id: string }> }>;
+  }
+).homes.flatMap((h) => h.devices.map((d) => d.id));
+
 /** The demo configuration as a raw object, to tweak before parsing. */
 export function demoRaw(): Record<string, unknown> {
   return parseDocument(readFileSync(DEMO_CONFIG, 'utf8')).toJS() as Record<string, unknown>;

@@ -1,6 +1,14 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { api, connectDevice, demoRaw, login, startHub, type TestHub } from '../helpers/hub.js';
+import {
+  api,
+  connectDevice,
+  DEMO_DEVICE_IDS,
+  demoRaw,
+  login,
+  startHub,
+  type TestHub,
+} from '../helpers/hub.js';
 
 // A day in the demo community played through the real broker on the drill clock (PROTOCOL.md §3).
 const at = (day: number, hhmm: string) =>
@@ -12,25 +20,11 @@ interface Step {
   type: string;
 }
 
-const ALL_DEVICES = [
-  'h1-sos',
-  'h1-door',
-  'h1-smoke',
-  'h1-motion',
-  'h2-sos',
-  'h2-door',
-  'h2-smoke',
-  'h3-sos',
-  'h3-door',
-  'h3-smoke',
-  'h3-motion',
-];
-
 /** Healthy devices check in: a heartbeat from every device every hour. */
 function heartbeats(from: number, to: number): Step[] {
   const out: Step[] = [];
   for (let t = from; t < to; t += 3600_000)
-    for (const device of ALL_DEVICES) out.push({ at: t, device, type: 'heartbeat' });
+    for (const device of DEMO_DEVICE_IDS) out.push({ at: t, device, type: 'heartbeat' });
   return out;
 }
 
@@ -46,7 +40,7 @@ async function play(start: number, end: number, steps: Step[]): Promise<string[]
   t = await startHub({ raw: { ...demoRaw(), clock: 'manual' }, manualClockStart: start });
   const token = await login(t.httpUrl, 'supervisor1');
   const devices = new Map<string, MqttClient>();
-  for (const id of ALL_DEVICES) {
+  for (const id of DEMO_DEVICE_IDS) {
     const c = await connectDevice(t.mqttUrl, id);
     clients.push(c);
     devices.set(id, c);

@@ -5,7 +5,15 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../hub/src/log.js';
-import { api, connectDevice, demoRaw, login, startHub, type TestHub } from '../helpers/hub.js';
+import {
+  api,
+  connectDevice,
+  DEMO_DEVICE_IDS,
+  demoRaw,
+  login,
+  startHub,
+  type TestHub,
+} from '../helpers/hub.js';
 import { connectOf } from '../helpers/mqtt-fuzz-cases.js';
 
 /** mqtt.limits (docs/security.md): rate limit with its life-safety bypass, flapping bans, connection, queue and inflight caps, slow-subscriber cut. */
@@ -261,19 +269,7 @@ describe('broker limits', () => {
 
   it('a reconnect storm from one address is never banned while its devices are still logging in', async () => {
     const { t } = await hub({ flapMaxConnectsPerAddress: 5, flapMaxConnectsPerClient: 0 });
-    const ids = [
-      'h1-sos',
-      'h1-door',
-      'h1-smoke',
-      'h1-motion',
-      'h2-sos',
-      'h2-door',
-      'h2-smoke',
-      'h3-sos',
-      'h3-door',
-      'h3-smoke',
-      'h3-motion',
-    ];
+    const ids = DEMO_DEVICE_IDS;
     const clients = await Promise.all(ids.map((id) => device(t, id)));
     expect(clients.every((c) => c.connected)).toBe(true);
     expect(await metric(t, 'carehub_mqtt_connections_refused_total', { reason: 'address_banned' })).toBe(0);

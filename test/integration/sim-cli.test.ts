@@ -11,23 +11,20 @@ import { SimDevice } from '../../devices-sim/src/sim-device.js';
 import { createLogger } from '../../hub/src/log.js';
 import type { Hub } from '../../hub/src/main.js';
 import { FeedClient } from '../helpers/feed-client.js';
-import { api, DEMO_CONFIG, demoRaw, login, startHub, type TestHub, tempDir } from '../helpers/hub.js';
+import {
+  api,
+  DEMO_CONFIG,
+  DEMO_DEVICE_IDS,
+  demoRaw,
+  login,
+  startHub,
+  type TestHub,
+  tempDir,
+} from '../helpers/hub.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUILT_CLI = join(ROOT, 'dist', 'devices-sim', 'src', 'cli.js');
-const DEMO_DEVICES = [
-  'h1-sos',
-  'h1-door',
-  'h1-smoke',
-  'h1-motion',
-  'h2-sos',
-  'h2-door',
-  'h2-smoke',
-  'h3-sos',
-  'h3-door',
-  'h3-smoke',
-  'h3-motion',
-];
+const DEMO_DEVICES = DEMO_DEVICE_IDS;
 
 interface Alert {
   id: string;
