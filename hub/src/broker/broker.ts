@@ -73,6 +73,13 @@ export class Broker {
         : {}),
       connectTimeout: mqtt.connectTimeoutMs,
       heartbeatInterval: 60_000,
+      // No cap on publishes in flight inside aedes (its mqemitter). At the default (100), QoS 1
+      // command deliveries, each held over a setImmediate, fill the cap when the loop is busy; every
+      // device publish, and its PUBACK, then queues behind them, and releasing that queue recurses
+      // once per queued message: at ~57 000 queued the hub died of "Maximum call stack size
+      // exceeded" (bench scenario 2 at 14 000 events/s offered). Deliveries are bounded anyway:
+      // devices publish only under their own rate limit, and the hub only to device commands.
+      concurrency: 0,
       maxClientsIdLength: 64,
       maxTopicLevels: 16,
       authenticate: (client, username, password, cb) => {

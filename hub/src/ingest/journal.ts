@@ -63,6 +63,9 @@ export interface DeadLetter {
   payload: Buffer;
 }
 
+/** Life-safety events: committed (and so processed and on the feed) without waiting for the end of the turn. */
+const URGENT: ReadonlySet<string> = new Set(['sos.pressed', 'smoke.detected']);
+
 type Pending =
   | { kind: 'entry'; entry: JournalEntry; resolve: (r: AppendResult) => void; reject: (err: unknown) => void }
   | { kind: 'dead'; dead: DeadLetter; resolve: (r: AppendResult) => void; reject: (err: unknown) => void };
@@ -75,6 +78,7 @@ type Pending =
 export class Journal {
   #pending: Pending[] = [];
   #scheduled = false;
+  #urgent = false;
   #closed = false;
   readonly #insert;
   readonly #dupMid;
@@ -149,7 +153,10 @@ export class Journal {
   }
 
   append(entry: JournalEntry): Promise<AppendResult> {
-    return this.#enqueue((resolve, reject) => ({ kind: 'entry', entry, resolve, reject }));
+    return this.#enqueue(
+      (resolve, reject) => ({ kind: 'entry', entry, resolve, reject }),
+      URGENT.has(entry.type),
+    );
   }
 
   /** Keep a rejected message (bounded by the caller's size cap) for inspection; committed with the next batch. */
@@ -159,13 +166,26 @@ export class Journal {
 
   #enqueue(
     make: (resolve: (r: AppendResult) => void, reject: (err: unknown) => void) => Pending,
+    urgent = false,
   ): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(new Error('journal closed'));
     return new Promise((resolve, reject) => {
       this.#pending.push(make(resolve, reject));
+      if (urgent && !this.#urgent) {
+        // A fire or an SOS does not wait for the rest of this turn's reads: commit what is pending
+        // as soon as the current I/O callback returns (at most one such commit per callback).
+        this.#urgent = true;
+        process.nextTick(() => {
+          this.#urgent = false;
+          this.#flush();
+        });
+      }
       if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => this.#flush());
+        setImmediate(() => {
+          this.#scheduled = false;
+          this.#flush();
+        });
       }
     });
   }
@@ -231,7 +251,6 @@ export class Journal {
   }
 
   #flush(): void {
-    this.#scheduled = false;
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];

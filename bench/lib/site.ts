@@ -1,0 +1,167 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashSecret } from '../../hub/src/auth/secrets.js';
+import { ROOT } from './hub-child.js';
+
+let limitsSupported: boolean | undefined;
+/**
+ * Whether the built hub knows `mqtt.limits` (broker hardening). When it does, the bench raises only
+ * `maxConnections` (default 10 000) to just under the open-file limit, so scenario 3 measures what
+ * one process can hold; every other limit keeps its default.
+ */
+async function supportsLimits(): Promise<boolean> {
+  if (limitsSupported === undefined) {
+    const { parseConfig } = (await import(join(ROOT, 'dist', 'hub', 'src', 'config', 'load.js'))) as {
+      parseConfig: (raw: unknown) => unknown;
+    };
+    try {
+      parseConfig({
+        site: { name: 'x', timezone: 'UTC' },
+        mqtt: { limits: { maxConnections: 19_900 } },
+        homes: [{ id: 'h', address: 'a', grid: 'g' }],
+        staff: [
+          { id: 's', name: 's', role: 'admin', passwordHash: 'scrypt$2$1$1$AAAA$AAAAAAAAAAAAAAAAAAAAAA==' },
+        ],
+      });
+      limitsSupported = true;
+    } catch {
+      limitsSupported = false;
+    }
+  }
+  return limitsSupported;
+}
+
+/**
+ * Generated bench sites: homes of four devices (SOS, door, smoke, motion), 50 homes per building,
+ * 10 grids. One secret is hashed once and reused by every device (the hub caches per device id, so
+ * each device still costs one scrypt on its first connection to a hub process). `demo: false`,
+ * no demoSecret: the same shape as a production configuration.
+ */
+export const DEVICE_SECRET = 'bench-device-secret';
+export const STAFF_USER = 'bench-sup';
+export const STAFF_PASSWORD = 'bench-sup-password';
+export const HOMES_PER_BUILDING = 50;
+/**
+ * scrypt cost of the bench sites' shared device secret and staff password. The hub verifies a
+ * device's secret once per process (then a cached HMAC), and at the production cost (N=16384,
+ * ~27 ms here) admitting 10 000 fresh devices is minutes of scrypt, not broker work. So bench sites
+ * use N=16 (~30 µs, about Mosquitto's PBKDF2-SHA512 x101), and the production cost is measured on
+ * its own (scenario 4, cold admission).
+ */
+export const BENCH_SCRYPT_N = 16;
+/** Homes 0-49 (building 0) are the latency probes, homes 50-99 (building 1) the smoke storm. */
+export const RESERVED_HOMES = 100;
+const KINDS = ['sos_button', 'door_sensor', 'smoke_detector', 'motion_sensor'] as const;
+const SUFFIX: Record<(typeof KINDS)[number], string> = {
+  sos_button: 'sos',
+  door_sensor: 'door',
+  smoke_detector: 'smoke',
+  motion_sensor: 'motion',
+};
+
+export interface SiteOptions {
+  dir: string;
+  /** Devices for the load generators (rounded up to whole homes of 4), beyond the reserved homes. */
+  loadDevices: number;
+  /** scrypt cost N for the shared secret: BENCH_SCRYPT_N, or 16384 (production) for cold admission. */
+  scryptN: number;
+  feedMaxBacklogBytes?: number;
+  influx?: { url: string; database: string; batchSize?: number };
+  logLevel?: string;
+  /** Device kinds per home (default: SOS, door, smoke, motion). */
+  kinds?: ReadonlyArray<(typeof KINDS)[number]>;
+}
+
+export interface Site {
+  configFile: string;
+  dataDir: string;
+  homes: number;
+  /** Device ids for the load generators (homes after the reserved ones). */
+  loadIds: string[];
+  /** SOS buttons of building 0, for latency probes. */
+  probeIds: string[];
+  /** Smoke detectors of building 1, for the smoke storm. */
+  smokeIds: string[];
+  secret: string;
+  staff: { username: string; password: string };
+  /** Every device id and its home (for Mosquitto's password file). */
+  allIds: string[];
+}
+
+export const homeId = (n: number) => `h${String(n).padStart(6, '0')}`;
+export const deviceId = (home: number, kind: (typeof KINDS)[number]) => `${homeId(home)}-${SUFFIX[kind]}`;
+export const homeOfDevice = (id: string) => id.slice(0, id.lastIndexOf('-'));
+
+export async function generateSite(opts: SiteOptions): Promise<Site> {
+  mkdirSync(opts.dir, { recursive: true });
+  const dataDir = join(opts.dir, 'data');
+  const N = opts.scryptN;
+  const [deviceHash, staffHash] = await Promise.all([
+    hashSecret(DEVICE_SECRET, { N, r: 8, p: 1, keyLen: 32 }),
+    hashSecret(STAFF_PASSWORD, { N, r: 8, p: 1, keyLen: 32 }),
+  ]);
+  const kinds = opts.kinds ?? KINDS;
+  const homes = RESERVED_HOMES + Math.ceil(opts.loadDevices / kinds.length);
+  const homeList: unknown[] = [];
+  const loadIds: string[] = [];
+  const allIds: string[] = [];
+  for (let h = 0; h < homes; h++) {
+    const building = Math.floor(h / HOMES_PER_BUILDING);
+    const devices = (h < RESERVED_HOMES ? KINDS : kinds).map((kind) => ({
+      id: deviceId(h, kind),
+      kind,
+      secretHash: deviceHash,
+    }));
+    for (const d of devices) {
+      allIds.push(d.id);
+      if (h >= RESERVED_HOMES) loadIds.push(d.id);
+    }
+    homeList.push({
+      id: homeId(h),
+      address: `Bench Road ${building + 1}, flat ${(h % HOMES_PER_BUILDING) + 1}`,
+      grid: `g${building % 10}`,
+      residents: [{ id: `r${h}`, name: `Resident ${h}` }],
+      devices,
+    });
+  }
+  const config = {
+    demo: false,
+    site: { name: 'CareHub bench', timezone: 'Asia/Shanghai', locale: 'en' },
+    dataDir,
+    log: { level: opts.logLevel ?? 'info' },
+    mqtt: {
+      host: '127.0.0.1',
+      port: 0,
+      ...((await supportsLimits()) ? { limits: { maxConnections: 19_900 } } : {}),
+    },
+    http: { host: '127.0.0.1', port: 0 },
+    ...(opts.feedMaxBacklogBytes ? { feed: { maxBacklogBytes: opts.feedMaxBacklogBytes } } : {}),
+    ...(opts.influx
+      ? {
+          influx: {
+            url: opts.influx.url,
+            database: opts.influx.database,
+            batchSize: opts.influx.batchSize ?? 1000,
+          },
+        }
+      : {}),
+    homes: homeList,
+    staff: [{ id: STAFF_USER, name: 'Bench supervisor', role: 'supervisor', passwordHash: staffHash }],
+  };
+  // JSON is YAML: the hub reads it with its ordinary loader.
+  const configFile = join(opts.dir, 'carehub.yaml');
+  writeFileSync(configFile, JSON.stringify(config));
+  return {
+    configFile,
+    dataDir,
+    homes,
+    loadIds: loadIds.slice(0, opts.loadDevices),
+    probeIds: Array.from({ length: HOMES_PER_BUILDING }, (_, h) => deviceId(h, 'sos_button')),
+    smokeIds: Array.from({ length: HOMES_PER_BUILDING }, (_, h) =>
+      deviceId(HOMES_PER_BUILDING + h, 'smoke_detector'),
+    ),
+    secret: DEVICE_SECRET,
+    staff: { username: STAFF_USER, password: STAFF_PASSWORD },
+    allIds,
+  };
+}

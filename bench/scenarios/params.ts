@@ -1,0 +1,69 @@
+import type { BrokerParams } from './broker.js';
+import type { ConnectionsParams } from './connections.js';
+import type { MicroParams } from './micro.js';
+import type { StartupParams } from './startup.js';
+
+interface Params {
+  broker: BrokerParams;
+  connections: ConnectionsParams;
+  startup: StartupParams;
+  micro: MicroParams;
+}
+
+/** Full: the sizes of the issue. Quick: every scenario scaled down to fit 3 minutes in total. */
+export const PARAMS: Record<'quick' | 'full', Params> = {
+  full: {
+    broker: {
+      loadDevices: 10_000,
+      generators: 2,
+      connectPerSecond: 1000,
+      ingest: { warmupMs: 5000, durationMs: 60_000, window: 4000 },
+      latency: { levels: [0, 5000, 10_000], settleMs: 3000, probeMs: 20_000, everyMs: 50 },
+      storms: { windowMs: 10_000, smokeWindowMs: 10_000, coldDevices: 1000 },
+    },
+    connections: {
+      maxDevices: 19_700,
+      step: 4000,
+      generators: 4,
+      connectPerSecond: 2000,
+      probeMs: 10_000,
+      holdMs: 65_000,
+    },
+    startup: { journalRows: 10_000_000, timers: 100_000, influxRows: 1_000_000 },
+    micro: {
+      homes: 100_000,
+      ruleEvents: 200_000,
+      journalSeconds: 5,
+      feedClients: 500,
+      feedPhaseMs: 30_000,
+      slowMaxMs: 120_000,
+    },
+  },
+  quick: {
+    broker: {
+      loadDevices: 2000,
+      generators: 2,
+      connectPerSecond: 2000,
+      ingest: { warmupMs: 2000, durationMs: 6000, window: 2000 },
+      latency: { levels: [0, 5000, 10_000], settleMs: 1000, probeMs: 3000, everyMs: 50 },
+      storms: { windowMs: 3000, smokeWindowMs: 3000, coldDevices: 60 },
+    },
+    connections: {
+      maxDevices: 2000,
+      step: 2000,
+      generators: 2,
+      connectPerSecond: 2000,
+      probeMs: 2000,
+      holdMs: 3000,
+    },
+    startup: { journalRows: 500_000, timers: 10_000, influxRows: 50_000 },
+    micro: {
+      homes: 5000,
+      ruleEvents: 20_000,
+      journalSeconds: 0.6,
+      feedClients: 100,
+      feedPhaseMs: 3000,
+      slowMaxMs: 4000,
+    },
+  },
+};
