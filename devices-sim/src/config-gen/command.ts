@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfigFile, problemsOf } from '../../../hub/src/config/load.js';
 import type { CliIo } from '../cli-io.js';
-import { intOption, parseOptions } from '../util/options.js';
+import { commandOptions } from '../util/command-options.js';
+import { intOption } from '../util/options.js';
 import { generateSite } from './generate.js';
 import { siteYaml } from './site.js';
 
@@ -58,40 +58,26 @@ const optionsSchema = z.strictObject({
 });
 
 export async function genConfigCommand(argv: string[], io: CliIo): Promise<number> {
-  let args: ReturnType<typeof parseArgs>;
-  try {
-    args = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        homes: { type: 'string' },
-        out: { type: 'string' },
-        secret: { type: 'string' },
-        'hash-cost': { type: 'string' },
-        'homes-per-grid': { type: 'string' },
-        timezone: { type: 'string' },
-        name: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'skip-check': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    io.err(`carehub-sim gen-config: ${(err as Error).message}\n\n${GEN_CONFIG_USAGE}`);
-    return 1;
-  }
-  if (args.values.help) {
-    io.out(GEN_CONFIG_USAGE);
-    return 0;
-  }
-  const { help: _help, ...given } = args.values;
-  const parsed = parseOptions(optionsSchema, given);
-  if (!parsed.ok) {
-    io.err(`carehub-sim gen-config: ${parsed.message}\n`);
-    return 1;
-  }
-  const o = parsed.value;
+  const opts = commandOptions(
+    'gen-config',
+    GEN_CONFIG_USAGE,
+    argv,
+    {
+      homes: { type: 'string' },
+      out: { type: 'string' },
+      secret: { type: 'string' },
+      'hash-cost': { type: 'string' },
+      'homes-per-grid': { type: 'string' },
+      timezone: { type: 'string' },
+      name: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'skip-check': { type: 'boolean' },
+    },
+    optionsSchema,
+    io,
+  );
+  if (!opts.ok) return opts.exit;
+  const o = opts.value;
   const file = resolve(io.cwd, o.out);
   const t0 = Date.now();
   const spec = await generateSite({

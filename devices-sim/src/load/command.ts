@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfigFile, problemsOf } from '../../../hub/src/config/load.js';
 import type { CliIo } from '../cli-io.js';
 import { HubClient } from '../drill/hub-client.js';
+import { commandOptions } from '../util/command-options.js';
 import { hostOf, isLoopbackHost, parseSourceIps } from '../util/loopback.js';
-import { durationOption, intOption, parseOptions } from '../util/options.js';
+import { durationOption, intOption } from '../util/options.js';
 import { metricSum } from '../util/prometheus.js';
 import { type LoadPlan, runLoad } from './coordinator.js';
 import type { LoadDevice } from './protocol.js';
@@ -109,44 +109,30 @@ async function hubCounters(
 }
 
 export async function loadCommand(argv: string[], io: CliIo): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'hub-mqtt': { type: 'string' },
-        config: { type: 'string' },
-        secret: { type: 'string' },
-        devices: { type: 'string' },
-        heartbeat: { type: 'string' },
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        'connect-storm': { type: 'string' },
-        processes: { type: 'string' },
-        'connect-concurrency': { type: 'string' },
-        'source-ips': { type: 'string' },
-        'hub-http': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    io.err(`carehub-sim load: ${(err as Error).message}\n\n${LOAD_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    io.out(LOAD_USAGE);
-    return 0;
-  }
-  const { help: _help, ...given } = values;
-  const parsed = parseOptions(optionsSchema, given);
-  if (!parsed.ok) {
-    io.err(`carehub-sim load: ${parsed.message}\n`);
-    return 1;
-  }
-  const o = parsed.value;
+  const opts = commandOptions(
+    'load',
+    LOAD_USAGE,
+    argv,
+    {
+      'hub-mqtt': { type: 'string' },
+      config: { type: 'string' },
+      secret: { type: 'string' },
+      devices: { type: 'string' },
+      heartbeat: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      'connect-storm': { type: 'string' },
+      processes: { type: 'string' },
+      'connect-concurrency': { type: 'string' },
+      'source-ips': { type: 'string' },
+      'hub-http': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    optionsSchema,
+    io,
+  );
+  if (!opts.ok) return opts.exit;
+  const o = opts.value;
   let plan: LoadPlan;
   let http: HubClient | undefined;
   try {

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatIssues } from '../../../hub/src/config/load.js';
 import { ruleSettingsSchema } from '../../../hub/src/config/rules-schema.js';
 import type { CliIo } from '../cli-io.js';
-import { intOption, parseOptions } from '../util/options.js';
+import { commandOptions } from '../util/command-options.js';
+import { intOption } from '../util/options.js';
 import { allDetected, formatRoutineResult, goalMet, routineResultJson } from './report.js';
 import { DEFAULT_START_DATE, runRoutines } from './run.js';
 
@@ -58,38 +58,24 @@ const optionsSchema = z
   });
 
 export async function routinesCommand(argv: string[], io: CliIo): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        residents: { type: 'string' },
-        days: { type: 'string' },
-        seed: { type: 'string' },
-        incidents: { type: 'boolean' },
-        start: { type: 'string' },
-        rule: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    io.err(`carehub-sim routines: ${(err as Error).message}\n\n${ROUTINES_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    io.out(ROUTINES_USAGE);
-    return 0;
-  }
-  const { help: _help, ...given } = values;
-  const parsed = parseOptions(optionsSchema, given);
-  if (!parsed.ok) {
-    io.err(`carehub-sim routines: ${parsed.message}\n`);
-    return 1;
-  }
-  const o = parsed.value;
+  const opts = commandOptions(
+    'routines',
+    ROUTINES_USAGE,
+    argv,
+    {
+      residents: { type: 'string' },
+      days: { type: 'string' },
+      seed: { type: 'string' },
+      incidents: { type: 'boolean' },
+      start: { type: 'string' },
+      rule: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+    optionsSchema,
+    io,
+  );
+  if (!opts.ok) return opts.exit;
+  const o = opts.value;
   const rules = ruleSettings(o.rule);
   const problems = ruleProblems(rules);
   if (problems.length > 0) {
