@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { hashSecret } from '../../hub/src/auth/secrets.js';
 import { FeedClient, type FeedMessage } from '../helpers/feed-client.js';
+import { spawnHubProcess } from '../helpers/hub-process.js';
 
 /**
  * Crash safety under load: the hub as its own process (`node bin/carehub.js start`, the tsc build in
@@ -17,7 +18,6 @@ import { FeedClient, type FeedMessage } from '../helpers/feed-client.js';
  * Afterwards every PUBACKed press is in exactly one alert's occurrences, and every alert reached the feed.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'carehub.js');
 const HOMES = 100;
 const PRESSES_PER_SECOND = 200;
 const TICK_MS = 50;
@@ -54,12 +54,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CAREHUB_')) env[k] = v;
-  return { ...env, ...extra };
 }
 
 /** One SOS button: presses not yet PUBACKed are kept and sent again on every new connection. */
@@ -175,26 +169,9 @@ describe('chaos: kill -9 under load', () => {
   }
 
   function spawnHub(config: string, dataDir: string): { child: ChildProcess; output: () => string } {
-    rmSync(join(dataDir, 'ports.json'), { force: true });
-    const child = spawn(process.execPath, [BIN, 'start', '--config', config], {
-      cwd: ROOT,
-      env: cleanEnv({
-        CAREHUB_MQTT_PORT: '0',
-        CAREHUB_HTTP_PORT: '0',
-        CAREHUB_DATA_DIR: dataDir,
-        CAREHUB_LOG_LEVEL: 'warn',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      output = (output + d.toString()).slice(-20_000);
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      output = (output + d.toString()).slice(-20_000);
-    });
-    return { child, output: () => output };
+    const hub = spawnHubProcess(config, dataDir);
+    children.add(hub.child);
+    return hub;
   }
 
   /** ports.json, once the hub has written it (undefined if the hub died or `deadline` passed). */

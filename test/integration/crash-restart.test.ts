@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
+import { cleanEnv, spawnHubProcess } from '../helpers/hub-process.js';
 
 /**
  * The hub as its own process (`node bin/carehub.js`, the tsc build in dist/: run `npm run build` first,
@@ -40,11 +41,6 @@ interface HubProcess {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The test runner's environment without any CAREHUB_ variable of the machine. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('CAREHUB_')) env[k] = v;
-  return { ...env, ...extra };
-}
 
 describe('the hub as a process', () => {
   const children = new Set<ChildProcess>();
@@ -111,32 +107,15 @@ describe('the hub as a process', () => {
   /** `carehub start` on the demo configuration, on free ports, with `dataDir`; resolves once /healthz answers. */
   async function startHubProcess(dataDir: string): Promise<HubProcess> {
     const portsFile = join(dataDir, 'ports.json');
-    rmSync(portsFile, { force: true }); // a killed hub leaves its old ports behind
-    const child = spawn(process.execPath, [BIN, 'start', '--config', DEMO], {
-      cwd: ROOT,
-      env: cleanEnv({
-        CAREHUB_MQTT_PORT: '0',
-        CAREHUB_HTTP_PORT: '0',
-        CAREHUB_DATA_DIR: dataDir,
-        CAREHUB_LOG_LEVEL: 'warn',
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, output: outputOf } = spawnHubProcess(DEMO, dataDir);
     children.add(child);
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
     let ports: Ports | undefined;
     for (let i = 0; i < 300 && !ports; i++) {
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`the hub exited while starting:\n${output}`);
+        throw new Error(`the hub exited while starting:\n${outputOf()}`);
       if (existsSync(portsFile)) {
         try {
           ports = JSON.parse(readFileSync(portsFile, 'utf8')) as Ports;
@@ -146,7 +125,7 @@ describe('the hub as a process', () => {
       }
       if (!ports) await sleep(50);
     }
-    if (!ports) throw new Error(`no ports.json within 15 s:\n${output}`);
+    if (!ports) throw new Error(`no ports.json within 15 s:\n${outputOf()}`);
     const httpUrl = `http://127.0.0.1:${ports.http}`;
     for (let i = 0; ; i++) {
       const ok = await fetch(`${httpUrl}/healthz`).then(
@@ -154,10 +133,10 @@ describe('the hub as a process', () => {
         () => false,
       );
       if (ok) break;
-      if (i >= 100) throw new Error(`/healthz did not answer:\n${output}`);
+      if (i >= 100) throw new Error(`/healthz did not answer:\n${outputOf()}`);
       await sleep(50);
     }
-    return { child, ports, httpUrl, mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`, exited, output: () => output };
+    return { child, ports, httpUrl, mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`, exited, output: outputOf };
   }
 
   async function connect(url: string): Promise<MqttClient> {
