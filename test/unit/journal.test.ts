@@ -133,6 +133,79 @@ describe('Journal', () => {
     expect(b?.duplicate).toBe(true);
   });
 
+  describe('heartbeats (kept out of the per-device indexes)', () => {
+    const hb = (over: Partial<JournalEntry> = {}) =>
+      entry({ type: 'heartbeat', payload: '{"type":"heartbeat","battery":80}', ...over });
+    const indexedRows = () =>
+      (reader().prepare('SELECT count(*) AS n FROM journal WHERE indexed = 1').get() as { n: number }).n;
+
+    it('drops a repeated heartbeat id, in the same batch or a later one, and keeps distinct ones', async () => {
+      const [a, b] = await Promise.all([
+        journal.append(hb({ eventId: 'hb1' })),
+        journal.append(hb({ eventId: 'hb1' })),
+      ]);
+      expect([a?.duplicate, b?.duplicate]).toEqual([false, true]);
+      expect((await journal.append(hb({ eventId: 'hb1', receivedAt: T0 + 1000 }))).duplicate).toBe(true);
+      expect((await journal.append(hb({ eventId: 'hb2', receivedAt: T0 + 2000 }))).duplicate).toBe(false);
+      expect((await journal.append(hb({ eventId: 'hb1', deviceId: 'h2-sos', homeId: 'h2' }))).duplicate).toBe(
+        false,
+      );
+      expect(journal.readAfter(0, 100)).toHaveLength(3);
+    });
+
+    it('recognises a DUP-flagged heartbeat resend without an id by packet id and payload only', async () => {
+      await journal.append(hb({ mqttMid: 5 }));
+      expect((await journal.append(hb({ mqttMid: 5, dup: true, receivedAt: T0 + 1000 }))).duplicate).toBe(
+        true,
+      );
+      // packet ids are reused after the PUBACK: without DUP it is a new heartbeat
+      expect((await journal.append(hb({ mqttMid: 5, receivedAt: T0 + 2000 }))).duplicate).toBe(false);
+      const other = hb({
+        mqttMid: 5,
+        dup: true,
+        receivedAt: T0 + 3000,
+        payload: '{"type":"heartbeat","battery":79}',
+      });
+      expect((await journal.append(other)).duplicate).toBe(false);
+    });
+
+    it('indexes one heartbeat per device per 10 minutes and every other event, and device history reads them', async () => {
+      for (let i = 0; i < 30; i++)
+        await journal.append(hb({ eventId: `hb${i}`, receivedAt: T0 + i * 60_000 }));
+      await journal.append(entry({ eventId: 'door', type: 'door.opened', receivedAt: T0 + 90_000 }));
+      expect(journal.readAfter(0, 100)).toHaveLength(31); // every row is in the journal
+      expect(indexedRows()).toBe(4); // heartbeats at 0, 10 and 20 min, and the door event
+      const history = journal.deviceEvents('h1-sos', undefined, undefined, 100);
+      expect(history.map((r) => [r.type, r.received_at - T0])).toEqual([
+        ['heartbeat', 20 * 60_000],
+        ['heartbeat', 10 * 60_000],
+        ['door.opened', 90_000],
+        ['heartbeat', 0],
+      ]);
+      const plan = reader()
+        .prepare(
+          'EXPLAIN QUERY PLAN SELECT seq FROM journal WHERE device_id = ? AND received_at >= ? AND received_at < ? AND indexed = 1 ORDER BY received_at DESC, seq DESC LIMIT 5',
+        )
+        .all('h1-sos', 0, 1) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX journal_device_time/);
+    });
+
+    it('accepts a heartbeat again after a failed commit (nothing of that batch was stored)', async () => {
+      await journal.append(hb({ eventId: 'seen' }));
+      db.exec(
+        "CREATE TRIGGER fail BEFORE INSERT ON journal WHEN NEW.event_id = 'boom' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+      );
+      const lost = journal.append(hb({ eventId: 'retry-me', receivedAt: T0 + 1000 }));
+      const boom = journal.append(entry({ eventId: 'boom', receivedAt: T0 + 1000 }));
+      await expect(lost).rejects.toThrow(/disk full/);
+      await expect(boom).rejects.toThrow(/disk full/);
+      db.exec('DROP TRIGGER fail');
+      expect((await journal.append(hb({ eventId: 'retry-me', receivedAt: T0 + 2000 }))).duplicate).toBe(
+        false,
+      );
+    });
+  });
+
   it('does not drop a DUP publish that only matches an old message whose id the device has long since reused', async () => {
     // A button that restarts its MQTT message ids at every boot sends {"type":"sos.pressed"} with mid 2
     // on Monday (acknowledged), then more messages. On Thursday a press with mid 2 is sent, the link

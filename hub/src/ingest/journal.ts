@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/sqlite-db.js';
+import { HeartbeatIndex } from './heartbeat-index.js';
 
 export interface JournalEntry {
   deviceId: string;
@@ -88,6 +89,8 @@ export class Journal {
   readonly #insertDead;
   readonly #listeners: Array<() => void> = [];
   #hook: CommitHook | undefined;
+  /** Duplicate check and index sampling of heartbeats (they stay out of the per-device indexes). */
+  readonly #heartbeats = new HeartbeatIndex();
   readonly #runHook;
   stats = { commits: 0, rows: 0, duplicates: 0 };
 
@@ -96,18 +99,19 @@ export class Journal {
     private readonly log: Logger,
   ) {
     this.#insert = db.prepare<
-      [string, string, number, string, string | null, number | null, string],
+      [string, string, number, string, string | null, number | null, string, number],
       { seq: number }
     >(
-      `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING RETURNING seq`,
     );
     // A redelivery (DUP flag) is the device resending a recent publish whose PUBACK it missed. Look
     // only at the device's latest rows and the last hour: devices restart message ids at boot, and
-    // matching an old press with a reused id would drop a new one.
+    // matching an old press with a reused id would drop a new one. The order is journal_device_time's
+    // own (received_at, then seq), so no sort of the device's whole history.
     this.#dupMid = db.prepare<[string, number, string, number], { seq: number }>(
-      `SELECT seq FROM (SELECT seq, mqtt_mid, payload, received_at FROM journal WHERE device_id = ? ORDER BY seq DESC LIMIT 20)
+      `SELECT seq FROM (SELECT seq, mqtt_mid, payload, received_at FROM journal WHERE device_id = ? AND indexed = 1 ORDER BY received_at DESC, seq DESC LIMIT 20)
        WHERE mqtt_mid = ? AND payload = ? AND received_at >= ? LIMIT 1`,
     );
     this.#afterSeq = db.prepare<[number, number], JournalRow>(
@@ -208,7 +212,8 @@ export class Journal {
     return this.db
       .prepare(
         `SELECT seq, device_id, home_id, received_at, type, event_id, payload FROM journal
-         WHERE device_id = ? AND received_at >= ? AND received_at < ? ORDER BY seq DESC LIMIT ?`,
+         WHERE device_id = ? AND received_at >= ? AND received_at < ? AND indexed = 1
+         ORDER BY received_at DESC, seq DESC LIMIT ?`,
       )
       .all(deviceId, fromMs ?? 0, toMs ?? Number.MAX_SAFE_INTEGER, limit) as JournalRow[];
   }
@@ -228,7 +233,12 @@ export class Journal {
   }
 
   #appendOne(entry: JournalEntry): AppendResult {
-    if (entry.dup && entry.mqttMid !== undefined && entry.eventId === undefined) {
+    let indexed = true;
+    if (entry.type === 'heartbeat') {
+      const h = this.#heartbeats.admit(entry);
+      if (h.duplicate) return { seq: 0, duplicate: true };
+      indexed = h.indexed;
+    } else if (entry.dup && entry.mqttMid !== undefined && entry.eventId === undefined) {
       const prior = this.#dupMid.get(
         entry.deviceId,
         entry.mqttMid,
@@ -245,6 +255,7 @@ export class Journal {
       entry.eventId ?? null,
       entry.mqttMid ?? null,
       entry.payload,
+      indexed ? 1 : 0,
     );
     if (row) return { seq: row.seq, duplicate: false };
     return { seq: 0, duplicate: true };
@@ -259,6 +270,7 @@ export class Journal {
       results = this.#commitBatch(batch);
     } catch (err) {
       this.log.error({ err, rows: batch.length }, 'journal commit failed');
+      this.#heartbeats.forget();
       this.#hook?.rolledBack();
       for (const p of batch) p.reject(err);
       return;

@@ -95,6 +95,17 @@ const MIGRATIONS: string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
   `,
+  // Per-device indexes cost a random page write per row: journal_mid is used by no query (the
+  // redelivery check reads a device's latest rows through journal_device_time), and heartbeats
+  // enter the other two only when `indexed` (one per device per 10 min; ingest/heartbeat-index.ts).
+  `
+  DROP INDEX journal_mid;
+  ALTER TABLE journal ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1;
+  DROP INDEX journal_event_id;
+  DROP INDEX journal_device_time;
+  CREATE UNIQUE INDEX journal_event_id ON journal(device_id, event_id) WHERE event_id IS NOT NULL AND indexed = 1;
+  CREATE INDEX journal_device_time ON journal(device_id, received_at) WHERE indexed = 1;
+  `,
 ];
 
 export function openDatabase(dataDir: string, file = 'hub.db'): Db {

@@ -47,7 +47,7 @@ export class SqliteHistory implements HistoryQuery {
   async deviceEvents(deviceId: string, q: TimeRange & { limit: number }): Promise<DeviceEventRecord[]> {
     const rows = this.db
       .prepare<[string, number, number, number], { received_at: number; type: string; payload: string }>(
-        `SELECT received_at, type, payload FROM journal WHERE device_id = ? AND received_at >= ? AND received_at < ?
+        `SELECT received_at, type, payload FROM journal WHERE device_id = ? AND received_at >= ? AND received_at < ? AND indexed = 1
          ORDER BY received_at DESC, seq DESC LIMIT ?`,
       )
       .all(deviceId, q.fromMs, q.toMs, Math.max(1, Math.trunc(q.limit)));
