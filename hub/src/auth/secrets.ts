@@ -41,18 +41,19 @@ export async function verifySecret(secret: string, hash: string): Promise<boolea
 /**
  * Verifies secrets against their scrypt hashes and remembers a keyed digest of each secret that
  * verified, so a device reconnecting (or a connect storm after a power cut) costs one HMAC instead of
- * one scrypt. The cache key is per process and never leaves memory.
+ * one scrypt. The cache key is per process and never leaves memory. There is one digest per device
+ * that connected, kept as a 32-character latin1 string: as a Buffer each cost ~240 B more resident.
  */
 export class SecretVerifier {
   readonly #key = randomBytes(32);
-  readonly #verified = new Map<string, Buffer>();
+  readonly #verified = new Map<string, string>();
 
   async verify(id: string, secret: string, hash: string): Promise<boolean> {
     const digest = createHmac('sha256', this.#key).update(hash).update('\0').update(secret).digest();
     const known = this.#verified.get(id);
-    if (known && timingSafeEqual(known, digest)) return true;
+    if (known !== undefined && timingSafeEqual(Buffer.from(known, 'latin1'), digest)) return true;
     const ok = await verifySecret(secret, hash);
-    if (ok) this.#verified.set(id, digest);
+    if (ok) this.#verified.set(id, digest.toString('latin1'));
     return ok;
   }
 }

@@ -7,6 +7,7 @@ import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile, problemsOf } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
 import { Hub } from '../main.js';
+import { collectGarbage } from '../memory.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
 
@@ -91,6 +92,8 @@ async function start(args: string[]): Promise<number> {
   try {
     hub = new Hub(loadConfigFile(file, process.env));
     await hub.start();
+    // What loading the site left behind (YAML document, validation copies) goes now, not in V8's time.
+    collectGarbage();
   } catch (err) {
     if (
       isHubError(err) &&

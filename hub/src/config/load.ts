@@ -74,10 +74,22 @@ export function problemsOf(err: unknown): ConfigProblem[] {
   return [];
 }
 
-function deepFreeze<T>(value: T): T {
+/**
+ * Freeze the validated configuration in place. Equal strings share one copy: the parser makes a
+ * new string for every value, and a big site repeats many (device kinds, grids, time zones, hashes).
+ */
+function deepFreeze<T>(value: T, strings = new Map<string, string>()): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      const v = obj[key];
+      if (typeof v !== 'string') continue;
+      const shared = strings.get(v);
+      if (shared === undefined) strings.set(v, v);
+      else obj[key] = shared;
+    }
+    Object.freeze(obj);
+    for (const v of Object.values(obj)) deepFreeze(v, strings);
   }
   return value;
 }
