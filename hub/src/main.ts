@@ -43,6 +43,8 @@ import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
 const DRILL_CLOCK_KEY = 'drill_clock_now';
+/** How often heartbeat-driven state (device lastSeen, rssi) is written: what a crash can lose of it. */
+const SOFT_STATE_FLUSH_MS = 10_000;
 
 export interface Ports {
   mqtt: number;
@@ -85,6 +87,7 @@ export class Hub {
   readonly timeSeries: TimeSeries | undefined;
   #ports: Ports | undefined;
   #trimTimer: TimerHandle | undefined;
+  #writeBehind: NodeJS.Timeout | undefined;
   #startedAt = 0;
   #stopped = false;
   #homeStates: HomeStateRepo;
@@ -155,7 +158,10 @@ export class Hub {
       this.metrics,
       this.log.child({ mod: 'processor' }),
       (batch) => this.#dispatchBatch(batch),
-      () => homeStates.invalidate(),
+      () => {
+        homeStates.invalidate();
+        this.scheduler.invalidate();
+      },
     );
     this.journal.onCommit(() => this.processor.drain());
 
@@ -264,6 +270,7 @@ export class Hub {
     this.log.info({ rows: head.rows, head: head.headHash }, 'audit trail head');
     this.#trimFeedLog();
     this.#scheduleRetention();
+    this.#writeBehind = setInterval(() => this.#flushSoftState(), SOFT_STATE_FLUSH_MS).unref();
     this.feed.start();
     this.timeSeries?.start();
     let mqtt: number;
@@ -330,6 +337,8 @@ export class Hub {
     await this.broker.stop();
     this.journal.close();
     this.processor.drain();
+    clearInterval(this.#writeBehind);
+    this.#flushSoftState();
     await this.timeSeries?.stop();
     this.db.close();
     this.log.info('CareHub stopped');
@@ -377,6 +386,20 @@ export class Hub {
     };
   }
 
+  /** State that moves with every heartbeat (device and home lastSeen, rssi) is written behind, in one transaction each. */
+  #flushSoftState(): void {
+    try {
+      this.devices.flushSoft();
+    } catch (err) {
+      this.log.error({ err }, 'writing device last-seen state failed; will retry');
+    }
+    try {
+      this.rules.flush();
+    } catch (err) {
+      this.log.error({ err }, 'writing home state (last seen) failed; will retry');
+    }
+  }
+
   /** A persisted timer fell due: one transaction, then fan-out. */
   #onTimer(timer: TimerRow, late: boolean): void {
     let changes: AlertChange[] = [];
@@ -403,6 +426,7 @@ export class Hub {
       })();
     } catch (err) {
       this.#homeStates.invalidate();
+      this.scheduler.invalidate();
       this.log.error({ err, timer: timer.key }, 'timer handling failed; retrying in 5 s');
       // The transaction rolled back, so the timer row is still there: arm it again.
       this.scheduler.set({ ...timer, dueAt: this.clock.now() + 5000 });

@@ -133,6 +133,24 @@ describe('Journal', () => {
     expect(b?.duplicate).toBe(true);
   });
 
+  it('commits without waiting for the disk and resolves only after the WAL is synced off the loop', async () => {
+    let resolved = false;
+    const pending = journal.append(entry({ eventId: 'synced' })).then((r) => {
+      resolved = true;
+      return r;
+    });
+    await new Promise((r) => setImmediate(r)); // the group commit ran in this turn
+    expect(journal.lastCommit).toBe(1);
+    expect(journal.durableCommit).toBe(0); // the fdatasync has not come back yet
+    expect(resolved).toBe(false);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL again for every other transaction
+    expect((await pending).duplicate).toBe(false);
+    expect(journal.durableCommit).toBe(1);
+    expect(reader().prepare("SELECT count(*) AS n FROM journal WHERE event_id = 'synced'").get()).toEqual({
+      n: 1,
+    });
+  });
+
   describe('heartbeats (kept out of the per-device indexes)', () => {
     const hb = (over: Partial<JournalEntry> = {}) =>
       entry({ type: 'heartbeat', payload: '{"type":"heartbeat","battery":80}', ...over });

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/sqlite-db.js';
 import { HeartbeatIndex } from './heartbeat-index.js';
+import { WalSync } from './wal-sync.js';
 
 export interface JournalEntry {
   deviceId: string;
@@ -91,6 +92,12 @@ export class Journal {
   #hook: CommitHook | undefined;
   /** Duplicate check and index sampling of heartbeats (they stay out of the per-device indexes). */
   readonly #heartbeats = new HeartbeatIndex();
+  /** Journal commits so far, and the last of them known to be on disk (see WalSync). */
+  #commitNo = 0;
+  #durableNo = 0;
+  readonly #walSync: WalSync | undefined;
+  readonly #syncNormal;
+  readonly #syncFull;
   readonly #runHook;
   stats = { commits: 0, rows: 0, duplicates: 0 };
 
@@ -122,6 +129,9 @@ export class Journal {
       `INSERT INTO dead_letter(received_at, client_id, topic, reason, detail, payload)
        VALUES (@receivedAt, @clientId, @topic, @reason, @detail, @payload)`,
     );
+    this.#walSync = WalSync.of(db);
+    this.#syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.#syncFull = db.prepare('PRAGMA synchronous = FULL');
     // A nested transaction is a savepoint: a failing hook undoes only its own writes.
     this.#runHook = db.transaction((hook: CommitHook, rows: CommittedRow[]) => hook.inTransaction(rows));
     this.#commitBatch = db.transaction((batch: Pending[]) => {
@@ -228,8 +238,14 @@ export class Journal {
   }
 
   close(): void {
-    this.#flush();
+    this.#flush(true);
     this.#closed = true;
+    if (this.#walSync) {
+      // Everything committed is on disk before the processor's last drain dispatches it.
+      this.#walSync.syncNow();
+      this.#walSync.close();
+    }
+    this.#durableNo = this.#commitNo;
   }
 
   #appendOne(entry: JournalEntry): AppendResult {
@@ -261,11 +277,25 @@ export class Journal {
     return { seq: 0, duplicate: true };
   }
 
-  #flush(): void {
+  /** Number of the last journal commit. */
+  get lastCommit(): number {
+    return this.#commitNo;
+  }
+
+  /** Number of the last journal commit known to be on disk: what may be acknowledged and shown. */
+  get durableCommit(): number {
+    return this.#durableNo;
+  }
+
+  /** `inline`: the commit itself syncs (at close, so nothing is left waiting for a closed database). */
+  #flush(inline = false): void {
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];
     let results: AppendResult[];
+    const sync = inline ? undefined : this.#walSync;
+    // Only this commit skips the fsync, and only because WalSync does it before anyone is told.
+    if (sync) this.#syncNormal.run();
     try {
       results = this.#commitBatch(batch);
     } catch (err) {
@@ -274,18 +304,29 @@ export class Journal {
       this.#hook?.rolledBack();
       for (const p of batch) p.reject(err);
       return;
+    } finally {
+      if (sync) this.#syncFull.run();
     }
     this.stats.commits++;
-    let added = 0;
-    batch.forEach((p, i) => {
-      const r = results[i] as AppendResult;
-      if (p.kind === 'entry') {
-        if (r.duplicate) this.stats.duplicates++;
-        else added++;
-      }
-      p.resolve(r);
-    });
-    this.stats.rows += added;
-    if (added > 0) for (const l of this.#listeners) l();
+    const no = ++this.#commitNo;
+    const durable = (err: Error | null) => {
+      this.#durableNo = Math.max(this.#durableNo, no);
+      if (err) this.log.error({ err, rows: batch.length }, 'journal fsync failed: not acknowledging');
+      let added = 0;
+      batch.forEach((p, i) => {
+        const r = results[i] as AppendResult;
+        if (p.kind === 'entry') {
+          if (r.duplicate) this.stats.duplicates++;
+          else added++;
+        }
+        // Not known to be on disk: no PUBACK; the device resends and the duplicate check answers.
+        if (err) p.reject(err);
+        else p.resolve(r);
+      });
+      this.stats.rows += added;
+      if (added > 0 && !this.#closed) for (const l of this.#listeners) l();
+    };
+    if (sync) sync.after(durable);
+    else durable(null);
   }
 }

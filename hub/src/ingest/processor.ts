@@ -33,10 +33,8 @@ export class Processor implements CommitHook {
   #again = false;
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
-  /** Applied inside a journal commit, waiting for that commit to be dispatched. */
-  #committed: ProcessedBatch[] = [];
-  /** Write-through copy of device_state (this class is its only writer); dropped on any rollback. */
-  readonly #deviceCache = new Map<string, DeviceState | null>();
+  /** Applied inside a journal commit (tagged with its number), waiting for it to be on disk. */
+  #committed: Array<{ commit: number; batch: ProcessedBatch }> = [];
 
   constructor(
     private readonly db: Db,
@@ -73,6 +71,8 @@ export class Processor implements CommitHook {
           const rows = this.journal.readAfter(this.processedSeq(), BATCH);
           if (rows.length === 0) break;
           const batch = this.#applyBatch(rows);
+          // That commit was a synchronous one: every journal commit before it is on disk too.
+          this.#dispatchCommitted(true);
           this.#failures = 0;
           this.dispatch(batch);
         }
@@ -129,26 +129,31 @@ export class Processor implements CommitHook {
       }
     }
     this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as CommittedRow).seq);
-    this.#committed.push(out);
+    this.#committed.push({ commit: this.journal.lastCommit + 1, batch: out });
   }
 
-  /** CommitHook: the commit (or our part of it) was rolled back. */
+  /** CommitHook: the commit (or our part of it) was rolled back; earlier commits stand. */
   rolledBack(): void {
-    this.#committed = [];
+    const committed = this.journal.lastCommit;
+    this.#committed = this.#committed.filter((c) => c.commit <= committed);
     this.#forget();
   }
 
-  #dispatchCommitted(): void {
-    const batches = this.#committed;
-    this.#committed = [];
-    for (const b of batches) {
+  /** Nothing is shown before it is on disk: only batches of durable commits go out, in order. */
+  #dispatchCommitted(all = false): void {
+    const durable = all ? Number.POSITIVE_INFINITY : this.journal.durableCommit;
+    let n = 0;
+    while (n < this.#committed.length && (this.#committed[n]?.commit ?? 0) <= durable) n++;
+    if (n === 0) return;
+    const ready = this.#committed.splice(0, n);
+    for (const { batch } of ready) {
       this.#failures = 0;
-      this.dispatch(b);
+      this.dispatch(batch);
     }
   }
 
   #forget(): void {
-    this.#deviceCache.clear();
+    this.devices.forget();
     this.onRollback();
   }
 
@@ -200,8 +205,7 @@ export class Processor implements CommitHook {
   }
 
   #updateDevice(event: DeviceEvent, out: ProcessedBatch): void {
-    let prev = this.#deviceCache.get(event.deviceId);
-    if (prev === undefined) prev = this.devices.get(event.deviceId) ?? null;
+    const prev = this.devices.get(event.deviceId);
     const next: DeviceState = {
       deviceId: event.deviceId,
       online: event.type !== 'status.offline',
@@ -210,14 +214,14 @@ export class Processor implements CommitHook {
       rssi: event.rssi ?? prev?.rssi ?? null,
       lastSeen: event.type === 'status.offline' ? (prev?.lastSeen ?? event.at) : event.at,
     };
-    this.devices.put(next);
-    this.#deviceCache.set(event.deviceId, next);
-    if (
+    const changed =
       !prev ||
       prev.online !== next.online ||
       prev.battery !== next.battery ||
-      prev.batteryLow !== next.batteryLow
-    ) {
+      prev.batteryLow !== next.batteryLow;
+    // Only lastSeen and rssi move with every heartbeat: written behind (DeviceStateRepo).
+    this.devices.put(next, changed ? 'durable' : 'soft');
+    if (changed) {
       out.deviceEntries.push(
         this.feedLog.append(event.at, 'device', event.homeId, {
           type: 'device',

@@ -4,6 +4,9 @@ import type { Decision, Rule, RuleContext } from './types.js';
 const supervisionMs = (ctx: RuleContext, device: DeviceConfig) =>
   ctx.settings.deviceOffline.supervisionHours[device.kind] * 3600_000;
 
+const lastSeen = (ctx: RuleContext, device: DeviceConfig) =>
+  ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
+
 function raise(
   ctx: RuleContext,
   device: DeviceConfig,
@@ -52,7 +55,14 @@ export const deviceOfflineRule: Rule = {
       });
       return [];
     }
-    ctx.setTimer(`sup:${device.id}`, event.at + supervisionMs(ctx, device), { deviceId: device.id });
+    // The supervision timer is not moved on every message: when it fires early it moves itself to
+    // one interval after `lastSeen` (onTimer), so the check still falls where it always did. Set it
+    // only when there is none, or when it is due later than that (a startup grace longer than the
+    // interval).
+    const sup = `sup:${device.id}`;
+    const dueBy = event.at + supervisionMs(ctx, device);
+    const due = ctx.timerDue(sup);
+    if (due === undefined || due > dueBy) ctx.setTimer(sup, dueBy, { deviceId: device.id });
     ctx.cancelTimer(`off:${device.id}`);
     const mergeKey = `device_offline:${device.id}`;
     const open = ctx.openAlert(mergeKey);
@@ -66,6 +76,12 @@ export const deviceOfflineRule: Rule = {
     const device = ctx.home.devices.find((d) => d.id === data.deviceId);
     if (!device) return [];
     if (ctx.late) {
+      // Not yet due by the device's last message: move on, as if the timer had followed every message.
+      const moved = key.startsWith('sup:') ? lastSeen(ctx, device) + supervisionMs(ctx, device) : 0;
+      if (moved >= ctx.now) {
+        ctx.setTimer(key, moved, { deviceId: device.id });
+        return [];
+      }
       // Due while the hub was down: the hub could not hear the device then, so that is no evidence.
       // Give devices time to reconnect to the restarted hub before judging them.
       ctx.setTimer(key, ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000, {
@@ -81,7 +97,7 @@ export const deviceOfflineRule: Rule = {
       });
     }
     if (key.startsWith('sup:')) {
-      const last = ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
+      const last = lastSeen(ctx, device);
       if (last + supervisionMs(ctx, device) > ctx.now) {
         ctx.setTimer(key, last + supervisionMs(ctx, device), { deviceId: device.id });
         return [];

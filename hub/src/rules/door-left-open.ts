@@ -5,6 +5,7 @@ export const doorLeftOpenRule: Rule = {
   id: 'door_left_open',
   kinds: ['door_left_open'],
   onEvent(event, ctx) {
+    if (event.type !== 'door.opened' && event.type !== 'door.closed') return [];
     const key = `open:${event.deviceId}`;
     const wasOpen = ctx.state.doors[event.deviceId]?.open === true;
     if (event.type === 'door.opened' && !wasOpen) {

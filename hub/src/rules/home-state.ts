@@ -34,17 +34,42 @@ export function freshHomeState(now: number): HomeState {
   };
 }
 
-/** Write-through cache over the home_state table. */
+/** The state without `lastSeen`, as stored: two states with the same text store the same durable facts. */
+function durablePart(state: HomeState): string {
+  const { lastSeen: _, ...rest } = state;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Cache over the home_state table. A change to anything but `lastSeen` is written at once, in the
+ * caller's transaction (`saveIfChanged`). A change to `lastSeen` alone (a heartbeat) stays in memory
+ * until `flush()`: every 10 s of real time with the hub's other write-behind state (main.ts
+ * SOFT_STATE_FLUSH_MS), every 10 s of hub time from the rules runtime (drills), and at shutdown.
+ * Bound: after a crash or a rolled-back batch, the `lastSeen` updates of at most that last
+ * interval are lost, and supervision counts from the device's message before; supervision
+ * intervals are hours, and timers due during downtime get a startup grace.
+ */
 export class HomeStateRepo {
   readonly #cache = new Map<string, HomeState>();
+  /** `durablePart` of each cached state as last written (or read). */
+  readonly #written = new Map<string, string>();
+  /** Homes whose cached `lastSeen` is newer than their row. */
+  readonly #dirty = new Set<string>();
   readonly #get;
   readonly #put;
+  readonly #flush;
 
   constructor(db: Db) {
     this.#get = db.prepare<[string], { data: string }>('SELECT data FROM home_state WHERE home_id = ?');
     this.#put = db.prepare(
       'INSERT INTO home_state(home_id, data) VALUES (?, ?) ON CONFLICT(home_id) DO UPDATE SET data = excluded.data',
     );
+    this.#flush = db.transaction((homes: readonly string[]) => {
+      for (const homeId of homes) {
+        const state = this.#cache.get(homeId);
+        if (state) this.#put.run(homeId, JSON.stringify(state));
+      }
+    });
   }
 
   /** The home's state; created (and stored) on first use with `now` as the watch baseline. */
@@ -56,18 +81,53 @@ export class HomeStateRepo {
       ? { ...freshHomeState(now), ...(JSON.parse(row.data) as Partial<HomeState>) }
       : freshHomeState(now);
     this.#cache.set(homeId, state);
-    if (!row) this.save(homeId, state);
+    if (row) this.#written.set(homeId, durablePart(state));
+    else this.save(homeId, state);
     return state;
   }
 
+  /** Write the state now, in the caller's transaction. */
   save(homeId: string, state: HomeState): void {
     this.#cache.set(homeId, state);
     this.#put.run(homeId, JSON.stringify(state));
+    this.#written.set(homeId, durablePart(state));
+    this.#dirty.delete(homeId);
+  }
+
+  /** Write the state now, in the caller's transaction, if anything but `lastSeen` changed since it was written. */
+  saveIfChanged(homeId: string, state: HomeState): void {
+    if (this.#cache.get(homeId) !== state || this.#written.get(homeId) !== durablePart(state))
+      this.save(homeId, state);
+  }
+
+  /** Only the home's `lastSeen` changed: the next `flush()` writes it (unless a save comes first). */
+  seen(homeId: string): void {
+    this.#dirty.add(homeId);
+  }
+
+  /** Write the `lastSeen` changes kept in memory, in a transaction of its own. Returns the homes written. */
+  flush(): number {
+    if (this.#dirty.size === 0) return 0;
+    const homes = [...this.#dirty];
+    this.#flush(homes);
+    for (const homeId of homes) {
+      this.#dirty.delete(homeId);
+      const state = this.#cache.get(homeId);
+      if (state) this.#written.set(homeId, durablePart(state));
+    }
+    return homes.length;
   }
 
   /** Forget cached copies (after a rolled-back transaction the cache may hold uncommitted changes). */
   invalidate(homeId?: string): void {
-    if (homeId) this.#cache.delete(homeId);
-    else this.#cache.clear();
+    if (homeId) {
+      this.#cache.delete(homeId);
+      this.#written.delete(homeId);
+      this.#dirty.delete(homeId);
+    } else {
+      this.#cache.clear();
+      this.#written.clear();
+      this.#dirty.clear();
+    }
   }
 }

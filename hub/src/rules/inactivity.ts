@@ -42,7 +42,11 @@ export const inactivityRule: Rule = {
   onEvent(event, ctx) {
     if (!ACTIVITY_EVENTS.has(event.type)) return [];
     const before = ctx.state.lastActivityAt ?? ctx.state.watchedSince;
-    ctx.setTimer('idle', event.at + hoursFor(ctx) * 3600_000, { since: event.at });
+    // As with supervision: the idle timer is not moved on every activity. When it fires early it
+    // moves itself to `hours` after `lastActivityAt` (onTimer), so the check falls where it always did.
+    const dueBy = event.at + hoursFor(ctx) * 3600_000;
+    const due = ctx.timerDue('idle');
+    if (due === undefined || due > dueBy) ctx.setTimer('idle', dueBy, { since: event.at });
     const mergeKey = `inactivity:${ctx.home.id}`;
     const open = ctx.openAlert(mergeKey);
     if (open && before <= open.raisedAtMs)

@@ -1,6 +1,9 @@
 import { inLocalWindow } from '../time/local.js';
 import type { Decision, Rule, RuleContext } from './types.js';
 
+const isNight = (ctx: RuleContext, at: number) =>
+  inLocalWindow(at, ctx.tz, ctx.settings.nightWindow.start, ctx.settings.nightWindow.end);
+
 const mergeKeyOf = (ctx: RuleContext) => `night_exit:${ctx.home.id}`;
 
 function raise(ctx: RuleContext, deviceId: string | null, noteKey: string): Decision[] {
@@ -29,13 +32,13 @@ export const nightExitRule: Rule = {
   id: 'night_exit',
   kinds: ['night_exit'],
   onEvent(event, ctx) {
-    const { start, end } = ctx.settings.nightWindow;
-    const atNight = inLocalWindow(event.at, ctx.tz, start, end);
-    const wasOpen = ctx.state.doors[event.deviceId]?.open === true;
     if (event.type === 'motion.detected') {
       ctx.cancelTimer('noreturn');
       return [];
     }
+    if (event.type !== 'door.opened' && event.type !== 'door.closed') return [];
+    const atNight = isNight(ctx, event.at);
+    const wasOpen = ctx.state.doors[event.deviceId]?.open === true;
     if (event.type === 'door.opened' && !wasOpen && atNight) {
       ctx.setTimer(`open:${event.deviceId}`, event.at + ctx.settings.nightExit.openMinutes * 60_000, {
         deviceId: event.deviceId,
@@ -46,8 +49,7 @@ export const nightExitRule: Rule = {
     if (event.type === 'door.closed' && wasOpen) {
       ctx.cancelTimer(`open:${event.deviceId}`);
       const openedAt = ctx.state.doors[event.deviceId]?.since ?? event.at;
-      const openedAtNight = inLocalWindow(openedAt, ctx.tz, start, end);
-      if (ctx.hasMotionSensor && (atNight || openedAtNight)) {
+      if (ctx.hasMotionSensor && (atNight || isNight(ctx, openedAt))) {
         ctx.setTimer('noreturn', event.at + ctx.settings.nightExit.noReturnMinutes * 60_000, {
           deviceId: event.deviceId,
           closedAt: event.at,

@@ -1,39 +1,32 @@
 import type { AlertChange, AlertService } from '../alerts/alert-service.js';
-import type { AlertKind } from '../alerts/types.js';
-import { type RuleSettings, resolveHomeRules } from '../config/rules-schema.js';
-import type { DeviceConfig, HomeConfig } from '../config/schema.js';
+import type { RuleSettings } from '../config/rules-schema.js';
+import type { HomeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { DeviceEvent } from '../protocol/events.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
+import { HomeRulesCache, RuleCtx, SUPPRESSED } from './context.js';
 import type { HomeMode, HomeState, HomeStateRepo } from './home-state.js';
 import type { Scheduler } from './scheduler.js';
 import type { TimerRow } from './timer-store.js';
-import { ACTIVITY_EVENTS, type Decision, type Rule, type RuleContext } from './types.js';
+import { ACTIVITY_EVENTS, type Decision, type Rule } from './types.js';
 
-/** Home modes silence rules, never SOS or smoke. */
-const SUPPRESSED: Record<HomeMode, ReadonlySet<AlertKind>> = {
-  home: new Set(),
-  away: new Set(['inactivity', 'night_exit']),
-  maintenance: new Set(['device_offline', 'battery_low', 'tamper']),
-};
-
-const ENABLED_KEY: Partial<Record<string, keyof RuleSettings>> = {
-  night_exit: 'nightExit',
-  door_left_open: 'doorLeftOpen',
-  inactivity: 'inactivity',
-  device_offline: 'deviceOffline',
-  battery_low: 'batteryLow',
-  tamper: 'tamper',
-};
+/** At most this much hub time of `lastSeen` changes is kept only in memory. */
+const LAST_SEEN_WRITE_MS = 10_000;
 
 /**
  * Runs the rules: keeps each home's state, gives each rule a context with namespaced persisted
  * timers, filters decisions by home mode, and hands them to the alert service. All of it runs
  * inside the caller's transaction.
+ *
+ * Home state is written in that transaction whenever anything but `lastSeen` changed, or the event
+ * or timer changed an alert. A heartbeat changes only `lastSeen`: that is kept in memory and written
+ * by `flush()`, which the hub calls every few seconds of real time and at shutdown, and also with
+ * the first event or timer once LAST_SEEN_WRITE_MS of hub time have passed (drills: see HomeStateRepo).
  */
 export class RulesRuntime {
-  readonly #settings = new Map<string, RuleSettings>();
+  readonly #derived: HomeRulesCache;
+  #writtenAt = Number.NEGATIVE_INFINITY;
   readonly #byId: Map<string, Rule>;
 
   constructor(
@@ -42,19 +35,15 @@ export class RulesRuntime {
     private readonly scheduler: Scheduler,
     private readonly alerts: AlertService,
     private readonly alertRepo: AlertRepo,
-    private readonly rules: readonly Rule[],
+    rules: readonly Rule[],
     private readonly log: Logger,
   ) {
     this.#byId = new Map(rules.map((r) => [r.id, r]));
+    this.#derived = new HomeRulesCache(directory, rules);
   }
 
   settingsFor(home: HomeConfig): RuleSettings {
-    let s = this.#settings.get(home.id);
-    if (!s) {
-      s = resolveHomeRules(this.directory.config.rules, home.rules);
-      this.#settings.set(home.id, s);
-    }
-    return s;
+    return this.#derived.of(home).settings;
   }
 
   stateOf(homeId: string, now: number): HomeState {
@@ -64,16 +53,23 @@ export class RulesRuntime {
   onEvent(event: DeviceEvent): AlertChange[] {
     const home = this.directory.home(event.homeId);
     if (!home) return [];
+    this.#writeBehind(event.at);
+    const derived = this.#derived.of(home);
     const state = this.homeStates.load(home.id, event.at);
     const device = this.directory.device(event.deviceId)?.device;
+    const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, event.at, false, device);
     const decisions: Decision[] = [];
-    for (const rule of this.#active(home)) {
+    for (const rule of derived.active) {
       if (!rule.onEvent) continue;
-      const ctx = this.#context(rule, home, state, event.at, false, device);
-      this.#guard(rule, event.seq, () => decisions.push(...(rule.onEvent?.(event, ctx) ?? [])));
+      try {
+        for (const d of rule.onEvent(event, ctx.use(rule))) decisions.push(d);
+      } catch (err) {
+        this.#failed(rule, event.seq, err);
+      }
     }
     applyCommonState(state, event);
-    this.homeStates.save(home.id, state);
+    if (event.type !== 'status.offline') this.homeStates.seen(home.id);
+    this.#save(home.id, state, decisions);
     return this.#apply(home, state, decisions, event.at, false);
   }
 
@@ -82,29 +78,47 @@ export class RulesRuntime {
     const rule = this.#byId.get(String(timer.data.rule));
     const home = this.directory.home(timer.homeId);
     this.scheduler.cancel(timer.key);
-    if (!rule?.onTimer || !home || !this.#enabled(rule, home)) return [];
+    if (!rule?.onTimer || !home) return [];
+    const derived = this.#derived.of(home);
+    if (!derived.active.includes(rule)) return [];
+    this.#writeBehind(now);
     const state = this.homeStates.load(home.id, now);
-    const ctx = this.#context(rule, home, state, now, late, undefined);
+    const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, late, undefined);
     const decisions: Decision[] = [];
-    this.#guard(rule, timer.key, () =>
-      decisions.push(...(rule.onTimer?.(String(timer.data.key), timer.data, ctx) ?? [])),
-    );
-    this.homeStates.save(home.id, state);
+    try {
+      for (const d of rule.onTimer(String(timer.data.key), timer.data, ctx.use(rule))) decisions.push(d);
+    } catch (err) {
+      this.#failed(rule, timer.key, err);
+    }
+    this.#save(home.id, state, decisions);
     return this.#apply(home, state, decisions, now, late);
   }
 
   /** Make sure every home's standing timers exist (idempotent). */
   ensureAll(now: number): void {
     for (const home of this.directory.homes()) {
+      const derived = this.#derived.of(home);
       const state = this.homeStates.load(home.id, now);
-      for (const rule of this.#active(home)) {
-        if (rule.ensure)
-          this.#guard(rule, home.id, () =>
-            rule.ensure?.(this.#context(rule, home, state, now, false, undefined)),
-          );
+      const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, false, undefined);
+      for (const rule of derived.active) {
+        try {
+          rule.ensure?.(ctx.use(rule));
+        } catch (err) {
+          this.#failed(rule, home.id, err);
+        }
       }
-      this.homeStates.save(home.id, state);
+      this.homeStates.saveIfChanged(home.id, state);
     }
+  }
+
+  /**
+   * Write the `lastSeen` changes kept in memory (in a transaction of its own) and let the in-memory
+   * filter of open alerts forget resolved ones. Call outside any transaction, every few seconds and at
+   * shutdown. Returns the homes written.
+   */
+  flush(): number {
+    this.alertRepo.pruneOpenKeys();
+    return this.homeStates.flush();
   }
 
   /** Home mode change (away, maintenance, home). Returning home starts the activity count afresh. */
@@ -127,48 +141,21 @@ export class RulesRuntime {
     return state;
   }
 
-  #active(home: HomeConfig): Rule[] {
-    return this.rules.filter((r) => this.#enabled(r, home));
+  /** On the hub's clock too, so that a drill (hours pass in a moment) keeps the same bound. */
+  #writeBehind(now: number): void {
+    if (now - this.#writtenAt < LAST_SEEN_WRITE_MS) return;
+    this.#writtenAt = now;
+    this.homeStates.flush();
   }
 
-  #enabled(rule: Rule, home: HomeConfig): boolean {
-    const key = ENABLED_KEY[rule.id];
-    if (!key) return true;
-    return (this.settingsFor(home)[key] as { enabled?: boolean }).enabled !== false;
-  }
-
-  #context(
-    rule: Rule,
-    home: HomeConfig,
-    state: HomeState,
-    now: number,
-    late: boolean,
-    device: DeviceConfig | undefined,
-  ): RuleContext {
-    const prefix = `${rule.id}:${home.id}:`;
-    const wanderingRisk = home.rules?.wanderingRisk ?? home.residents.some((r) => r.wanderingRisk);
-    return {
-      now,
-      late,
-      home,
-      tz: this.directory.timezoneOf(home.id),
-      settings: this.settingsFor(home),
-      wanderingRisk,
-      hasMotionSensor: home.devices.some((d) => d.kind === 'motion_sensor'),
-      device,
-      state,
-      openAlert: (mergeKey) => this.alertRepo.findOpen(mergeKey),
-      setTimer: (key, dueAt, data = {}) =>
-        this.scheduler.set({
-          key: prefix + key,
-          homeId: home.id,
-          dueAt,
-          data: { ...data, owner: 'rule', rule: rule.id, key },
-        }),
-      cancelTimer: (key) => this.scheduler.cancel(prefix + key),
-      hasTimer: (key) => this.scheduler.has(prefix + key),
-      isSuppressed: (kind) => SUPPRESSED[state.mode].has(kind),
-    };
+  /**
+   * Anything but `lastSeen` changed: write now. So did anything that changed an alert, with
+   * `lastSeen` too, so that a crash cannot make a rule see the same change again (a device back
+   * online is noted once).
+   */
+  #save(homeId: string, state: HomeState, decisions: readonly Decision[]): void {
+    if (decisions.length > 0) this.homeStates.save(homeId, state);
+    else this.homeStates.saveIfChanged(homeId, state);
   }
 
   #apply(
@@ -190,12 +177,8 @@ export class RulesRuntime {
     return changes;
   }
 
-  #guard(rule: Rule, where: unknown, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log.error({ rule: rule.id, where, err }, 'rule failed; skipped');
-    }
+  #failed(rule: Rule, where: unknown, err: unknown): void {
+    this.log.error({ rule: rule.id, where, err }, 'rule failed; skipped');
   }
 }
 

@@ -1,13 +1,25 @@
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { TimerRow, TimerStore } from './timer-store.js';
 
+/** A stored timer as mirrored in memory, with its clock timer while armed. */
+interface Entry {
+  dueAt: number;
+  handle: TimerHandle | undefined;
+}
+
 /**
  * Arms persisted timers on the clock. The database row is the truth: when a clock timer fires,
  * the row is read again, and a row that was cancelled or moved is left alone. So arming inside a
  * transaction that later rolls back is harmless.
+ *
+ * The keys and due times of the rows are mirrored in memory, so that asking for a timer or
+ * cancelling one that does not exist (most messages do) costs no SQL. A rolled-back transaction
+ * can leave the mirror and the armed clock timers wrong: whoever sees the rollback calls
+ * `invalidate()`, which rebuilds both from the table.
  */
 export class Scheduler {
-  readonly #armed = new Map<string, { handle: TimerHandle; dueAt: number }>();
+  /** Every stored row (loaded on first use), armed or not. */
+  #timers: Map<string, Entry> | undefined;
   #stopped = false;
 
   constructor(
@@ -20,46 +32,99 @@ export class Scheduler {
   start(): number {
     this.#stopped = false;
     const all = this.store.all();
-    for (const t of all) this.#arm(t);
+    this.#sync(all, true);
     return all.length;
   }
 
   stop(): void {
     this.#stopped = true;
-    for (const { handle } of this.#armed.values()) handle.cancel();
-    this.#armed.clear();
+    for (const entry of this.#timers?.values() ?? []) {
+      entry.handle?.cancel();
+      entry.handle = undefined;
+    }
   }
 
   set(t: TimerRow): void {
+    const timers = this.#rows();
     this.store.put(t);
-    this.#arm(t);
+    let entry = timers.get(t.key);
+    if (entry) entry.dueAt = t.dueAt;
+    else {
+      entry = { dueAt: t.dueAt, handle: undefined };
+      timers.set(t.key, entry);
+    }
+    this.#arm(t.key, entry);
   }
 
   cancel(key: string): void {
+    const timers = this.#rows();
+    const entry = timers.get(key);
+    if (!entry) return;
     this.store.delete(key);
-    this.#armed.get(key)?.handle.cancel();
-    this.#armed.delete(key);
+    entry.handle?.cancel();
+    timers.delete(key);
   }
 
   has(key: string): boolean {
-    return this.#armed.has(key) || this.store.get(key) !== undefined;
+    return this.#rows().has(key);
   }
 
+  /** When the stored timer is due; undefined when there is none. */
+  dueAt(key: string): number | undefined {
+    return this.#rows().get(key)?.dueAt;
+  }
+
+  /** Clock timers armed. */
   pending(): number {
-    return this.#armed.size;
+    let n = 0;
+    for (const entry of this.#timers?.values() ?? []) if (entry.handle) n++;
+    return n;
   }
 
-  #arm(t: TimerRow): void {
+  /** After a rolled-back transaction: re-read the stored timers, re-arm what the rollback restored or moved. */
+  invalidate(): void {
+    this.#sync(
+      this.store.keys().map(([key, dueAt]) => ({ key, dueAt })),
+      false,
+    );
+  }
+
+  #rows(): Map<string, Entry> {
+    if (!this.#timers) {
+      this.#timers = new Map();
+      for (const [key, dueAt] of this.store.keys()) this.#timers.set(key, { dueAt, handle: undefined });
+    }
+    return this.#timers;
+  }
+
+  /** Make the mirror the table's rows; arm those not armed at their due time (or all of them). */
+  #sync(rows: ReadonlyArray<{ key: string; dueAt: number }>, rearm: boolean): void {
+    const before = this.#timers ?? new Map<string, Entry>();
+    const timers = new Map<string, Entry>();
+    for (const { key, dueAt } of rows) {
+      const prev = before.get(key);
+      before.delete(key);
+      const entry = prev ?? { dueAt, handle: undefined };
+      const stale = entry.dueAt !== dueAt;
+      entry.dueAt = dueAt;
+      timers.set(key, entry);
+      if (rearm || stale || !entry.handle) this.#arm(key, entry);
+    }
+    for (const gone of before.values()) gone.handle?.cancel();
+    this.#timers = timers;
+  }
+
+  #arm(key: string, entry: Entry): void {
     if (this.#stopped) return;
-    this.#armed.get(t.key)?.handle.cancel();
+    entry.handle?.cancel();
+    const dueAt = entry.dueAt;
     const armedAt = this.clock.now();
-    const handle = this.clock.at(t.dueAt, () => {
-      const cur = this.#armed.get(t.key);
-      if (cur?.handle === handle) this.#armed.delete(t.key);
-      const row = this.store.get(t.key);
-      if (!row || row.dueAt !== t.dueAt) return;
+    const handle = this.clock.at(dueAt, () => {
+      if (entry.handle === handle) entry.handle = undefined;
+      const row = this.store.get(key);
+      if (!row || row.dueAt !== dueAt) return;
       this.onDue(row, row.dueAt < armedAt);
     });
-    this.#armed.set(t.key, { handle, dueAt: t.dueAt });
+    entry.handle = handle;
   }
 }

@@ -15,6 +15,7 @@ export class TimerStore {
   readonly #get;
   readonly #del;
   readonly #all;
+  readonly #keys;
 
   constructor(db: Db) {
     this.#put = db.prepare(
@@ -27,6 +28,7 @@ export class TimerStore {
     this.#all = db.prepare<[], { key: string; home_id: string; due_at: number; data: string }>(
       'SELECT * FROM timers ORDER BY due_at, key',
     );
+    this.#keys = db.prepare<[], { key: string; due_at: number }>('SELECT key, due_at FROM timers');
   }
 
   put(t: TimerRow): void {
@@ -42,6 +44,11 @@ export class TimerStore {
 
   delete(key: string): void {
     this.#del.run(key);
+  }
+
+  /** Every stored key with its due time (no data: cheap enough to mirror the table in memory). */
+  keys(): Array<[string, number]> {
+    return this.#keys.all().map((r) => [r.key, r.due_at]);
   }
 
   all(): TimerRow[] {

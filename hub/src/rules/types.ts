@@ -39,6 +39,8 @@ export interface RuleContext {
   setTimer(key: string, dueAt: number, data?: Record<string, unknown>): void;
   cancelTimer(key: string): void;
   hasTimer(key: string): boolean;
+  /** When the timer is due, or undefined when there is none. */
+  timerDue(key: string): number | undefined;
   /** The home's mode silences this kind of alert right now. */
   isSuppressed(kind: AlertKind): boolean;
 }

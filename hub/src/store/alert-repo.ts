@@ -19,8 +19,21 @@ export interface AlertQuery {
   after?: { raisedAt: number; id: string } | undefined;
 }
 
-/** Alerts in SQLite: the wire object as JSON plus the columns queries need. */
+/**
+ * Alerts in SQLite: the wire object as JSON plus the columns queries need.
+ *
+ * `findOpen` runs for most device messages, and almost always finds nothing. So the repo keeps the
+ * merge keys that may have an unresolved alert: a key is added whenever an alert with it is written
+ * unresolved, and keys are dropped only by reloading the set from the table outside any
+ * transaction (`pruneOpenKeys`), when no write can still be rolled back. A rollback can therefore
+ * leave an extra key (one more query) but never hide an open alert.
+ */
 export class AlertRepo {
+  /** Merge keys that may have an unresolved alert; undefined: unknown, ask SQL every time. */
+  #openKeys: Set<string> | undefined;
+  /** An alert was resolved since the keys were loaded: pruning would shrink the set. */
+  #resolvedSinceLoad = false;
+  readonly #openKeysQuery;
   readonly #insert;
   readonly #update;
   readonly #byId;
@@ -49,9 +62,30 @@ export class AlertRepo {
     this.#unresolved = db.prepare<[], Row>(
       "SELECT data, merge_key, raised_at, updated_at FROM alerts WHERE status != 'resolved' ORDER BY raised_at",
     );
+    this.#openKeysQuery = db.prepare<[], { merge_key: string }>(
+      "SELECT DISTINCT merge_key FROM alerts WHERE status != 'resolved'",
+    );
+    this.#loadOpenKeys();
+  }
+
+  /** Drop keys of alerts resolved since the last load. Only outside a transaction; otherwise a no-op. */
+  pruneOpenKeys(): void {
+    if (this.#resolvedSinceLoad || !this.#openKeys) this.#loadOpenKeys();
+  }
+
+  #loadOpenKeys(): void {
+    if (this.db.inTransaction) return;
+    this.#openKeys = new Set(this.#openKeysQuery.all().map((r) => r.merge_key));
+    this.#resolvedSinceLoad = false;
+  }
+
+  #written(rec: AlertRecord): void {
+    if (rec.alert.status === 'resolved') this.#resolvedSinceLoad = true;
+    else this.#openKeys?.add(rec.mergeKey);
   }
 
   insert(rec: AlertRecord): void {
+    this.#written(rec);
     this.#insert.run({
       id: rec.alert.id,
       homeId: rec.alert.homeId,
@@ -67,6 +101,7 @@ export class AlertRepo {
 
   /** Optimistic update: false when someone else changed the alert since `previousVersion`. */
   update(rec: AlertRecord, previousVersion: number): boolean {
+    this.#written(rec);
     const info = this.#update.run({
       id: rec.alert.id,
       status: rec.alert.status,
@@ -84,6 +119,7 @@ export class AlertRepo {
   }
 
   findOpen(mergeKey: string): AlertRecord | undefined {
+    if (this.#openKeys && !this.#openKeys.has(mergeKey)) return undefined;
     const row = this.#openByKey.get(mergeKey);
     return row ? (JSON.parse(row.data) as AlertRecord) : undefined;
   }

@@ -27,13 +27,24 @@ const fromRow = (r: Row): DeviceState => ({
   lastSeen: r.last_seen,
 });
 
-/** Last known state of each device (supervision, battery), updated by the processor. */
+/**
+ * Last known state of each device (supervision, battery), updated by the processor.
+ *
+ * Write-behind for what changes with every heartbeat: `put(s, 'soft')` (only `lastSeen` and `rssi`
+ * moved) updates the cache and marks the device dirty; `flushSoft()` writes the dirty ones (the hub
+ * does so every few seconds and at stop). A per-heartbeat upsert was a random-page write per event,
+ * most of the bytes the hub wrote to disk. A crash can lose at most one flush interval of lastSeen
+ * and rssi; online, battery and battery-low changes (`'durable'`) are written in the caller's
+ * transaction as before.
+ */
 export class DeviceStateRepo {
   readonly #get;
   readonly #all;
   readonly #put;
+  readonly #cache = new Map<string, DeviceState | null>();
+  #dirty = new Set<string>();
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.#get = db.prepare<[string], Row>('SELECT * FROM device_state WHERE device_id = ?');
     this.#all = db.prepare<[], Row>('SELECT * FROM device_state');
     this.#put = db.prepare(
@@ -45,15 +56,69 @@ export class DeviceStateRepo {
   }
 
   get(deviceId: string): DeviceState | undefined {
-    const r = this.#get.get(deviceId);
-    return r ? fromRow(r) : undefined;
+    let s = this.#cache.get(deviceId);
+    if (s === undefined) {
+      const r = this.#get.get(deviceId);
+      s = r ? fromRow(r) : null;
+      this.#cache.set(deviceId, s);
+    }
+    return s ?? undefined;
   }
 
   all(): DeviceState[] {
-    return this.#all.all().map(fromRow);
+    const rows = new Map(this.#all.all().map((r) => [r.device_id, fromRow(r)]));
+    for (const id of this.#dirty) {
+      const s = this.#cache.get(id);
+      if (s) rows.set(id, s);
+    }
+    return [...rows.values()];
   }
 
-  put(s: DeviceState): void {
+  put(s: DeviceState, write: 'durable' | 'soft' = 'durable'): void {
+    this.#cache.set(s.deviceId, s);
+    if (write === 'soft') {
+      this.#dirty.add(s.deviceId);
+      return;
+    }
+    this.#dirty.delete(s.deviceId);
+    this.#write(s);
+  }
+
+  /** Devices with soft changes not yet written. */
+  dirtyCount(): number {
+    return this.#dirty.size;
+  }
+
+  /** Write every soft change now, in one transaction. */
+  flushSoft(): number {
+    if (this.#dirty.size === 0) return 0;
+    const ids = this.#dirty;
+    this.#dirty = new Set();
+    try {
+      this.db.transaction(() => {
+        for (const id of ids) {
+          const s = this.#cache.get(id);
+          if (s) this.#write(s);
+        }
+      })();
+    } catch (err) {
+      for (const id of ids) this.#dirty.add(id);
+      throw err;
+    }
+    return ids.size;
+  }
+
+  /**
+   * After a rolled-back transaction the cache may hold states of the rolled-back rows: drop it all
+   * and read the table again. Soft changes not yet flushed are lost with it, until each device's
+   * next message.
+   */
+  forget(): void {
+    this.#cache.clear();
+    this.#dirty.clear();
+  }
+
+  #write(s: DeviceState): void {
     this.#put.run({
       deviceId: s.deviceId,
       online: s.online === null ? null : s.online ? 1 : 0,

@@ -1,0 +1,207 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceEvent } from '../../../hub/src/protocol/events.js';
+import type { HomeState } from '../../../hub/src/rules/home-state.js';
+import { demoRaw } from '../../helpers/hub.js';
+import { RulesHarness } from '../../helpers/rules-harness.js';
+
+// What the rules write per message, and what a crash or a rollback may cost. Demo site: Asia/Shanghai.
+const local = (day: number, hhmm: string) => `2026-11-${String(day).padStart(2, '0')}T${hhmm}:00+08:00`;
+const at = (day: number, hhmm: string) => Date.parse(local(day, hhmm));
+
+let h: RulesHarness;
+afterEach(() => h?.close());
+
+function storedState(homeId: string): HomeState {
+  const row = h.hub.db.prepare('SELECT data FROM home_state WHERE home_id = ?').get(homeId) as {
+    data: string;
+  };
+  return JSON.parse(row.data) as HomeState;
+}
+
+const timerDue = (key: string) =>
+  (h.hub.db.prepare('SELECT due_at FROM timers WHERE key = ?').get(key) as { due_at: number } | undefined)
+    ?.due_at;
+
+const changes = () => (h.hub.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+
+let seq = 1_000_000;
+function direct(deviceId: string, type: DeviceEvent['type'], extra: Partial<DeviceEvent> = {}): DeviceEvent {
+  const homeId = h.hub.directory.device(deviceId)?.home.id ?? '';
+  return { seq: seq++, deviceId, homeId, at: h.clock.now(), type, ...extra };
+}
+
+const offlineAlerts = (deviceId: string) =>
+  h.alerts({ kind: 'device_offline' }).filter((a) => a.alert.deviceId === deviceId);
+
+describe('rows written per message', () => {
+  it('a heartbeat writes no home_state and no timers row', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.event('h1-sos', { type: 'heartbeat', battery: 90 });
+    h.advance('1m');
+    h.hub.rules.flush();
+    const before = changes();
+    h.hub.db.transaction(() => {
+      for (const id of ['h1-sos', 'h1-door', 'h1-motion', 'h1-smoke'])
+        h.hub.rules.onEvent(direct(id, 'heartbeat', { battery: 90, rssi: -60 }));
+    })();
+    expect(changes() - before).toBe(0);
+  });
+
+  it("lastSeen of a heartbeat reaches the row with the periodic flush, in the flush's own transaction", () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.advance('5m');
+    h.event('h1-sos', { type: 'heartbeat' });
+    expect(storedState('h1').lastSeen['h1-sos']).toBeUndefined();
+    expect(h.hub.rules.stateOf('h1', h.clock.now()).lastSeen['h1-sos']).toBe(at(26, '08:05'));
+    expect(h.hub.rules.flush()).toBe(1);
+    expect(storedState('h1').lastSeen['h1-sos']).toBe(at(26, '08:05'));
+    expect(h.hub.rules.flush()).toBe(0);
+  });
+
+  it('on the drill clock too: 10 s of hub time later, the next message or timer writes it', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.event('h1-sos', { type: 'heartbeat' });
+    h.advance('9s');
+    h.event('h2-sos', { type: 'heartbeat' });
+    expect(storedState('h1').lastSeen['h1-sos']).toBeUndefined();
+    h.advance('1s');
+    h.event('h3-sos', { type: 'heartbeat' });
+    expect(storedState('h1').lastSeen['h1-sos']).toBe(at(26, '08:00'));
+    expect(storedState('h2').lastSeen['h2-sos']).toBe(at(26, '08:00') + 9000);
+    expect(storedState('h3').lastSeen['h3-sos']).toBeUndefined();
+    // hours of drill time pass in a moment: the timers that fire meanwhile write it too
+    h.advance('3h');
+    expect(storedState('h3').lastSeen['h3-sos']).toBe(at(26, '08:00') + 10_000);
+  });
+
+  it('anything but lastSeen is written at once: doors, offline status, a flag a rule sets on a heartbeat', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.event('h2-door', { type: 'door.opened' });
+    expect(storedState('h2').doors['h2-door']).toEqual({ open: true, since: at(26, '08:00') });
+    h.event('h3-door', { type: 'status.offline' });
+    expect(storedState('h3').offline['h3-door']).toBe(at(26, '08:00'));
+    h.event('h1-door', { type: 'heartbeat', battery: 10 });
+    expect(storedState('h1').batteryLow['h1-door']).toBe(true);
+    h.event('h2-smoke', { type: 'smoke.test' });
+    expect(storedState('h2').lastSmokeTestAt['h2-smoke']).toBe(at(26, '08:00'));
+    // after a crash (no flush) the door is still known to be open: its countdown still alerts
+    h.advance('2m');
+    h = h.restart(at(26, '08:03'));
+    expect(h.hub.rules.stateOf('h2', h.clock.now()).doors['h2-door']?.open).toBe(true);
+    h.advance('7m');
+    expect(h.alerts({ kind: 'door_left_open', homeId: 'h2' })).toHaveLength(1);
+  });
+
+  it('a message that changes an alert writes lastSeen with it: "back online" is noted once, even after a crash', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.advance('2h');
+    expect(offlineAlerts('h1-sos')).toHaveLength(1);
+    h.advance('1m');
+    h.event('h1-sos', { type: 'heartbeat' });
+    h = h.restart(h.clock.now() + 60_000);
+    h.event('h1-sos', { type: 'heartbeat' });
+    const notes = offlineAlerts('h1-sos')[0]?.alert.notes.map((n) => n.text) ?? [];
+    expect(notes.filter((t) => /恢复在线|back online/.test(t))).toHaveLength(1);
+  });
+});
+
+describe('supervision with a timer that messages do not move', () => {
+  it('still raises exactly one interval after the last message', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    const key = 'device_offline:h1:sup:h1-sos';
+    expect(timerDue(key)).toBe(at(26, '10:00'));
+    h.advance('30m');
+    h.event('h1-sos', { type: 'heartbeat' });
+    expect(timerDue(key)).toBe(at(26, '10:00'));
+    h.advanceTo(local(26, '10:29'));
+    h.advance('59s');
+    expect(offlineAlerts('h1-sos')).toHaveLength(0);
+    h.advance('1s');
+    expect(offlineAlerts('h1-sos').map((a) => a.raisedAtMs)).toEqual([at(26, '10:30')]);
+    expect(offlineAlerts('h1-sos')[0]?.alert.late).toBe(false);
+  });
+
+  it('a check that fell due during downtime but not by the last message moves on, without a grace period', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.advance('1h');
+    h.event('h1-sos', { type: 'heartbeat' });
+    h.hub.rules.flush();
+    // the stored check (10:00) fell due while the hub was down; by the message at 09:00 it is due 11:00
+    h = h.restart(at(26, '10:55'));
+    h.advance('4m');
+    expect(offlineAlerts('h1-sos')).toHaveLength(0);
+    h.advance('1m');
+    expect(offlineAlerts('h1-sos').map((a) => [a.raisedAtMs, a.alert.late])).toEqual([
+      [at(26, '11:00'), false],
+    ]);
+  });
+
+  it('a startup grace longer than the interval is cut short by a message, as before', () => {
+    const raw = {
+      ...demoRaw(),
+      rules: { deviceOffline: { supervisionHours: { sos_button: 0.1 }, startupGraceMinutes: 15 } },
+    };
+    h = RulesHarness.create({ raw, start: local(26, '08:00') });
+    h.advance('1m');
+    h = h.restart(at(26, '09:00'));
+    h.advance('1m');
+    h.event('h1-sos', { type: 'heartbeat' });
+    h.advance('30m');
+    expect(offlineAlerts('h1-sos').map((a) => a.raisedAtMs)).toEqual([at(26, '09:07')]);
+  });
+});
+
+describe('a rolled-back batch', () => {
+  /** Rules work in a transaction that then fails, and the processor's rollback hook, as the journal calls it. */
+  function rolledBack(work: () => void): void {
+    expect(() =>
+      h.hub.db.transaction(() => {
+        work();
+        throw new Error('disk full');
+      })(),
+    ).toThrow('disk full');
+    h.hub.processor.rolledBack();
+  }
+
+  it('a cancelled countdown and a changed door come back: the door alert still fires', () => {
+    h = RulesHarness.create({ start: local(26, '14:00') });
+    h.event('h2-door', { type: 'door.opened' });
+    h.advance('3m');
+    rolledBack(() => h.hub.rules.onEvent(direct('h2-door', 'door.closed')));
+    expect(h.hub.rules.stateOf('h2', h.clock.now()).doors['h2-door']?.open).toBe(true);
+    expect(h.hub.scheduler.has('door_left_open:h2:open:h2-door')).toBe(true);
+    h.advance('7m');
+    expect(h.alerts({ kind: 'door_left_open', homeId: 'h2' }).map((a) => a.raisedAtMs)).toEqual([
+      at(26, '14:10'),
+    ]);
+  });
+
+  it('a countdown set in it is gone, and so is the door it opened', () => {
+    h = RulesHarness.create({ start: local(26, '14:00') });
+    rolledBack(() => h.hub.rules.onEvent(direct('h3-door', 'door.opened')));
+    expect(h.hub.scheduler.has('door_left_open:h3:open:h3-door')).toBe(false);
+    expect(h.hub.rules.stateOf('h3', h.clock.now()).doors['h3-door']).toBeUndefined();
+    h.advance('30m');
+    expect(h.alerts({ kind: 'door_left_open' })).toHaveLength(0);
+  });
+
+  it('a rolled-back resolve never hides the open alert from the rules', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    const staff = h.hub.directory.staff('supervisor1');
+    if (!staff) throw new Error('setup');
+    h.event('h1-sos', { type: 'sos.pressed' });
+    const id = h.alerts({ kind: 'sos' })[0]?.alert.id ?? '';
+    rolledBack(() => h.hub.alerts.resolve(id, staff, 'genuine', undefined));
+    h.hub.rules.flush();
+    expect(h.hub.alertRepo.findOpen('sos:h1')?.alert.id).toBe(id);
+    h.event('h1-sos', { type: 'sos.cancelled' });
+    expect(h.alerts({ kind: 'sos' })[0]?.alert.cancelledByResident).toBe(true);
+    // a resolve that commits: the next press is a new alert, before and after the filter is pruned
+    h.hub.alerts.resolve(id, staff, 'genuine', undefined);
+    expect(h.hub.alertRepo.findOpen('sos:h1')).toBeUndefined();
+    h.hub.rules.flush();
+    expect(h.hub.alertRepo.findOpen('sos:h1')).toBeUndefined();
+    h.event('h1-sos', { type: 'sos.pressed' });
+    expect(h.alerts({ kind: 'sos' }).map((a) => a.alert.status)).toEqual(['resolved', 'open']);
+  });
+});
