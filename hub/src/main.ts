@@ -36,15 +36,17 @@ import { Scheduler } from './rules/scheduler.js';
 import { type TimerRow, TimerStore } from './rules/timer-store.js';
 import { Directory } from './site/directory.js';
 import { AlertRepo } from './store/alert-repo.js';
+import { Checkpointer } from './store/checkpointer.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
 import { trimLocal } from './store/retention.js';
-import { type Db, Meta, openDatabase } from './store/sqlite-db.js';
+import { type Db, Meta, openDatabase, withoutFsync } from './store/sqlite-db.js';
 import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
 const DRILL_CLOCK_KEY = 'drill_clock_now';
 /** How often heartbeat-driven state (device lastSeen, rssi) is written: what a crash can lose of it. */
 const SOFT_STATE_FLUSH_MS = 10_000;
+const SOFT_STATE_SLICE = 500;
 
 export interface Ports {
   mqtt: number;
@@ -88,6 +90,8 @@ export class Hub {
   #ports: Ports | undefined;
   #trimTimer: TimerHandle | undefined;
   #writeBehind: NodeJS.Timeout | undefined;
+  #softFlushing = false;
+  readonly #checkpointer: Checkpointer;
   #startedAt = 0;
   #stopped = false;
   #homeStates: HomeStateRepo;
@@ -102,6 +106,7 @@ export class Hub {
     const messages = new Messages(loadCatalog());
 
     this.db = openDatabase(config.dataDir);
+    this.#checkpointer = new Checkpointer(this.db, this.log.child({ mod: 'store' }));
     const meta = new Meta(this.db);
     // A drill continues where it was after a restart: drill time never goes backwards.
     const drillNow = Math.max(Date.now(), meta.getNumber(DRILL_CLOCK_KEY, 0));
@@ -253,6 +258,7 @@ export class Hub {
 
   async start(): Promise<Ports> {
     this.#startedAt = Date.now();
+    this.feedLog.openEpoch();
     // Catch up on everything accepted before a crash, before taking new connections.
     const backlog = this.journal.lastSeq() - this.processor.processedSeq();
     this.processor.drain();
@@ -271,6 +277,7 @@ export class Hub {
     this.#trimFeedLog();
     this.#scheduleRetention();
     this.#writeBehind = setInterval(() => this.#flushSoftState(), SOFT_STATE_FLUSH_MS).unref();
+    this.#checkpointer.start();
     this.feed.start();
     this.timeSeries?.start();
     let mqtt: number;
@@ -338,8 +345,9 @@ export class Hub {
     this.journal.close();
     this.processor.drain();
     clearInterval(this.#writeBehind);
-    this.#flushSoftState();
+    this.#flushSoftState(Number.POSITIVE_INFINITY);
     await this.timeSeries?.stop();
+    await this.#checkpointer.stop();
     this.db.close();
     this.log.info('CareHub stopped');
   }
@@ -386,18 +394,34 @@ export class Hub {
     };
   }
 
-  /** State that moves with every heartbeat (device and home lastSeen, rssi) is written behind, in one transaction each. */
-  #flushSoftState(): void {
-    try {
-      this.devices.flushSoft();
-    } catch (err) {
-      this.log.error({ err }, 'writing device last-seen state failed; will retry');
-    }
-    try {
-      this.rules.flush();
-    } catch (err) {
-      this.log.error({ err }, 'writing home state (last seen) failed; will retry');
-    }
+  /**
+   * State that moves with every heartbeat (device and home lastSeen, rssi) is written behind, in
+   * slices of SOFT_STATE_SLICE rows, one transaction and one turn each, so ingest never stops for a
+   * whole site's worth of upserts. Those commits skip their own fsync (write-behind data: the next
+   * journal commit's fsync covers them). At stop, everything at once.
+   */
+  #flushSoftState(slice = SOFT_STATE_SLICE): void {
+    if (this.#softFlushing && slice !== Number.POSITIVE_INFINITY) return;
+    let more = false;
+    withoutFsync(this.db, () => {
+      try {
+        more = this.devices.flushSoft(slice) > 0;
+      } catch (err) {
+        this.log.error({ err }, 'writing device last-seen state failed; will retry');
+      }
+      try {
+        more = this.rules.flush(slice) >= slice || more;
+      } catch (err) {
+        this.log.error({ err }, 'writing home state (last seen) failed; will retry');
+      }
+    });
+    this.#softFlushing = more && !this.#stopped;
+    if (this.#softFlushing) setImmediate(() => this.#continueSoftFlush());
+  }
+
+  #continueSoftFlush(): void {
+    this.#softFlushing = false;
+    if (!this.#stopped) this.#flushSoftState();
   }
 
   /** A persisted timer fell due: one transaction, then fan-out. */

@@ -133,7 +133,9 @@ describe('Journal', () => {
     expect(b?.duplicate).toBe(true);
   });
 
-  it('commits without waiting for the disk and resolves only after the WAL is synced off the loop', async () => {
+  it('commits without waiting for the disk, tells the processor at once, and resolves (PUBACK) only after the WAL is synced off the loop', async () => {
+    let told = 0;
+    journal.onCommit(() => told++);
     let resolved = false;
     const pending = journal.append(entry({ eventId: 'synced' })).then((r) => {
       resolved = true;
@@ -142,6 +144,7 @@ describe('Journal', () => {
     await new Promise((r) => setImmediate(r)); // the group commit ran in this turn
     expect(journal.lastCommit).toBe(1);
     expect(journal.durableCommit).toBe(0); // the fdatasync has not come back yet
+    expect(told).toBe(1); // the alert can reach the duty screen already
     expect(resolved).toBe(false);
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL again for every other transaction
     expect((await pending).duplicate).toBe(false);

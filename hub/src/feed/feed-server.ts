@@ -186,10 +186,8 @@ export class FeedServer {
 
   /** Replay every in-scope entry after `afterSeq`, in order; a fresh snapshot when the log no longer reaches back. */
   #resume(client: FeedClient, afterSeq: number): void {
-    const oldest = this.feedLog.oldestSeq();
-    const current = this.feedLog.currentSeq();
-    if (afterSeq > current || (oldest !== undefined && afterSeq < oldest - 1)) {
-      this.#sendSnapshot(client, current);
+    if (!this.feedLog.canReplayAfter(afterSeq)) {
+      this.#sendSnapshot(client, this.feedLog.currentSeq());
       return;
     }
     let cursor = afterSeq;

@@ -294,7 +294,7 @@ export class Journal {
     this.#pending = [];
     let results: AppendResult[];
     const sync = inline ? undefined : this.#walSync;
-    // Only this commit skips the fsync, and only because WalSync does it before anyone is told.
+    // Only this commit skips the fsync, and only because WalSync does it before any PUBACK.
     if (sync) this.#syncNormal.run();
     try {
       results = this.#commitBatch(batch);
@@ -309,22 +309,24 @@ export class Journal {
     }
     this.stats.commits++;
     const no = ++this.#commitNo;
+    let added = 0;
+    batch.forEach((p, i) => {
+      if (p.kind !== 'entry') return;
+      if ((results[i] as AppendResult).duplicate) this.stats.duplicates++;
+      else added++;
+    });
+    this.stats.rows += added;
+    // The processor dispatches now: an alarm reaches the duty screen without waiting for the disk
+    // (see FeedLog.openEpoch for what a power cut before the fsync means for the feed).
+    if (added > 0) for (const l of this.#listeners) l();
     const durable = (err: Error | null) => {
       this.#durableNo = Math.max(this.#durableNo, no);
       if (err) this.log.error({ err, rows: batch.length }, 'journal fsync failed: not acknowledging');
-      let added = 0;
       batch.forEach((p, i) => {
-        const r = results[i] as AppendResult;
-        if (p.kind === 'entry') {
-          if (r.duplicate) this.stats.duplicates++;
-          else added++;
-        }
         // Not known to be on disk: no PUBACK; the device resends and the duplicate check answers.
         if (err) p.reject(err);
-        else p.resolve(r);
+        else p.resolve(results[i] as AppendResult);
       });
-      this.stats.rows += added;
-      if (added > 0 && !this.#closed) for (const l of this.#listeners) l();
     };
     if (sync) sync.after(durable);
     else durable(null);

@@ -33,8 +33,8 @@ export class Processor implements CommitHook {
   #again = false;
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
-  /** Applied inside a journal commit (tagged with its number), waiting for it to be on disk. */
-  #committed: Array<{ commit: number; batch: ProcessedBatch }> = [];
+  /** Applied inside a journal commit, waiting for that commit to be dispatched. */
+  #committed: ProcessedBatch[] = [];
 
   constructor(
     private readonly db: Db,
@@ -71,8 +71,6 @@ export class Processor implements CommitHook {
           const rows = this.journal.readAfter(this.processedSeq(), BATCH);
           if (rows.length === 0) break;
           const batch = this.#applyBatch(rows);
-          // That commit was a synchronous one: every journal commit before it is on disk too.
-          this.#dispatchCommitted(true);
           this.#failures = 0;
           this.dispatch(batch);
         }
@@ -129,26 +127,21 @@ export class Processor implements CommitHook {
       }
     }
     this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as CommittedRow).seq);
-    this.#committed.push({ commit: this.journal.lastCommit + 1, batch: out });
+    this.#committed.push(out);
   }
 
-  /** CommitHook: the commit (or our part of it) was rolled back; earlier commits stand. */
+  /** CommitHook: the commit (or our part of it) was rolled back. */
   rolledBack(): void {
-    const committed = this.journal.lastCommit;
-    this.#committed = this.#committed.filter((c) => c.commit <= committed);
+    this.#committed = [];
     this.#forget();
   }
 
-  /** Nothing is shown before it is on disk: only batches of durable commits go out, in order. */
-  #dispatchCommitted(all = false): void {
-    const durable = all ? Number.POSITIVE_INFINITY : this.journal.durableCommit;
-    let n = 0;
-    while (n < this.#committed.length && (this.#committed[n]?.commit ?? 0) <= durable) n++;
-    if (n === 0) return;
-    const ready = this.#committed.splice(0, n);
-    for (const { batch } of ready) {
+  #dispatchCommitted(): void {
+    const batches = this.#committed;
+    this.#committed = [];
+    for (const b of batches) {
       this.#failures = 0;
-      this.dispatch(batch);
+      this.dispatch(b);
     }
   }
 

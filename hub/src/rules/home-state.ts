@@ -105,10 +105,17 @@ export class HomeStateRepo {
     this.#dirty.add(homeId);
   }
 
-  /** Write the `lastSeen` changes kept in memory, in a transaction of its own. Returns the homes written. */
-  flush(): number {
+  /**
+   * Write the `lastSeen` changes kept in memory (at most `limit` homes), in a transaction of its
+   * own. Returns the homes written.
+   */
+  flush(limit = Number.POSITIVE_INFINITY): number {
     if (this.#dirty.size === 0) return 0;
-    const homes = [...this.#dirty];
+    const homes: string[] = [];
+    for (const homeId of this.#dirty) {
+      if (homes.length >= limit) break;
+      homes.push(homeId);
+    }
     this.#flush(homes);
     for (const homeId of homes) {
       this.#dirty.delete(homeId);

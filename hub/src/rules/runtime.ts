@@ -114,11 +114,11 @@ export class RulesRuntime {
   /**
    * Write the `lastSeen` changes kept in memory (in a transaction of its own) and let the in-memory
    * filter of open alerts forget resolved ones. Call outside any transaction, every few seconds and at
-   * shutdown. Returns the homes written.
+   * shutdown. Returns the homes written (at most `limit`).
    */
-  flush(): number {
+  flush(limit = Number.POSITIVE_INFINITY): number {
     this.alertRepo.pruneOpenKeys();
-    return this.homeStates.flush();
+    return this.homeStates.flush(limit);
   }
 
   /** Home mode change (away, maintenance, home). Returning home starts the activity count afresh. */

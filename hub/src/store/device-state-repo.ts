@@ -42,7 +42,7 @@ export class DeviceStateRepo {
   readonly #all;
   readonly #put;
   readonly #cache = new Map<string, DeviceState | null>();
-  #dirty = new Set<string>();
+  readonly #dirty = new Set<string>();
 
   constructor(private readonly db: Db) {
     this.#get = db.prepare<[string], Row>('SELECT * FROM device_state WHERE device_id = ?');
@@ -89,23 +89,22 @@ export class DeviceStateRepo {
     return this.#dirty.size;
   }
 
-  /** Write every soft change now, in one transaction. */
-  flushSoft(): number {
+  /** Write up to `limit` soft changes now, in one transaction. Returns how many are left. */
+  flushSoft(limit = Number.POSITIVE_INFINITY): number {
     if (this.#dirty.size === 0) return 0;
-    const ids = this.#dirty;
-    this.#dirty = new Set();
-    try {
-      this.db.transaction(() => {
-        for (const id of ids) {
-          const s = this.#cache.get(id);
-          if (s) this.#write(s);
-        }
-      })();
-    } catch (err) {
-      for (const id of ids) this.#dirty.add(id);
-      throw err;
+    const ids: string[] = [];
+    for (const id of this.#dirty) {
+      if (ids.length >= limit) break;
+      ids.push(id);
     }
-    return ids.size;
+    this.db.transaction(() => {
+      for (const id of ids) {
+        const s = this.#cache.get(id);
+        if (s) this.#write(s);
+      }
+    })();
+    for (const id of ids) this.#dirty.delete(id);
+    return this.#dirty.size;
   }
 
   /**

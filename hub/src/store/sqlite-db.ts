@@ -147,6 +147,19 @@ function migrate(db: Db): void {
   }
 }
 
+/**
+ * Run `fn` with `synchronous=NORMAL`: its commits reach the WAL and wait for the next fsync. Only
+ * for write-behind data that may be lost in a power cut (device last-seen times).
+ */
+export function withoutFsync<T>(db: Db, fn: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
+
 export class Meta {
   readonly #get;
   readonly #set;

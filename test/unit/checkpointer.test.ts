@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../hub/src/log.js';
+import { Checkpointer } from '../../hub/src/store/checkpointer.js';
+import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
+
+/** Real SQLite file, real worker thread. */
+describe('Checkpointer', () => {
+  let dir: string;
+  let db: Db;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'carehub-ckpt-'));
+    db = openDatabase(dir);
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const writeRows = (n: number) =>
+    db.transaction(() => {
+      const ins = db.prepare(
+        'INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      );
+      for (let i = 0; i < n; i++) ins.run(`k${i}`, 'x'.repeat(200));
+    })();
+
+  it('takes checkpoints off the main connection and copies the WAL into the database on its thread', async () => {
+    const c = new Checkpointer(db, createLogger('silent'), 50);
+    c.start();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const before = statSync(join(dir, 'hub.db')).size;
+    writeRows(20_000); // ~5 MB through the WAL: past the 1000 pages the main connection would checkpoint at
+    const deadline = Date.now() + 5000;
+    while (c.stats.lastPages === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(c.stats.lastPages).toBeGreaterThan(0);
+    expect(statSync(join(dir, 'hub.db')).size).toBeGreaterThan(before + 2_000_000); // the pages reached the file
+    // Everything in the WAL is already in the database: nothing left for a checkpoint to copy.
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    expect(r?.checkpointed).toBe(r?.log);
+    await c.stop();
+  });
+
+  it('gives checkpointing back to the main connection when its worker fails', async () => {
+    const gone = mkdtempSync(join(tmpdir(), 'carehub-ckpt-gone-'));
+    const orphan = openDatabase(gone);
+    rmSync(gone, { recursive: true, force: true }); // the worker cannot open the file any more
+    const c = new Checkpointer(orphan, createLogger('silent'), 50);
+    c.start();
+    expect(orphan.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const deadline = Date.now() + 5000;
+    while (orphan.pragma('wal_autocheckpoint', { simple: true }) === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(orphan.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await c.stop();
+    orphan.close();
+  });
+
+  it('stops: the worker closes its connection and exits', async () => {
+    const c = new Checkpointer(db, createLogger('silent'), 50);
+    c.start();
+    writeRows(10);
+    await c.stop();
+    const checkpoints = c.stats.checkpoints;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.stats.checkpoints).toBe(checkpoints); // no more messages from a stopped worker
+  });
+});
