@@ -50,9 +50,14 @@ export async function loginThroughForm(
 }
 
 /** docs/img/console-<name>.png, from the top of the page (fullPage: the whole page, else one screen). */
+/**
+ * The pictures in docs/img, taken only when CAREHUB_SCREENSHOTS=1 (so a test run does not leave the
+ * working tree changed); the page is driven to the same state either way.
+ */
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.evaluate('window.scrollTo(0, 0)');
+  if (process.env.CAREHUB_SCREENSHOTS !== '1') return;
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `console-${name}.png`), fullPage });
 }
 
