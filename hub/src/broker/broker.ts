@@ -9,9 +9,9 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
-import { attachFrameGuard } from './frame-guard.js';
 import { BrokerGuards, clientLabel } from './guards.js';
 import { indexRetained } from './retained-index.js';
+import { attachStreamGuard } from './stream-guard.js';
 import { listenMqttTls } from './tls-listener.js';
 
 /** Where refused publishes go: a $-topic no client can subscribe to (ACL) and `#` never matches. */
@@ -142,15 +142,15 @@ export class Broker {
   handle(stream: Duplex, remote = (stream as Socket).remoteAddress ?? 'ws'): void {
     if (this.#guards && !this.#guards.admit(stream, remote)) return;
     this.#sockets.add(stream);
-    stream.once('close', () => this.#sockets.delete(stream));
-    stream.on('error', () => {});
-    attachFrameGuard(
+    stream.on('close', () => this.#sockets.delete(stream));
+    if (!this.#guards) stream.on('error', () => {}); // the guards listen for errors otherwise
+    attachStreamGuard(
       stream,
       { maxConnectBytes: this.config.mqtt.maxConnectBytes, maxPacketBytes: this.config.mqtt.maxPacketBytes },
       (violation) => {
         this.metrics.connectionsRefused.inc({ reason: violation });
         this.#guards?.violation(stream, violation);
-        this.log.warn({ remote, reason: violation }, 'mqtt connection closed: frame limit');
+        this.log.warn({ remote, reason: violation }, 'mqtt connection closed: protocol violation');
       },
     );
     this.aedes.handle(stream);

@@ -8,7 +8,6 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { addressKey, FlapGuard } from './flap-guard.js';
 import { mayBeLifeSafety } from './life-safety.js';
-import { attachPacketGuard } from './packet-guard.js';
 import { RateLimiter } from './rate-limit.js';
 
 type Limits = HubConfig['mqtt']['limits'];
@@ -143,17 +142,14 @@ export class BrokerGuards {
     }
     const conn: Conn = { remote: label, address, reason: undefined, peerEnded: false, authenticated: false };
     this.#conns.set(stream, conn);
-    stream.once('end', () => {
+    // 'end' and 'close' fire once: plain listeners, not once() wrappers (this runs for every device).
+    stream.on('end', () => {
       conn.peerEnded = true;
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
       conn.reason ??= err.code === 'ECONNRESET' ? 'peer_reset' : (err.code ?? err.message).slice(0, 200);
     });
-    stream.once('close', () => this.#closed(stream, conn));
-    attachPacketGuard(stream, (violation) => {
-      this.metrics.connectionsRefused.inc({ reason: violation });
-      this.violation(stream, violation);
-    });
+    stream.on('close', () => this.#closed(stream, conn));
     return true;
   }
 

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attachFrameGuard, type FrameViolation } from '../../hub/src/broker/frame-guard.js';
+import { attachStreamGuard, type StreamViolation } from '../../hub/src/broker/stream-guard.js';
 
 const LIMITS = { maxConnectBytes: 1024, maxPacketBytes: 4096 };
 
@@ -62,7 +62,7 @@ const PINGREQ = Buffer.from([0xc0, 0x00]);
 const DISCONNECT = Buffer.from([0xe0, 0x00]);
 
 interface Run {
-  violations: FrameViolation[];
+  violations: StreamViolation[];
   destroyed: boolean;
   /** Bytes the other reader of the stream (the MQTT parser, in the hub) saw. */
   passed: Buffer;
@@ -72,9 +72,9 @@ interface Run {
 async function feed(bytes: Buffer, cuts: number[], limits = LIMITS): Promise<Run> {
   const stream = new PassThrough();
   stream.on('error', () => {});
-  const violations: FrameViolation[] = [];
+  const violations: StreamViolation[] = [];
   const seen: Buffer[] = [];
-  attachFrameGuard(stream, limits, (v) => violations.push(v));
+  attachStreamGuard(stream, limits, (v) => violations.push(v));
   stream.on('data', (chunk: Buffer) => seen.push(chunk));
   const points = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
   let start = 0;
@@ -93,7 +93,7 @@ const byteByByte = (b: Buffer) => Array.from({ length: b.length }, (_, i) => i);
 const cutsArb = (length: number) =>
   fc.array(fc.integer({ min: 1, max: Math.max(1, length - 1) }), { maxLength: 40 });
 
-describe('frame guard', () => {
+describe('stream guard: sizes and the first packet', () => {
   const valid = Buffer.concat([
     connectPacket(),
     SUBSCRIBE,
@@ -220,5 +220,33 @@ describe('frame guard', () => {
     const bytes = Buffer.concat([Buffer.from([0x30, 0x00]), Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f])]);
     const run = await feed(bytes, byteByByte(bytes));
     expect(run.violations).toEqual(['first_packet_not_connect']);
+  });
+});
+
+describe('stream guard: protocol checks', () => {
+  it('closes on a PUBLISH with packet identifier 0 after CONNECT, in any chunking, and only once', async () => {
+    const bytes = Buffer.concat([
+      connectPacket(),
+      publishPacket('carehub/v1/devices/h1-sos/events', Buffer.from('{}'), 0),
+      publishPacket('carehub/v1/devices/h1-sos/events', Buffer.from('{}'), 0),
+    ]);
+    await fc.assert(
+      fc.asyncProperty(cutsArb(bytes.length), async (cuts) => {
+        const run = await feed(bytes, cuts);
+        expect(run.violations).toEqual(['zero_message_id']);
+        expect(run.destroyed).toBe(true);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('closes on a second CONNECT and on a packet type only a server sends', async () => {
+    expect((await feed(Buffer.concat([connectPacket(), connectPacket()]), [])).violations).toEqual([
+      'second_connect',
+    ]);
+    const connack = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+    expect((await feed(Buffer.concat([connectPacket(), connack]), [])).violations).toEqual([
+      'unexpected_packet_type',
+    ]);
   });
 });
