@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import type { AdmissionQueue } from './admission-queue.js';
 
 /** scrypt cost: ~50 ms per check on a small machine; verified secrets are cached (see SecretVerifier). */
 const DEFAULT = { N: 16384, r: 8, p: 1, keyLen: 32 };
@@ -48,12 +49,26 @@ export class SecretVerifier {
   readonly #key = randomBytes(32);
   readonly #verified = new Map<string, string>();
 
-  async verify(id: string, secret: string, hash: string): Promise<boolean> {
+  /** `queue`: where the scrypt checks wait their turn (devices); none: run at once (staff logins). */
+  constructor(private readonly queue?: AdmissionQueue) {}
+
+  /**
+   * True when `secret` matches `hash`. With a queue, a check that must run scrypt waits its turn
+   * by `admission.priority`, and is skipped (false) when `admission.isStale()` by then.
+   */
+  async verify(
+    id: string,
+    secret: string,
+    hash: string,
+    admission: { priority: number; isStale: () => boolean } = { priority: 0, isStale: () => false },
+  ): Promise<boolean> {
     const digest = createHmac('sha256', this.#key).update(hash).update('\0').update(secret).digest();
     const known = this.#verified.get(id);
     if (known !== undefined && timingSafeEqual(Buffer.from(known, 'latin1'), digest)) return true;
-    const ok = await verifySecret(secret, hash);
+    const ok = this.queue
+      ? await this.queue.run(admission.priority, admission.isStale, () => verifySecret(secret, hash))
+      : await verifySecret(secret, hash);
     if (ok) this.#verified.set(id, digest.toString('latin1'));
-    return ok;
+    return ok === true;
   }
 }

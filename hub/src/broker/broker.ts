@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
+import { AdmissionQueue } from '../auth/admission-queue.js';
 import { SecretVerifier } from '../auth/secrets.js';
 import type { HubConfig } from '../config/schema.js';
 import type { Ingest } from '../ingest/ingest.js';
@@ -13,6 +14,9 @@ import { BrokerGuards, clientLabel } from './guards.js';
 import { indexRetained } from './retained-index.js';
 import { attachStreamGuard } from './stream-guard.js';
 import { listenMqttTls } from './tls-listener.js';
+
+/** Admitted first after a restart: they (or, for a gateway, the devices behind it) raise SOS and fire alarms. */
+const LIFE_SAFETY_KINDS: ReadonlySet<string> = new Set(['sos_button', 'smoke_detector', 'gateway']);
 
 /** Where refused publishes go: a $-topic no client can subscribe to (ACL) and `#` never matches. */
 const DISCARD_TOPIC = '$carehub/discard';
@@ -31,7 +35,8 @@ export class Broker {
   #aedes: Aedes | undefined;
   #tcp: Server | undefined;
   readonly #sockets = new Set<Duplex>();
-  readonly #verifier = new SecretVerifier();
+  /** Devices not yet in the verifier's cache wait for scrypt in an admission queue, life-safety first. */
+  readonly #verifier = new SecretVerifier(new AdmissionQueue());
   /** Limits, bans, packet guard, close log (guards.ts); made in start(). */
   #guards: BrokerGuards | undefined;
   #tls: { server: TlsServer; port: number } | undefined;
@@ -213,7 +218,10 @@ export class Broker {
     }
     const ok =
       entry !== undefined &&
-      (await this.#verifier.verify(entry.device.id, password.toString('utf8'), entry.device.secretHash));
+      (await this.#verifier.verify(entry.device.id, password.toString('utf8'), entry.device.secretHash, {
+        priority: LIFE_SAFETY_KINDS.has(entry.device.kind) ? 0 : 1,
+        isStale: () => client.closed || client.conn.destroyed,
+      }));
     if (!ok) {
       this.#refused(client, 'bad_credentials');
       throw authError(4, 'bad user name or password');
