@@ -130,7 +130,9 @@ describe('MQTT fuzzing', () => {
     const b = await bystander(t);
     const cases = malformedCases(FUZZ_CREDS, topics(FUZZ).events);
     expect(cases.length).toBeGreaterThanOrEqual(40);
-    const runs = await pool(cases, 8, (c) => runRaw(t.hub.ports.mqtt, c.bytes, 2000));
+    // One at a time: the cases log in as the same device, and a second login of a device closes the
+    // first connection (session_taken_over) before its malformed packet could be judged.
+    const runs = await pool(cases, 1, (c) => runRaw(t.hub.ports.mqtt, c.bytes, 2000));
     await sleep(100);
     const failures: string[] = [];
     cases.forEach((c, i) => {

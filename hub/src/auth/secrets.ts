@@ -63,12 +63,18 @@ export class SecretVerifier {
     admission: { priority: number; isStale: () => boolean } = { priority: 0, isStale: () => false },
   ): Promise<boolean> {
     const digest = createHmac('sha256', this.#key).update(hash).update('\0').update(secret).digest();
-    const known = this.#verified.get(id);
-    if (known !== undefined && timingSafeEqual(Buffer.from(known, 'latin1'), digest)) return true;
+    if (this.#known(id, digest)) return true;
+    // While this one waited, another connection of the same device may have been verified.
+    const check = async () => this.#known(id, digest) || (await verifySecret(secret, hash));
     const ok = this.queue
-      ? await this.queue.run(admission.priority, admission.isStale, () => verifySecret(secret, hash))
-      : await verifySecret(secret, hash);
+      ? await this.queue.run(admission.priority, admission.isStale, check)
+      : await check();
     if (ok) this.#verified.set(id, digest.toString('latin1'));
     return ok === true;
+  }
+
+  #known(id: string, digest: Buffer): boolean {
+    const known = this.#verified.get(id);
+    return known !== undefined && timingSafeEqual(Buffer.from(known, 'latin1'), digest);
   }
 }
