@@ -1,6 +1,7 @@
 import { connect as netConnect } from 'node:net';
 import fc from 'fast-check';
 import { generate, type Packet } from 'mqtt-packet';
+import { mqttString, rawPacket } from './mqtt-bytes.js';
 
 /**
  * MQTT fuzzing material shared by test/integration/mqtt-fuzz.test.ts and bench/fuzz-mqtt.ts:
@@ -14,27 +15,10 @@ export interface Creds {
   password: string;
 }
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-
-function str(s: string | Buffer): Buffer {
-  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-  return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-}
+const str = mqttString;
 
 /** A packet from its first byte and body (the remaining length is computed). */
-export function raw(first: number, ...body: Buffer[]): Buffer {
-  const b = Buffer.concat(body);
-  return Buffer.concat([Buffer.from([first]), varint(b.length), b]);
-}
+export const raw = rawPacket;
 
 const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
 

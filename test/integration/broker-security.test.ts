@@ -3,9 +3,11 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { FeedClient } from '../helpers/feed-client.js';
 import { api, connectDevice, demoRaw, login, startHub, type TestHub } from '../helpers/hub.js';
+import { mqttString, varint } from '../helpers/mqtt-bytes.js';
 
 interface Alert {
   id: string;
@@ -56,22 +58,6 @@ async function suback(client: MqttClient, topics: string[]): Promise<number[]> {
   }
 }
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-
-function mqttString(s: string): Buffer {
-  const b = Buffer.from(s, 'utf8');
-  return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-}
-
 /** A hand-made MQTT 3.1.1 CONNECT, for what the mqtt client library will not send. */
 function connectPacket(o: {
   clientId: string;
@@ -93,16 +79,7 @@ function connectPacket(o: {
 }
 
 describe('broker security', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep stopping the rest
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   async function hub(raw?: Record<string, unknown>): Promise<TestHub> {
     const t = await startHub(raw ? { raw } : {});

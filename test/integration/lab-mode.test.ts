@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { isHubError } from '../../hub/src/errors.js';
 import { createLogger } from '../../hub/src/log.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { connectDevice, demoRaw, startHub, type TestHub } from '../helpers/hub.js';
 
 /**
@@ -35,16 +36,7 @@ function labRaw(): Record<string, unknown> {
 }
 
 describe('lab mode', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   async function labHub(): Promise<{ t: TestHub; lines: LogLine[] }> {
     const lines: LogLine[] = [];

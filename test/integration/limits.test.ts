@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { generate } from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../hub/src/log.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import {
   api,
   connectDevice,
@@ -50,16 +51,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 describe('broker limits', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   async function hub(limits: Record<string, unknown>): Promise<{ t: TestHub; lines: LogLine[] }> {
     const raw = demoRaw();

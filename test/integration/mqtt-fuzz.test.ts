@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../../hub/src/auth/secrets.js';
 import { createLogger } from '../../hub/src/log.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { connectDevice, demoRaw, startHub, type TestHub } from '../helpers/hub.js';
 import {
   type Creds,
@@ -60,16 +61,7 @@ function closeLine(lines: LogLine[], localPort: number): LogLine | undefined {
 }
 
 describe('MQTT fuzzing', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   /** The demo hub, with the fuzzing device on a cheap scrypt cost (mutated passwords are verified thousands of times) and the flapping ban off (thousands of junk connections from 127.0.0.1 are the point here). */
   async function fuzzHub(): Promise<{ t: TestHub; lines: LogLine[] }> {

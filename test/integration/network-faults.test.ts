@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { FeedClient, type FeedMessage } from '../helpers/feed-client.js';
 import { api, login, startHub, type TestHub } from '../helpers/hub.js';
@@ -61,16 +62,7 @@ class Pendant {
 }
 
 describe('network faults', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   it('devices reconnect through latency, resets mid-packet, a blackhole and a half-open link; QoS 1 is redelivered; no duplicate alert', {
     timeout: 90_000,

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../hub/src/log.js';
 import { EVENT_TYPES } from '../../hub/src/protocol/events.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { connectDevice, demoRaw, startHub, type TestHub } from '../helpers/hub.js';
 
 /**
@@ -203,16 +204,7 @@ function build(text: string, d: Damage): Buffer {
 }
 
 describe('payload fuzzing', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   async function metric(t: TestHub, name: string, labels: Record<string, string> = {}): Promise<number> {
     const text = await (await fetch(`${t.httpUrl}/metrics`)).text();

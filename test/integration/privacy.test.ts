@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../hub/src/log.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { FeedClient } from '../helpers/feed-client.js';
 import { api, connectDevice, demoRaw, login, startHub } from '../helpers/hub.js';
 
@@ -29,16 +30,7 @@ const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   ]);
 
 describe('privacy of the log', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   it('never logs a resident name, contact phone, device secret, staff password or session token at info', {
     timeout: 60_000,

@@ -5,11 +5,12 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { isHubError } from '../../hub/src/errors.js';
 import { createLogger } from '../../hub/src/log.js';
+import { useCleanup } from '../helpers/cleanup.js';
 import { demoRaw, startHub, type TestHub } from '../helpers/hub.js';
 
 /**
@@ -102,16 +103,7 @@ afterAll(() => {
 });
 
 describe('TLS', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   async function tlsHub(
     mqttTls: Record<string, unknown>,

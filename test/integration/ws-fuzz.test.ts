@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { FeedClient } from '../helpers/feed-client.js';
 import { connectDevice, login, startHub, type TestHub } from '../helpers/hub.js';
 
@@ -60,16 +61,7 @@ interface Raw {
 }
 
 describe('WebSocket fuzzing', () => {
-  const cleanup: Array<() => unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch {
-        // keep cleaning
-      }
-    }
-  });
+  const cleanup = useCleanup();
 
   async function hub(): Promise<{ t: TestHub; token: string }> {
     const t = await startHub();

@@ -2,31 +2,12 @@ import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attachStreamGuard, type StreamViolation } from '../../hub/src/broker/stream-guard.js';
+import { mqttString, rawPacket, varint } from '../helpers/mqtt-bytes.js';
 
 const LIMITS = { maxConnectBytes: 1024, maxPacketBytes: 4096 };
 
-/** MQTT variable byte integer (remaining length). */
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-}
-
-function packet(firstByte: number, body: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([firstByte]), varint(body.length), body]);
-}
-
-function str(s: string): Buffer {
-  const b = Buffer.from(s, 'utf8');
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(b.length);
-  return Buffer.concat([len, b]);
-}
+const packet = (firstByte: number, body: Buffer) => rawPacket(firstByte, body);
+const str = mqttString;
 
 /** A real MQTT 3.1.1 CONNECT with username and password. */
 function connectPacket(clientId = 'h1-sos', password = 'h1-sos-demo'): Buffer {
