@@ -8,6 +8,7 @@ import type { HubConfig } from '../config/schema.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { listenOn } from '../net/listen.js';
 import type { Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
 import { BrokerGuards, clientLabel } from './guards.js';
@@ -135,12 +136,7 @@ export class Broker {
     if (!mqtt.plaintext) return 0; // TLS only: no plaintext listener at all
     this.#tcp = createServer((socket) => this.handle(socket));
     this.#tcp.on('error', (err) => this.log.error({ err }, 'mqtt listener error'));
-    await new Promise<void>((resolve, reject) => {
-      this.#tcp?.once('error', reject);
-      this.#tcp?.listen(mqtt.port, mqtt.host, () => resolve());
-    });
-    const addr = this.#tcp.address();
-    return typeof addr === 'object' && addr ? addr.port : mqtt.port;
+    return listenOn(this.#tcp, mqtt.port, mqtt.host);
   }
 
   /** Serve one client connection (TCP socket or a WebSocket stream) with the byte caps in front. */

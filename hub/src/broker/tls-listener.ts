@@ -3,6 +3,7 @@ import type { HubConfig } from '../config/schema.js';
 import { readTlsFiles, TLS_DEFAULTS } from '../config/tls-files.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { listenOn } from '../net/listen.js';
 
 type MqttTls = NonNullable<HubConfig['mqtt']['tls']>;
 
@@ -41,13 +42,5 @@ export async function listenMqttTls(
     );
   });
   server.on('error', (err) => log.error({ err }, 'mqtt TLS listener error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(tls.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  return { server, port: typeof addr === 'object' && addr ? addr.port : tls.port };
+  return { server, port: await listenOn(server, tls.port, host) };
 }

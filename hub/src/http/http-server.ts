@@ -5,6 +5,7 @@ import type { Sessions } from '../auth/sessions.js';
 import { readTlsFiles, TLS_DEFAULTS } from '../config/tls-files.js';
 import { type ErrorCode, ErrorCodes, HubError, isHubError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { listenOn } from '../net/listen.js';
 import { bearerToken } from './credentials.js';
 import type { RequestContext, Router } from './router.js';
 
@@ -87,16 +88,8 @@ export class HttpServer {
     this.#upgrades.set(path, handler);
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = this.#server.address();
-    return typeof addr === 'object' && addr ? addr.port : port;
+  listen(port: number, host: string): Promise<number> {
+    return listenOn(this.#server, port, host);
   }
 
   /** Serve HTTPS (and WSS) on a second listener from the configured PEM files; returns its port. */
@@ -112,15 +105,7 @@ export class HttpServer {
       this.log.info({ reason: err.code ?? err.message }, 'HTTPS handshake failed'),
     );
     this.#tlsServer = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(tls.port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = server.address();
-    return typeof addr === 'object' && addr ? addr.port : tls.port;
+    return listenOn(server, tls.port, host);
   }
 
   async close(): Promise<void> {
