@@ -28,12 +28,16 @@ export class Scheduler {
     private readonly onDue: (timer: TimerRow, late: boolean) => void,
   ) {}
 
-  /** Arm every stored timer; those already due fire now, in due order, marked late. */
+  /**
+   * Arm every stored timer not armed yet (ensureAll arms some just before); those already due are
+   * armed again so that they fire now in due order (then key), marked late. Reads keys and due
+   * times only: at start that is every timer of the site.
+   */
   start(): number {
     this.#stopped = false;
-    const all = this.store.all();
-    this.#sync(all, true);
-    return all.length;
+    const rows = this.store.keys().map(([key, dueAt]) => ({ key, dueAt }));
+    this.#sync(rows, this.clock.now());
+    return rows.length;
   }
 
   stop(): void {
@@ -85,7 +89,7 @@ export class Scheduler {
   invalidate(): void {
     this.#sync(
       this.store.keys().map(([key, dueAt]) => ({ key, dueAt })),
-      false,
+      Number.NEGATIVE_INFINITY,
     );
   }
 
@@ -97,8 +101,8 @@ export class Scheduler {
     return this.#timers;
   }
 
-  /** Make the mirror the table's rows; arm those not armed at their due time (or all of them). */
-  #sync(rows: ReadonlyArray<{ key: string; dueAt: number }>, rearm: boolean): void {
+  /** Make the mirror the table's rows; arm those not armed at their due time, and again any due by `rearmDueBy`. */
+  #sync(rows: ReadonlyArray<{ key: string; dueAt: number }>, rearmDueBy: number): void {
     const before = this.#timers ?? new Map<string, Entry>();
     const timers = new Map<string, Entry>();
     for (const { key, dueAt } of rows) {
@@ -108,7 +112,7 @@ export class Scheduler {
       const stale = entry.dueAt !== dueAt;
       entry.dueAt = dueAt;
       timers.set(key, entry);
-      if (rearm || stale || !entry.handle) this.#arm(key, entry);
+      if (stale || !entry.handle || dueAt <= rearmDueBy) this.#arm(key, entry);
     }
     for (const gone of before.values()) gone.handle?.cancel();
     this.#timers = timers;

@@ -14,7 +14,6 @@ export class TimerStore {
   readonly #put;
   readonly #get;
   readonly #del;
-  readonly #all;
   readonly #keys;
 
   constructor(db: Db) {
@@ -25,10 +24,9 @@ export class TimerStore {
       'SELECT * FROM timers WHERE key = ?',
     );
     this.#del = db.prepare('DELETE FROM timers WHERE key = ?');
-    this.#all = db.prepare<[], { key: string; home_id: string; due_at: number; data: string }>(
-      'SELECT * FROM timers ORDER BY due_at, key',
+    this.#keys = db.prepare<[], { key: string; due_at: number }>(
+      'SELECT key, due_at FROM timers ORDER BY due_at, key',
     );
-    this.#keys = db.prepare<[], { key: string; due_at: number }>('SELECT key, due_at FROM timers');
   }
 
   put(t: TimerRow): void {
@@ -46,17 +44,8 @@ export class TimerStore {
     this.#del.run(key);
   }
 
-  /** Every stored key with its due time (no data: cheap enough to mirror the table in memory). */
+  /** Every stored key with its due time, in due order (no data: cheap enough to mirror the table in memory). */
   keys(): Array<[string, number]> {
     return this.#keys.all().map((r) => [r.key, r.due_at]);
-  }
-
-  all(): TimerRow[] {
-    return this.#all.all().map((r) => ({
-      key: r.key,
-      homeId: r.home_id,
-      dueAt: r.due_at,
-      data: JSON.parse(r.data) as TimerRow['data'],
-    }));
   }
 }
