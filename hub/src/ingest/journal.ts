@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import type { Db } from '../store/sqlite-db.js';
+import { type Db, withoutFsync } from '../store/sqlite-db.js';
 import { HeartbeatIndex } from './heartbeat-index.js';
 import { WalSync } from './wal-sync.js';
 
@@ -96,8 +96,6 @@ export class Journal {
   #commitNo = 0;
   #durableNo = 0;
   readonly #walSync: WalSync | undefined;
-  readonly #syncNormal;
-  readonly #syncFull;
   readonly #runHook;
   stats = { commits: 0, rows: 0, duplicates: 0 };
 
@@ -130,8 +128,6 @@ export class Journal {
        VALUES (@receivedAt, @clientId, @topic, @reason, @detail, @payload)`,
     );
     this.#walSync = WalSync.of(db);
-    this.#syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
-    this.#syncFull = db.prepare('PRAGMA synchronous = FULL');
     // A nested transaction is a savepoint: a failing hook undoes only its own writes.
     this.#runHook = db.transaction((hook: CommitHook, rows: CommittedRow[]) => hook.inTransaction(rows));
     this.#commitBatch = db.transaction((batch: Pending[]) => {
@@ -294,18 +290,15 @@ export class Journal {
     this.#pending = [];
     let results: AppendResult[];
     const sync = inline ? undefined : this.#walSync;
-    // Only this commit skips the fsync, and only because WalSync does it before any PUBACK.
-    if (sync) this.#syncNormal.run();
     try {
-      results = this.#commitBatch(batch);
+      // Only this commit skips the fsync, and only because WalSync does it before any PUBACK.
+      results = sync ? withoutFsync(this.db, () => this.#commitBatch(batch)) : this.#commitBatch(batch);
     } catch (err) {
       this.log.error({ err, rows: batch.length }, 'journal commit failed');
       this.#heartbeats.forget();
       this.#hook?.rolledBack();
       for (const p of batch) p.reject(err);
       return;
-    } finally {
-      if (sync) this.#syncFull.run();
     }
     this.stats.commits++;
     const no = ++this.#commitNo;

@@ -152,13 +152,24 @@ function migrate(db: Db): void {
  * for write-behind data that may be lost in a power cut (device last-seen times).
  */
 export function withoutFsync<T>(db: Db, fn: () => T): T {
-  db.pragma('synchronous = NORMAL');
+  let modes = syncModes.get(db);
+  if (!modes) {
+    modes = {
+      normal: db.prepare('PRAGMA synchronous = NORMAL'),
+      full: db.prepare('PRAGMA synchronous = FULL'),
+    };
+    syncModes.set(db, modes);
+  }
+  modes.normal.run();
   try {
     return fn();
   } finally {
-    db.pragma('synchronous = FULL');
+    modes.full.run();
   }
 }
+
+/** Prepared once per connection: the journal switches for every group commit. */
+const syncModes = new WeakMap<Db, { normal: Database.Statement; full: Database.Statement }>();
 
 export class Meta {
   readonly #get;
