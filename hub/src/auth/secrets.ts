@@ -54,14 +54,14 @@ export class SecretVerifier {
 
   /**
    * True when `secret` matches `hash`. With a queue, a check that must run scrypt waits its turn
-   * by `admission.priority`, and is skipped (false) when `admission.isStale()` by then.
+   * by `admission.priority`, and is skipped (undefined: not checked) when `admission.isStale()` by then.
    */
   async verify(
     id: string,
     secret: string,
     hash: string,
     admission: { priority: number; isStale: () => boolean } = { priority: 0, isStale: () => false },
-  ): Promise<boolean> {
+  ): Promise<boolean | undefined> {
     const digest = createHmac('sha256', this.#key).update(hash).update('\0').update(secret).digest();
     if (this.#known(id, digest)) return true;
     // While this one waited, another connection of the same device may have been verified.
@@ -70,7 +70,7 @@ export class SecretVerifier {
       ? await this.queue.run(admission.priority, admission.isStale, check)
       : await check();
     if (ok) this.#verified.set(id, digest.toString('latin1'));
-    return ok === true;
+    return ok;
   }
 
   #known(id: string, digest: Buffer): boolean {

@@ -218,6 +218,11 @@ export class Broker {
         priority: LIFE_SAFETY_KINDS.has(entry.device.kind) ? 0 : 1,
         isStale: () => client.closed || client.conn.destroyed,
       }));
+    if (ok === undefined) {
+      // It waited for admission and its connection closed meanwhile: nothing was checked.
+      this.metrics.connectionsRefused.inc({ reason: 'gave_up_waiting' });
+      throw authError(3, 'connection closed while waiting for admission');
+    }
     if (!ok) {
       this.#refused(client, 'bad_credentials');
       throw authError(4, 'bad user name or password');
