@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.js';
 import { listenOn } from '../net/listen.js';
 import type { Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
+import { discard, skipDiscardedPublishes } from './discard.js';
 import { BrokerGuards, clientLabel } from './guards.js';
 import { indexRetained } from './retained-index.js';
 import { attachStreamGuard } from './stream-guard.js';
@@ -18,9 +19,6 @@ import { listenMqttTls } from './tls-listener.js';
 
 /** Admitted first after a restart: they (or, for a gateway, the devices behind it) raise SOS and fire alarms. */
 const LIFE_SAFETY_KINDS: ReadonlySet<string> = new Set(['sos_button', 'smoke_detector', 'gateway']);
-
-/** Where refused publishes go: a $-topic no client can subscribe to (ACL) and `#` never matches. */
-const DISCARD_TOPIC = '$carehub/discard';
 
 type PublishPacket = Parameters<NonNullable<AedesOptions['authorizePublish']>>[1];
 type ReturnCode = 2 | 3 | 4 | 5;
@@ -99,6 +97,7 @@ export class Broker {
     });
     const aedes = this.#aedes;
     indexRetained(aedes);
+    skipDiscardedPublishes(aedes);
     aedes.on('client', () => this.metrics.devicesConnected.set(aedes.connectedClients));
     aedes.on('clientDisconnect', (client) => {
       this.metrics.devicesConnected.set(aedes.connectedClients);
@@ -324,10 +323,4 @@ export class Broker {
 
 function toBuffer(payload: PublishPacket['payload']): Buffer {
   return Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
-}
-
-function discard(packet: PublishPacket): void {
-  packet.topic = DISCARD_TOPIC;
-  packet.retain = false;
-  packet.payload = Buffer.alloc(0);
 }

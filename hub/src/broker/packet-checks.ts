@@ -55,26 +55,30 @@ export function wantedPrefix(type: number, length: number): number {
 }
 
 /**
- * Validate a body prefix: a violation, null when it is fine, or the number of bytes needed when the
- * prefix is too short to tell.
+ * Validate a body prefix, `buf` from `start` to `end`: a violation, null when it is fine, or the
+ * number of bytes needed when the prefix is too short to tell. A PUBLISH (nearly every packet) is
+ * checked in place, without copying or slicing.
  */
 export function checkBody(
   type: number,
   qos: number,
   length: number,
-  body: Buffer,
+  buf: Buffer,
+  start = 0,
+  end = buf.length,
 ): PacketViolation | number | null {
-  if (type === CONNECT) return connectProblem(body);
   if (type === PUBLISH) {
-    const topicLen = body.readUInt16BE(0);
+    const topicLen = buf.readUInt16BE(start);
     const need = Math.min(length, 2 + topicLen + (qos > 0 ? 2 : 0));
-    if (body.length < need) return need;
+    if (end - start < need) return need;
     if (2 + topicLen + (qos > 0 ? 2 : 0) > length) return 'malformed_packet';
-    const bad = topicProblem(body.subarray(2, 2 + topicLen));
+    const bad = topicProblem(buf, start + 2, start + 2 + topicLen);
     if (bad) return bad;
-    if (qos > 0 && body.readUInt16BE(2 + topicLen) === 0) return 'zero_message_id';
+    if (qos > 0 && buf.readUInt16BE(start + 2 + topicLen) === 0) return 'zero_message_id';
     return null;
   }
+  const body = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+  if (type === CONNECT) return connectProblem(body);
   if (type === SUBSCRIBE || type === UNSUBSCRIBE) {
     if (body.readUInt16BE(0) === 0) return 'zero_message_id';
     let i = 2;
@@ -84,7 +88,7 @@ export function checkBody(
       const n = body.readUInt16BE(i);
       i += 2;
       if (i + n > length) return 'malformed_packet';
-      const bad = topicProblem(body.subarray(i, i + n));
+      const bad = topicProblem(body, i, i + n);
       if (bad) return bad;
       i += n + (type === SUBSCRIBE ? 1 : 0);
       filters++;
@@ -97,20 +101,21 @@ export function checkBody(
   return body.readUInt16BE(0) === 0 ? 'zero_message_id' : null;
 }
 
-/** A topic name or filter: well-formed UTF-8 (no encoded surrogates, no overlong forms), no U+0000, not empty. */
-function topicProblem(bytes: Buffer): PacketViolation | null {
-  if (bytes.length === 0) return 'topic_empty';
-  if (bytes.includes(0)) return 'topic_has_nul';
+/** A topic name or filter, `buf` from `start` to `end`: well-formed UTF-8 (no encoded surrogates, no overlong forms), no U+0000, not empty. */
+function topicProblem(buf: Buffer, start = 0, end = buf.length): PacketViolation | null {
+  if (end <= start) return 'topic_empty';
   // ASCII is the common case and always well-formed.
-  for (let i = 0; i < bytes.length; i++) {
-    if ((bytes[i] as number) >= 0x80) {
-      try {
-        utf8.decode(bytes);
-      } catch {
-        return 'topic_not_utf8';
-      }
-      return null;
-    }
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const b = buf[i] as number;
+    if (b === 0) return 'topic_has_nul';
+    if (b >= 0x80) ascii = false;
+  }
+  if (ascii) return null;
+  try {
+    utf8.decode(buf.subarray(start, end));
+  } catch {
+    return 'topic_not_utf8';
   }
   return null;
 }

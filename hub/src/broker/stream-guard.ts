@@ -140,7 +140,7 @@ class StreamGuard {
     this.#packets++;
     this.#remaining = this.#length;
     this.#want = wantedPrefix(this.#type, this.#length);
-    this.#parts = [];
+    if (this.#parts.length > 0) this.#parts = [];
     this.#have = 0;
     this.#state = this.#remaining > 0 ? 2 : 0;
     return null;
@@ -149,6 +149,23 @@ class StreamGuard {
   /** Pass body bytes from `i`, collecting the prefix the check wants; returns the next index. */
   #body(buf: Buffer, i: number): number {
     let at = i;
+    if (this.#want > 0 && this.#have === 0 && Math.min(this.#remaining, buf.length - at) >= this.#want) {
+      // The usual case: the prefix the check wants is all in this chunk. Check it where it is.
+      const avail = Math.min(this.#remaining, buf.length - at);
+      const result = checkBody(this.#type, this.#qos, this.#length, buf, at, at + avail);
+      if (typeof result !== 'number') {
+        if (result) {
+          this.#violate(result);
+          return at;
+        }
+        this.#want = 0;
+        this.#remaining -= avail;
+        at += avail;
+        if (this.#remaining === 0) this.#state = 0;
+        return at;
+      }
+      this.#want = result; // needs more than this chunk has: collect it below
+    }
     if (this.#want > this.#have) {
       const take = Math.min(this.#want - this.#have, this.#remaining, buf.length - at);
       this.#parts.push(buf.subarray(at, at + take));

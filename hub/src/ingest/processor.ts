@@ -199,35 +199,40 @@ export class Processor implements CommitHook {
 
   #updateDevice(event: DeviceEvent, out: ProcessedBatch): void {
     const prev = this.devices.get(event.deviceId);
+    const online = event.type !== 'status.offline';
+    const battery = event.battery ?? prev?.battery ?? null;
+    const batteryLow = event.batteryLow ?? prev?.batteryLow ?? null;
+    const lastSeen = online ? event.at : (prev?.lastSeen ?? event.at);
+    if (prev && prev.online === online && prev.battery === battery && prev.batteryLow === batteryLow) {
+      // Only lastSeen and rssi moved (a heartbeat): written behind (DeviceStateRepo). Updated in place,
+      // so a heartbeat leaves no object behind to outlive the young generation (a rollback drops
+      // the whole cache, see DeviceStateRepo.forget).
+      prev.lastSeen = lastSeen;
+      if (event.rssi !== undefined) prev.rssi = event.rssi;
+      this.devices.put(prev, 'soft');
+      return;
+    }
     const next: DeviceState = {
       deviceId: event.deviceId,
-      online: event.type !== 'status.offline',
-      battery: event.battery ?? prev?.battery ?? null,
-      batteryLow: event.batteryLow ?? prev?.batteryLow ?? null,
+      online,
+      battery,
+      batteryLow,
       rssi: event.rssi ?? prev?.rssi ?? null,
-      lastSeen: event.type === 'status.offline' ? (prev?.lastSeen ?? event.at) : event.at,
+      lastSeen,
     };
-    const changed =
-      !prev ||
-      prev.online !== next.online ||
-      prev.battery !== next.battery ||
-      prev.batteryLow !== next.batteryLow;
-    // Only lastSeen and rssi move with every heartbeat: written behind (DeviceStateRepo).
-    this.devices.put(next, changed ? 'durable' : 'soft');
-    if (changed) {
-      out.deviceEntries.push(
-        this.feedLog.append(event.at, 'device', event.homeId, {
-          type: 'device',
-          device: {
-            id: next.deviceId,
-            homeId: event.homeId,
-            online: next.online,
-            battery: next.battery,
-            lastSeen: formatIso(next.lastSeen, this.directory.timezoneOf(event.homeId)),
-          },
-        }),
-      );
-    }
+    this.devices.put(next, 'durable');
+    out.deviceEntries.push(
+      this.feedLog.append(event.at, 'device', event.homeId, {
+        type: 'device',
+        device: {
+          id: next.deviceId,
+          homeId: event.homeId,
+          online: next.online,
+          battery: next.battery,
+          lastSeen: formatIso(next.lastSeen, this.directory.timezoneOf(event.homeId)),
+        },
+      }),
+    );
   }
 }
 
