@@ -13,6 +13,7 @@ import type { Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
 import { discard, skipDiscardedPublishes } from './discard.js';
 import { BrokerGuards, clientLabel } from './guards.js';
+import { useLeanParser } from './lean-parser.js';
 import { indexRetained } from './retained-index.js';
 import { attachStreamGuard } from './stream-guard.js';
 import { listenMqttTls } from './tls-listener.js';
@@ -153,7 +154,7 @@ export class Broker {
         this.log.warn({ remote, reason: violation }, 'mqtt connection closed: protocol violation');
       },
     );
-    this.aedes.handle(stream);
+    useLeanParser(this.aedes.handle(stream));
   }
 
   /** Send a message to a device's commands topic (QoS 1, not retained). */
