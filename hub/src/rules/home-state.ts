@@ -34,10 +34,49 @@ export function freshHomeState(now: number): HomeState {
   };
 }
 
-/** The state without `lastSeen`, as stored: two states with the same text store the same durable facts. */
-function durablePart(state: HomeState): string {
+type DurablePart = Omit<HomeState, 'lastSeen'>;
+
+/** A copy of the state without `lastSeen`, as stored: what a later state is compared with. */
+function durableCopy(state: HomeState): DurablePart {
   const { lastSeen: _, ...rest } = state;
-  return JSON.stringify(rest);
+  return JSON.parse(JSON.stringify(rest)) as DurablePart;
+}
+
+/**
+ * Whether `state` stores the same durable facts as `copy` (everything but `lastSeen`), compared the
+ * way JSON stores them (a property set to undefined is no property). Runs on every event, so it
+ * allocates nothing: the JSON text of each state cost ~2 % of the hub's CPU at 10 000 events/s.
+ */
+function sameDurable(state: HomeState, copy: DurablePart): boolean {
+  const s = state as unknown as Record<string, unknown>;
+  const c = copy as unknown as Record<string, unknown>;
+  for (const k in s) if (k !== 'lastSeen' && !sameJson(s[k], c[k])) return false;
+  for (const k in c) if (!(k in s) && c[k] !== undefined) return false;
+  return true;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // JSON writes undefined as nothing and NaN or Infinity as null.
+    return jsonScalar(a) === jsonScalar(b);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    n++;
+    if (!sameJson(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) n--;
+  return n === 0;
+}
+
+function jsonScalar(v: unknown): unknown {
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  return v;
 }
 
 /**
@@ -51,8 +90,8 @@ function durablePart(state: HomeState): string {
  */
 export class HomeStateRepo {
   readonly #cache = new Map<string, HomeState>();
-  /** `durablePart` of each cached state as last written (or read). */
-  readonly #written = new Map<string, string>();
+  /** The durable part of each cached state as last written (or read). */
+  readonly #written = new Map<string, DurablePart>();
   /** Homes whose cached `lastSeen` is newer than their row. */
   readonly #dirty = new Set<string>();
   readonly #get;
@@ -81,7 +120,7 @@ export class HomeStateRepo {
       ? { ...freshHomeState(now), ...(JSON.parse(row.data) as Partial<HomeState>) }
       : freshHomeState(now);
     this.#cache.set(homeId, state);
-    if (row) this.#written.set(homeId, durablePart(state));
+    if (row) this.#written.set(homeId, durableCopy(state));
     else this.save(homeId, state);
     return state;
   }
@@ -90,13 +129,14 @@ export class HomeStateRepo {
   save(homeId: string, state: HomeState): void {
     this.#cache.set(homeId, state);
     this.#put.run(homeId, JSON.stringify(state));
-    this.#written.set(homeId, durablePart(state));
+    this.#written.set(homeId, durableCopy(state));
     this.#dirty.delete(homeId);
   }
 
   /** Write the state now, in the caller's transaction, if anything but `lastSeen` changed since it was written. */
   saveIfChanged(homeId: string, state: HomeState): void {
-    if (this.#cache.get(homeId) !== state || this.#written.get(homeId) !== durablePart(state))
+    const written = this.#written.get(homeId);
+    if (this.#cache.get(homeId) !== state || written === undefined || !sameDurable(state, written))
       this.save(homeId, state);
   }
 
@@ -120,7 +160,11 @@ export class HomeStateRepo {
     for (const homeId of homes) {
       this.#dirty.delete(homeId);
       const state = this.#cache.get(homeId);
-      if (state) this.#written.set(homeId, durablePart(state));
+      if (!state) continue;
+      // The row now holds the whole state: keep the copy in step if something changed unsaved.
+      const written = this.#written.get(homeId);
+      if (written === undefined || !sameDurable(state, written))
+        this.#written.set(homeId, durableCopy(state));
     }
     return homes.length;
   }
