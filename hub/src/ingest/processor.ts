@@ -33,6 +33,8 @@ export class Processor implements CommitHook {
   #again = false;
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
+  /** `processed_seq` as committed; undefined after a rollback (read again). */
+  #processed: number | undefined;
   /** Applied inside a journal commit, waiting for that commit to be dispatched. */
   #committed: ProcessedBatch[] = [];
 
@@ -53,7 +55,8 @@ export class Processor implements CommitHook {
   }
 
   processedSeq(): number {
-    return this.meta.getNumber(PROCESSED_KEY, 0);
+    this.#processed ??= this.meta.getNumber(PROCESSED_KEY, 0);
+    return this.#processed;
   }
 
   /** Process everything the journal holds beyond the marker. Re-entrant calls coalesce. */
@@ -67,7 +70,8 @@ export class Processor implements CommitHook {
       this.#dispatchCommitted();
       do {
         this.#again = false;
-        for (;;) {
+        // Rows beyond the marker exist only when a commit could not apply its own (a backlog).
+        while (this.processedSeq() < this.journal.lastSeq()) {
           const rows = this.journal.readAfter(this.processedSeq(), BATCH);
           if (rows.length === 0) break;
           const batch = this.#applyBatch(rows);
@@ -106,10 +110,10 @@ export class Processor implements CommitHook {
    * CommitHook: apply the rows a journal commit is adding, inside that commit. Only when they are
    * next in line (nothing older is waiting) and no drain is running; otherwise drain() takes them.
    */
-  inTransaction(rows: readonly CommittedRow[]): void {
-    const first = rows[0];
-    if (this.#running || this.#retry || !first) return;
-    if (this.journal.readAfter(this.processedSeq(), 1)[0]?.seq !== first.seq) return;
+  inTransaction(rows: readonly CommittedRow[], previousSeq: number): void {
+    if (this.#running || this.#retry || rows.length === 0) return;
+    // Next in line only when every row committed before this batch is processed.
+    if (this.processedSeq() !== previousSeq) return;
     const out: ProcessedBatch = { alertChanges: [], deviceEntries: [] };
     for (const { seq, entry } of rows) {
       const event: DeviceEvent = {
@@ -126,7 +130,7 @@ export class Processor implements CommitHook {
         this.#applyEvent(event, out);
       }
     }
-    this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as CommittedRow).seq);
+    this.#markProcessed((rows[rows.length - 1] as CommittedRow).seq);
     this.#committed.push(out);
   }
 
@@ -145,7 +149,14 @@ export class Processor implements CommitHook {
     }
   }
 
+  /** Inside the transaction that applied the rows up to `seq`. */
+  #markProcessed(seq: number): void {
+    this.meta.set(PROCESSED_KEY, seq);
+    this.#processed = seq;
+  }
+
   #forget(): void {
+    this.#processed = undefined;
     this.devices.forget();
     this.onRollback();
   }
@@ -158,7 +169,7 @@ export class Processor implements CommitHook {
         if (event) this.#applyEvent(event, out);
       }
       // One marker per batch: it commits (or rolls back) with the whole batch.
-      this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as JournalRow).seq);
+      this.#markProcessed((rows[rows.length - 1] as JournalRow).seq);
       return out;
     })();
   }
