@@ -12,6 +12,7 @@ import { listenOn } from '../net/listen.js';
 import type { Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
 import { discard, skipDiscardedPublishes } from './discard.js';
+import { useFastAcks } from './fast-acks.js';
 import { BrokerGuards, clientLabel } from './guards.js';
 import { useLeanParser } from './lean-parser.js';
 import { indexRetained } from './retained-index.js';
@@ -99,6 +100,7 @@ export class Broker {
     const aedes = this.#aedes;
     indexRetained(aedes);
     skipDiscardedPublishes(aedes);
+    useFastAcks();
     aedes.on('client', () => this.metrics.devicesConnected.set(aedes.connectedClients));
     aedes.on('clientDisconnect', (client) => {
       this.metrics.devicesConnected.set(aedes.connectedClients);

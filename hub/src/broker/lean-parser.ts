@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
+import { requireFromMqttPacket as fromMqttPacket } from './aedes-deps.js';
 
 /**
  * aedes gives every connection a parser from mqtt-packet. That parser keeps its unread bytes in a
@@ -52,10 +52,6 @@ interface AedesClientParts {
 
 const STATES = '_parseHeader,_parseLength,_parsePayload,_newPacket';
 
-// The copies aedes itself loads (a hoisted or a nested node_modules alike).
-const fromAedes = createRequire(import.meta.resolve('aedes'));
-const packetModule = fromAedes.resolve('mqtt-packet');
-const fromMqttPacket = createRequire(packetModule);
 const Parser = fromMqttPacket('./parser.js') as new () => StockParser;
 const Packet = fromMqttPacket('./packet.js') as new () => StockPacket;
 const BufferList = fromMqttPacket('bl/BufferList.js') as new () => BufferListLike;
