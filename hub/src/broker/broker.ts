@@ -287,30 +287,30 @@ export class Broker {
       cb(null);
       return;
     }
-    this.ingest
-      .accept({
+    this.ingest.acceptThen(
+      {
         clientId: client.id,
         topic: packet.topic,
         payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
         qos: packet.qos,
         dup: packet.dup,
         messageId: packet.messageId,
-      })
-      .then(
-        (outcome) => {
-          // Events are for the hub alone; only status messages are kept (retained) by the broker.
-          if (outcome.status === 'rejected' || !packet.topic.endsWith('/status')) discard(packet);
-          cb(null);
-        },
-        (err: unknown) => {
+      },
+      (err, outcome) => {
+        if (err || !outcome) {
           // Not durable: no PUBACK. The device keeps the message and resends it after reconnecting.
           this.log.error(
             { client: client.id, err },
             'could not store a device message; closing the connection',
           );
           cb(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+          return;
+        }
+        // Events are for the hub alone; only status messages are kept (retained) by the broker.
+        if (outcome.status === 'rejected' || !packet.topic.endsWith('/status')) discard(packet);
+        cb(null);
+      },
+    );
   }
 
   #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {

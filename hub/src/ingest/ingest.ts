@@ -7,7 +7,7 @@ import type { EventPayload, RejectReason } from '../protocol/events.js';
 import { parseDeviceTopic } from '../protocol/topics.js';
 import { decodeZigbeeState, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
-import type { Journal } from './journal.js';
+import type { AppendResult, Journal, JournalEntry } from './journal.js';
 
 /** What the broker hands to ingest: transport-neutral, so an external-broker client can do the same. */
 export interface InboundMessage {
@@ -22,6 +22,13 @@ export interface InboundMessage {
 export type IngestOutcome =
   | { status: 'accepted'; count: number; duplicates: number }
   | { status: 'rejected'; reason: RejectReason; detail: string };
+
+/** Called once: with the outcome, or with the error that kept the message off the disk. */
+export type IngestDone = (err: unknown, outcome?: IngestOutcome) => void;
+
+/** The outcomes of nearly every message, shared (callers only read them). */
+const ACCEPTED_ONE: IngestOutcome = Object.freeze({ status: 'accepted', count: 1, duplicates: 0 });
+const DUPLICATE_ONE: IngestOutcome = Object.freeze({ status: 'accepted', count: 0, duplicates: 1 });
 
 const DEAD_LETTER_MAX_BYTES = 8192;
 const GATEWAY_CHECK_IN_MS = 10 * 60_000;
@@ -47,47 +54,58 @@ export class Ingest {
     private readonly log: Logger,
   ) {}
 
-  /** Never throws: a failure is a rejected promise (not a plain async function: one promise less per message). */
+  /** Never throws: a failure is a rejected promise. */
   accept(msg: InboundMessage): Promise<IngestOutcome> {
+    return this.#promised((done) => this.acceptThen(msg, done));
+  }
+
+  /**
+   * `accept` without promises, for the broker: one callback per message instead of a promise chain
+   * (the hot path of every device event). `done` is called once, never synchronously.
+   */
+  acceptThen(msg: InboundMessage, done: IngestDone): void {
     try {
-      return this.#route(msg);
+      this.#route(msg, done);
     } catch (err) {
-      return Promise.reject(err);
+      queueMicrotask(() => done(err));
     }
   }
 
-  #route(msg: InboundMessage): Promise<IngestOutcome> {
+  #route(msg: InboundMessage, done: IngestDone): void {
     const sender = this.directory.device(msg.clientId);
-    if (!sender) return this.#reject(msg, 'unknown_device', 'client is not a configured device');
-    const topic = parseDeviceTopic(msg.topic);
-    if (topic) {
-      if (topic.deviceId !== sender.device.id)
-        return this.#reject(msg, 'acl_denied', 'topic of another device');
-      if (topic.channel === 'events') return this.#acceptEvent(msg, sender);
-      if (topic.channel === 'status') return this.#acceptStatus(msg, sender);
-      return this.#reject(msg, 'acl_denied', 'devices do not publish commands');
-    }
-    if (sender.device.kind === 'gateway') return this.#acceptZigbee(msg, sender);
-    return this.#reject(msg, 'bad_topic', 'not a CareHub device topic');
+    const topic = sender ? parseDeviceTopic(msg.topic) : undefined;
+    if (!sender) this.#reject(msg, 'unknown_device', 'client is not a configured device', done);
+    else if (topic && topic.deviceId !== sender.device.id)
+      this.#reject(msg, 'acl_denied', 'topic of another device', done);
+    else if (topic?.channel === 'events') this.#acceptEvent(msg, sender, done);
+    else if (topic?.channel === 'status') this.#acceptStatus(msg, sender, done);
+    else if (topic) this.#reject(msg, 'acl_denied', 'devices do not publish commands', done);
+    else if (sender.device.kind === 'gateway')
+      this.#acceptZigbee(msg, sender).then((outcome) => done(null, outcome), done);
+    else this.#reject(msg, 'bad_topic', 'not a CareHub device topic', done);
   }
 
-  #acceptEvent(msg: InboundMessage, entry: DeviceEntry): Promise<IngestOutcome> {
+  #acceptEvent(msg: InboundMessage, entry: DeviceEntry, done: IngestDone): void {
     const decoded = decodeEvent(msg.payload, this.config.mqtt.maxEventBytes);
-    if (!decoded.ok) return this.#reject(msg, decoded.reason, decoded.detail);
-    return this.#journal(msg, entry, [decoded.value]);
+    if (decoded.ok) this.#journal(msg, entry, [decoded.value], done);
+    else this.#reject(msg, decoded.reason, decoded.detail, done);
   }
 
-  #acceptStatus(msg: InboundMessage, entry: DeviceEntry): Promise<IngestOutcome> {
+  #acceptStatus(msg: InboundMessage, entry: DeviceEntry, done: IngestDone): void {
     const decoded = decodeStatus(msg.payload, this.config.mqtt.maxEventBytes);
-    if (!decoded.ok) return this.#reject(msg, decoded.reason, decoded.detail);
-    return this.#journal(msg, entry, [
-      { type: decoded.value === 'online' ? 'status.online' : 'status.offline' },
-    ]);
+    if (!decoded.ok) this.#reject(msg, decoded.reason, decoded.detail, done);
+    else {
+      const type = decoded.value === 'online' ? 'status.online' : 'status.offline';
+      this.#journal(msg, entry, [{ type }], done);
+    }
   }
 
   async #acceptZigbee(msg: InboundMessage, gateway: DeviceEntry): Promise<IngestOutcome> {
     const parsed = parseZigbeeTopic(this.directory.gatewayBaseTopic(gateway.device), msg.topic);
-    if (!parsed) return this.#reject(msg, 'bad_topic', 'not a Zigbee2MQTT device topic of this gateway');
+    if (!parsed)
+      return this.#promised((d) =>
+        this.#reject(msg, 'bad_topic', 'not a Zigbee2MQTT device topic of this gateway', d),
+      );
     // Zigbee2MQTT announces the bridge only when it (re)connects: anything it relays is its check-in.
     // Both appends happen now, check-in first (order kept); then wait for the commit covering them.
     const checkIn = parsed.kind === 'bridge_state' ? undefined : this.#gatewayCheckIn(gateway);
@@ -106,7 +124,9 @@ export class Ingest {
         ? gateway
         : this.directory.zigbeeDevice(gateway.device.id, parsed.friendlyName);
     if (!target)
-      return this.#reject(msg, 'unknown_device', 'friendly name not mapped to a device of this gateway');
+      return this.#promised((d) =>
+        this.#reject(msg, 'unknown_device', 'friendly name not mapped to a device of this gateway', d),
+      );
     if (parsed.kind !== 'state') {
       // Zigbee2MQTT sends {"state":"online"} or, in older versions, the bare word.
       const bare = msg.payload.toString('utf8').trim();
@@ -114,20 +134,26 @@ export class Ingest {
       const decoded = state
         ? { ok: true as const, value: state }
         : decodeStatus(msg.payload, this.config.mqtt.maxEventBytes);
-      if (!decoded.ok) return this.#reject(msg, decoded.reason, decoded.detail);
-      return this.#journal(msg, target, [
-        { type: decoded.value === 'online' ? 'status.online' : 'status.offline' },
-      ]);
+      if (!decoded.ok) return this.#promised((d) => this.#reject(msg, decoded.reason, decoded.detail, d));
+      return this.#promised((d) =>
+        this.#journal(
+          msg,
+          target,
+          [{ type: decoded.value === 'online' ? 'status.online' : 'status.offline' }],
+          d,
+        ),
+      );
     }
     const json = decodeJson(msg.payload, this.config.mqtt.maxEventBytes);
-    if (!json.ok) return this.#reject(msg, json.reason, json.detail);
+    if (!json.ok) return this.#promised((d) => this.#reject(msg, json.reason, json.detail, d));
     const previous = this.#zigbeeState.get(target.device.id);
     this.#zigbeeState.set(target.device.id, json.value);
-    return this.#journal(
-      msg,
-      target,
-      decodeZigbeeState({ deviceId: target.device.id, kind: target.device.kind }, json.value, previous),
+    const events = decodeZigbeeState(
+      { deviceId: target.device.id, kind: target.device.kind },
+      json.value,
+      previous,
     );
+    return this.#promised((d) => this.#journal(msg, target, events, d));
   }
 
   /** A heartbeat for the gateway itself, at most one per GATEWAY_CHECK_IN_MS (keeps the journal small). */
@@ -149,36 +175,47 @@ export class Ingest {
     msg: InboundMessage,
     entry: DeviceEntry,
     events: Array<EventPayload | { type: 'status.online' | 'status.offline' }>,
-  ): Promise<IngestOutcome> {
+    done: IngestDone,
+  ): void {
     const receivedAt = this.clock.now();
-    const append = (event: EventPayload | { type: 'status.online' | 'status.offline' }) =>
-      this.journal.append({
-        deviceId: entry.device.id,
-        homeId: entry.home.id,
-        receivedAt,
-        type: event.type,
-        eventId: 'id' in event ? event.id : undefined,
-        mqttMid: msg.qos > 0 ? msg.messageId : undefined,
-        dup: msg.dup,
-        payload: JSON.stringify(event),
-        event,
-      });
+    const toEntry = (event: EventPayload | { type: 'status.online' | 'status.offline' }): JournalEntry => ({
+      deviceId: entry.device.id,
+      homeId: entry.home.id,
+      receivedAt,
+      type: event.type,
+      eventId: 'id' in event ? event.id : undefined,
+      mqttMid: msg.qos > 0 ? msg.messageId : undefined,
+      dup: msg.dup,
+      payload: JSON.stringify(event),
+      event,
+    });
     // One event per message is the rule (a Zigbee2MQTT state can carry several): no arrays for it.
     const only = events.length === 1 ? events[0] : undefined;
-    if (only)
-      return append(only).then((r) => {
-        this.#count(entry, only.type, r.duplicate);
-        return { status: 'accepted', count: r.duplicate ? 0 : 1, duplicates: r.duplicate ? 1 : 0 };
+    if (only) {
+      this.journal.appendThen(toEntry(only), (err, r) => {
+        if (err) return done(err);
+        const duplicate = (r as AppendResult).duplicate;
+        this.#count(entry, only.type, duplicate);
+        done(null, duplicate ? DUPLICATE_ONE : ACCEPTED_ONE);
       });
-    return Promise.all(events.map(append)).then((results) => {
+      return;
+    }
+    Promise.all(events.map((e) => this.journal.append(toEntry(e)))).then((results) => {
       let duplicates = 0;
       events.forEach((event, i) => {
         const duplicate = results[i]?.duplicate === true;
         if (duplicate) duplicates++;
         this.#count(entry, event.type, duplicate);
       });
-      return { status: 'accepted', count: events.length - duplicates, duplicates };
-    });
+      done(null, { status: 'accepted', count: events.length - duplicates, duplicates });
+    }, done);
+  }
+
+  /** The callback-style steps above as a promise (the Zigbee2MQTT path, and `accept`). */
+  #promised(run: (done: IngestDone) => void): Promise<IngestOutcome> {
+    return new Promise((resolve, reject) =>
+      run((err, outcome) => (err ? reject(err) : resolve(outcome as IngestOutcome))),
+    );
   }
 
   #count(entry: DeviceEntry, type: string, duplicate: boolean): void {
@@ -195,7 +232,7 @@ export class Ingest {
     this.log.debug({ device: entry.device.id, type }, 'duplicate delivery dropped');
   }
 
-  async #reject(msg: InboundMessage, reason: RejectReason, detail: string): Promise<IngestOutcome> {
+  #reject(msg: InboundMessage, reason: RejectReason, detail: string, done: IngestDone): void {
     this.metrics.rejected.inc({ reason });
     // The detail of an unknown type quotes the device's text (anything, even a name): the log gets no copy, dead_letter keeps it.
     const logged = reason === 'unknown_type' ? 'unknown event type (text kept in dead_letter)' : detail;
@@ -209,14 +246,15 @@ export class Ingest {
       },
       'device message rejected',
     );
-    await this.journal.deadLetter({
-      receivedAt: this.clock.now(),
-      clientId: msg.clientId,
-      topic: msg.topic.slice(0, 512),
-      reason,
-      detail,
-      payload: msg.payload.subarray(0, DEAD_LETTER_MAX_BYTES),
-    });
-    return { status: 'rejected', reason, detail };
+    this.journal
+      .deadLetter({
+        receivedAt: this.clock.now(),
+        clientId: msg.clientId,
+        topic: msg.topic.slice(0, 512),
+        reason,
+        detail,
+        payload: msg.payload.subarray(0, DEAD_LETTER_MAX_BYTES),
+      })
+      .then(() => done(null, { status: 'rejected', reason, detail }), done);
   }
 }

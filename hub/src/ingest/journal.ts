@@ -71,9 +71,12 @@ export interface DeadLetter {
 /** Life-safety events: committed (and so processed and on the feed) without waiting for the end of the turn. */
 const URGENT: ReadonlySet<string> = new Set(['sos.pressed', 'smoke.detected']);
 
+/** Called once: with the result after the commit is on disk, or with the error that kept it off. */
+export type AppendDone = (err: unknown, result?: AppendResult) => void;
+
 type Pending =
-  | { kind: 'entry'; entry: JournalEntry; resolve: (r: AppendResult) => void; reject: (err: unknown) => void }
-  | { kind: 'dead'; dead: DeadLetter; resolve: (r: AppendResult) => void; reject: (err: unknown) => void };
+  | { kind: 'entry'; entry: JournalEntry; done: AppendDone }
+  | { kind: 'dead'; dead: DeadLetter; done: AppendDone };
 
 /**
  * Durable append-only log of every accepted device message. Appends made in the same turn of the
@@ -171,41 +174,50 @@ export class Journal {
   }
 
   append(entry: JournalEntry): Promise<AppendResult> {
-    return this.#enqueue(
-      (resolve, reject) => ({ kind: 'entry', entry, resolve, reject }),
-      URGENT.has(entry.type),
+    return new Promise((resolve, reject) =>
+      this.appendThen(entry, (err, r) => (err ? reject(err) : resolve(r as AppendResult))),
     );
+  }
+
+  /** `append` without a promise, for the broker's hot path: `done` is called once, as above. */
+  appendThen(entry: JournalEntry, done: AppendDone): void {
+    this.#enqueue({ kind: 'entry', entry, done }, URGENT.has(entry.type));
   }
 
   /** Keep a rejected message (bounded by the caller's size cap) for inspection; committed with the next batch. */
   deadLetter(dead: DeadLetter): Promise<AppendResult> {
-    return this.#enqueue((resolve, reject) => ({ kind: 'dead', dead, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#enqueue({
+        kind: 'dead',
+        dead,
+        done: (err, r) => (err ? reject(err) : resolve(r as AppendResult)),
+      }),
+    );
   }
 
-  #enqueue(
-    make: (resolve: (r: AppendResult) => void, reject: (err: unknown) => void) => Pending,
-    urgent = false,
-  ): Promise<AppendResult> {
-    if (this.#closed) return Promise.reject(new Error('journal closed'));
-    return new Promise((resolve, reject) => {
-      this.#pending.push(make(resolve, reject));
-      if (urgent && !this.#urgent) {
-        // A fire or an SOS does not wait for the rest of this turn's reads: commit what is pending
-        // as soon as the current I/O callback returns (at most one such commit per callback).
-        this.#urgent = true;
-        process.nextTick(() => {
-          this.#urgent = false;
-          this.#flush();
-        });
-      }
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#flush();
-        });
-      }
-    });
+  #enqueue(pending: Pending, urgent = false): void {
+    if (this.#closed) {
+      const done = pending.done;
+      queueMicrotask(() => done(new Error('journal closed')));
+      return;
+    }
+    this.#pending.push(pending);
+    if (urgent && !this.#urgent) {
+      // A fire or an SOS does not wait for the rest of this turn's reads: commit what is pending
+      // as soon as the current I/O callback returns (at most one such commit per callback).
+      this.#urgent = true;
+      process.nextTick(() => {
+        this.#urgent = false;
+        this.#flush();
+      });
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#flush();
+      });
+    }
   }
 
   /** Called after every commit that added rows (the processor reads them from here). */
@@ -291,6 +303,15 @@ export class Journal {
     return this.#durableNo;
   }
 
+  /** Tell one caller; a caller's exception must not keep the rest of the batch from hearing. */
+  #settle(p: Pending, err: unknown, result?: AppendResult): void {
+    try {
+      p.done(err, result);
+    } catch (thrown) {
+      this.log.error({ err: thrown }, 'a journal append callback threw');
+    }
+  }
+
   /** `inline`: the commit itself syncs (at close, so nothing is left waiting for a closed database). */
   #flush(inline = false): void {
     const batch = this.#pending;
@@ -305,7 +326,7 @@ export class Journal {
       this.log.error({ err, rows: batch.length }, 'journal commit failed');
       this.#heartbeats.forget();
       this.#hook?.rolledBack();
-      for (const p of batch) p.reject(err);
+      for (const p of batch) this.#settle(p, err);
       return;
     }
     this.stats.commits++;
@@ -332,8 +353,8 @@ export class Journal {
       if (err) this.log.error({ err, rows: batch.length }, 'journal fsync failed: not acknowledging');
       batch.forEach((p, i) => {
         // Not known to be on disk: no PUBACK; the device resends and the duplicate check answers.
-        if (err) p.reject(err);
-        else p.resolve(results[i] as AppendResult);
+        if (err) this.#settle(p, err);
+        else this.#settle(p, null, results[i] as AppendResult);
       });
     };
     if (sync) sync.after(durable);
