@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { requireFromMqttPacket as fromMqttPacket } from './aedes-deps.js';
+import { ByteQueue } from './byte-queue.js';
 
 /**
  * aedes gives every connection a parser from mqtt-packet. That parser keeps its unread bytes in a
@@ -8,9 +9,10 @@ import { requireFromMqttPacket as fromMqttPacket } from './aedes-deps.js';
  * and allocates the object for the next packet as soon as one is done, so that object outlives the
  * young generation on every device (a device speaks once a minute) and is garbage for the old one.
  *
- * The lean parser is the same parser with three changes: a plain BufferList (the same buffer methods,
- * no stream), only `protocolVersion` and `bridgeMode` kept from the CONNECT, and the next packet's
- * object made when its first byte arrives. Everything that decodes bytes is mqtt-packet's own code.
+ * The lean parser is the same parser with three changes: its unread bytes in a ByteQueue (the buffer
+ * methods the parser calls, no stream, no Buffer made per byte read), only `protocolVersion` and
+ * `bridgeMode` kept from the CONNECT, and the next packet's object made when its first byte arrives.
+ * Everything that decodes bytes is mqtt-packet's own code.
  */
 
 interface StockPacket {
@@ -54,7 +56,6 @@ const STATES = '_parseHeader,_parseLength,_parsePayload,_newPacket';
 
 const Parser = fromMqttPacket('./parser.js') as new () => StockParser;
 const Packet = fromMqttPacket('./packet.js') as new () => StockPacket;
-const BufferList = fromMqttPacket('bl/BufferList.js') as new () => BufferListLike;
 
 /** Stands for "no packet begun yet": read-only, replaced by a fresh packet when a header byte arrives. */
 const IDLE: StockPacket = Object.freeze(new Packet());
@@ -63,7 +64,7 @@ class LeanParser extends Parser {
   override _resetState(): void {
     this.packet = IDLE;
     this.error = null;
-    this._list = new BufferList();
+    this._list = new ByteQueue();
     this._stateCounter = 0;
   }
 
