@@ -35,11 +35,8 @@ export interface CommittedRow {
  * throws, its writes are rolled back, `rolledBack` is called, and the rows are still committed.
  */
 export interface CommitHook {
-  /**
-   * Inside the transaction, after this batch's rows are inserted; `rows` in seq order.
-   * `previousSeq`: the last journal row committed before this batch.
-   */
-  inTransaction(rows: readonly CommittedRow[], previousSeq: number): void;
+  /** Inside the transaction, after this batch's rows are inserted; `rows` in seq order. */
+  inTransaction(rows: readonly CommittedRow[]): void;
   /** What `inTransaction` did was rolled back (it threw, or the commit failed): forget it. */
   rolledBack(): void;
 }
@@ -103,8 +100,6 @@ export class Journal {
   #durableNo = 0;
   readonly #walSync: WalSync | undefined;
   readonly #runHook;
-  /** The last row committed (kept in memory: asked for on every commit). */
-  #lastSeq: number;
   stats = { commits: 0, rows: 0, duplicates: 0 };
 
   constructor(
@@ -135,12 +130,9 @@ export class Journal {
       `INSERT INTO dead_letter(received_at, client_id, topic, reason, detail, payload)
        VALUES (@receivedAt, @clientId, @topic, @reason, @detail, @payload)`,
     );
-    this.#lastSeq = this.#maxSeq.get()?.seq ?? 0;
     this.#walSync = WalSync.of(db);
     // A nested transaction is a savepoint: a failing hook undoes only its own writes.
-    this.#runHook = db.transaction((hook: CommitHook, rows: CommittedRow[]) =>
-      hook.inTransaction(rows, this.#lastSeq),
-    );
+    this.#runHook = db.transaction((hook: CommitHook, rows: CommittedRow[]) => hook.inTransaction(rows));
     this.#commitBatch = db.transaction((batch: Pending[]) => {
       const added: CommittedRow[] = [];
       const results = batch.map((p) => {
@@ -245,7 +237,7 @@ export class Journal {
   }
 
   lastSeq(): number {
-    return this.#lastSeq;
+    return this.#maxSeq.get()?.seq ?? 0;
   }
 
   /** Commit whatever is pending now (used on shutdown). */
@@ -338,13 +330,6 @@ export class Journal {
       else added++;
     });
     this.stats.rows += added;
-    for (let i = results.length - 1; i >= 0; i--) {
-      const r = results[i] as AppendResult;
-      if (batch[i]?.kind === 'entry' && !r.duplicate) {
-        this.#lastSeq = Math.max(this.#lastSeq, r.seq);
-        break;
-      }
-    }
     // The processor dispatches now: an alarm reaches the duty screen without waiting for the disk
     // (see FeedLog.openEpoch for what a power cut before the fsync means for the feed).
     if (added > 0) for (const l of this.#listeners) l();

@@ -33,8 +33,6 @@ export class Processor implements CommitHook {
   #again = false;
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
-  /** `processed_seq` as committed; undefined after a rollback (read again). */
-  #processed: number | undefined;
   /** Applied inside a journal commit, waiting for that commit to be dispatched. */
   #committed: ProcessedBatch[] = [];
 
@@ -55,8 +53,7 @@ export class Processor implements CommitHook {
   }
 
   processedSeq(): number {
-    this.#processed ??= this.meta.getNumber(PROCESSED_KEY, 0);
-    return this.#processed;
+    return this.meta.getNumber(PROCESSED_KEY, 0);
   }
 
   /** Process everything the journal holds beyond the marker. Re-entrant calls coalesce. */
@@ -70,8 +67,7 @@ export class Processor implements CommitHook {
       this.#dispatchCommitted();
       do {
         this.#again = false;
-        // Rows beyond the marker exist only when a commit could not apply its own (a backlog).
-        while (this.processedSeq() < this.journal.lastSeq()) {
+        for (;;) {
           const rows = this.journal.readAfter(this.processedSeq(), BATCH);
           if (rows.length === 0) break;
           const batch = this.#applyBatch(rows);
@@ -110,10 +106,10 @@ export class Processor implements CommitHook {
    * CommitHook: apply the rows a journal commit is adding, inside that commit. Only when they are
    * next in line (nothing older is waiting) and no drain is running; otherwise drain() takes them.
    */
-  inTransaction(rows: readonly CommittedRow[], previousSeq: number): void {
-    if (this.#running || this.#retry || rows.length === 0) return;
-    // Next in line only when every row committed before this batch is processed.
-    if (this.processedSeq() !== previousSeq) return;
+  inTransaction(rows: readonly CommittedRow[]): void {
+    const first = rows[0];
+    if (this.#running || this.#retry || !first) return;
+    if (this.journal.readAfter(this.processedSeq(), 1)[0]?.seq !== first.seq) return;
     const out: ProcessedBatch = { alertChanges: [], deviceEntries: [] };
     for (const { seq, entry } of rows) {
       const event: DeviceEvent = {
@@ -130,7 +126,7 @@ export class Processor implements CommitHook {
         this.#applyEvent(event, out);
       }
     }
-    this.#markProcessed((rows[rows.length - 1] as CommittedRow).seq);
+    this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as CommittedRow).seq);
     this.#committed.push(out);
   }
 
@@ -149,14 +145,7 @@ export class Processor implements CommitHook {
     }
   }
 
-  /** Inside the transaction that applied the rows up to `seq`. */
-  #markProcessed(seq: number): void {
-    this.meta.set(PROCESSED_KEY, seq);
-    this.#processed = seq;
-  }
-
   #forget(): void {
-    this.#processed = undefined;
     this.devices.forget();
     this.onRollback();
   }
@@ -169,7 +158,7 @@ export class Processor implements CommitHook {
         if (event) this.#applyEvent(event, out);
       }
       // One marker per batch: it commits (or rolls back) with the whole batch.
-      this.#markProcessed((rows[rows.length - 1] as JournalRow).seq);
+      this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as JournalRow).seq);
       return out;
     })();
   }
