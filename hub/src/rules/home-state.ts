@@ -1,4 +1,5 @@
 import type { Db } from '../store/sqlite-db.js';
+import { takeFirst } from '../store/take-first.js';
 
 export type HomeMode = 'home' | 'away' | 'maintenance';
 
@@ -151,11 +152,7 @@ export class HomeStateRepo {
    */
   flush(limit = Number.POSITIVE_INFINITY): number {
     if (this.#dirty.size === 0) return 0;
-    const homes: string[] = [];
-    for (const homeId of this.#dirty) {
-      if (homes.length >= limit) break;
-      homes.push(homeId);
-    }
+    const homes = takeFirst(this.#dirty, limit);
     this.#flush(homes);
     for (const homeId of homes) {
       this.#dirty.delete(homeId);

@@ -1,4 +1,5 @@
 import type { Db } from './sqlite-db.js';
+import { takeFirst } from './take-first.js';
 
 export interface DeviceState {
   deviceId: string;
@@ -92,11 +93,7 @@ export class DeviceStateRepo {
   /** Write up to `limit` soft changes now, in one transaction. Returns how many are left. */
   flushSoft(limit = Number.POSITIVE_INFINITY): number {
     if (this.#dirty.size === 0) return 0;
-    const ids: string[] = [];
-    for (const id of this.#dirty) {
-      if (ids.length >= limit) break;
-      ids.push(id);
-    }
+    const ids = takeFirst(this.#dirty, limit);
     this.db.transaction(() => {
       for (const id of ids) {
         const s = this.#cache.get(id);
