@@ -7,6 +7,7 @@ import type { EventPayload, RejectReason } from '../protocol/events.js';
 import { parseDeviceTopic } from '../protocol/topics.js';
 import { decodeZigbeeState, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
+import { type Done, promised } from './callbacks.js';
 import type { AppendResult, Journal, JournalEntry } from './journal.js';
 
 /** What the broker hands to ingest: transport-neutral, so an external-broker client can do the same. */
@@ -24,7 +25,7 @@ export type IngestOutcome =
   | { status: 'rejected'; reason: RejectReason; detail: string };
 
 /** Called once: with the outcome, or with the error that kept the message off the disk. */
-export type IngestDone = (err: unknown, outcome?: IngestOutcome) => void;
+export type IngestDone = Done<IngestOutcome>;
 
 /** The outcomes of nearly every message, shared (callers only read them). */
 const ACCEPTED_ONE: IngestOutcome = Object.freeze({ status: 'accepted', count: 1, duplicates: 0 });
@@ -56,7 +57,7 @@ export class Ingest {
 
   /** Never throws: a failure is a rejected promise. */
   accept(msg: InboundMessage): Promise<IngestOutcome> {
-    return this.#promised((done) => this.acceptThen(msg, done));
+    return promised((done) => this.acceptThen(msg, done));
   }
 
   /**
@@ -103,7 +104,7 @@ export class Ingest {
   async #acceptZigbee(msg: InboundMessage, gateway: DeviceEntry): Promise<IngestOutcome> {
     const parsed = parseZigbeeTopic(this.directory.gatewayBaseTopic(gateway.device), msg.topic);
     if (!parsed)
-      return this.#promised((d) =>
+      return promised((d) =>
         this.#reject(msg, 'bad_topic', 'not a Zigbee2MQTT device topic of this gateway', d),
       );
     // Zigbee2MQTT announces the bridge only when it (re)connects: anything it relays is its check-in.
@@ -124,7 +125,7 @@ export class Ingest {
         ? gateway
         : this.directory.zigbeeDevice(gateway.device.id, parsed.friendlyName);
     if (!target)
-      return this.#promised((d) =>
+      return promised((d) =>
         this.#reject(msg, 'unknown_device', 'friendly name not mapped to a device of this gateway', d),
       );
     if (parsed.kind !== 'state') {
@@ -134,8 +135,8 @@ export class Ingest {
       const decoded = state
         ? { ok: true as const, value: state }
         : decodeStatus(msg.payload, this.config.mqtt.maxEventBytes);
-      if (!decoded.ok) return this.#promised((d) => this.#reject(msg, decoded.reason, decoded.detail, d));
-      return this.#promised((d) =>
+      if (!decoded.ok) return promised((d) => this.#reject(msg, decoded.reason, decoded.detail, d));
+      return promised((d) =>
         this.#journal(
           msg,
           target,
@@ -145,7 +146,7 @@ export class Ingest {
       );
     }
     const json = decodeJson(msg.payload, this.config.mqtt.maxEventBytes);
-    if (!json.ok) return this.#promised((d) => this.#reject(msg, json.reason, json.detail, d));
+    if (!json.ok) return promised((d) => this.#reject(msg, json.reason, json.detail, d));
     const previous = this.#zigbeeState.get(target.device.id);
     this.#zigbeeState.set(target.device.id, json.value);
     const events = decodeZigbeeState(
@@ -153,7 +154,7 @@ export class Ingest {
       json.value,
       previous,
     );
-    return this.#promised((d) => this.#journal(msg, target, events, d));
+    return promised((d) => this.#journal(msg, target, events, d));
   }
 
   /** A heartbeat for the gateway itself, at most one per GATEWAY_CHECK_IN_MS (keeps the journal small). */
@@ -209,13 +210,6 @@ export class Ingest {
       });
       done(null, { status: 'accepted', count: events.length - duplicates, duplicates });
     }, done);
-  }
-
-  /** The callback-style steps above as a promise (the Zigbee2MQTT path, and `accept`). */
-  #promised(run: (done: IngestDone) => void): Promise<IngestOutcome> {
-    return new Promise((resolve, reject) =>
-      run((err, outcome) => (err ? reject(err) : resolve(outcome as IngestOutcome))),
-    );
   }
 
   #count(entry: DeviceEntry, type: string, duplicate: boolean): void {

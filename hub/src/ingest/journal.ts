@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { type Db, withoutFsync } from '../store/sqlite-db.js';
+import { type Done, promised } from './callbacks.js';
 import { HeartbeatIndex } from './heartbeat-index.js';
 import { WalSync } from './wal-sync.js';
 
@@ -69,7 +70,7 @@ export interface DeadLetter {
 const URGENT: ReadonlySet<string> = new Set(['sos.pressed', 'smoke.detected']);
 
 /** Called once: with the result after the commit is on disk, or with the error that kept it off. */
-export type AppendDone = (err: unknown, result?: AppendResult) => void;
+export type AppendDone = Done<AppendResult>;
 
 type Pending =
   | { kind: 'entry'; entry: JournalEntry; done: AppendDone }
@@ -166,9 +167,7 @@ export class Journal {
   }
 
   append(entry: JournalEntry): Promise<AppendResult> {
-    return new Promise((resolve, reject) =>
-      this.appendThen(entry, (err, r) => (err ? reject(err) : resolve(r as AppendResult))),
-    );
+    return promised((done) => this.appendThen(entry, done));
   }
 
   /** `append` without a promise, for the broker's hot path: `done` is called once, as above. */
@@ -178,13 +177,7 @@ export class Journal {
 
   /** Keep a rejected message (bounded by the caller's size cap) for inspection; committed with the next batch. */
   deadLetter(dead: DeadLetter): Promise<AppendResult> {
-    return new Promise((resolve, reject) =>
-      this.#enqueue({
-        kind: 'dead',
-        dead,
-        done: (err, r) => (err ? reject(err) : resolve(r as AppendResult)),
-      }),
-    );
+    return promised((done) => this.#enqueue({ kind: 'dead', dead, done }));
   }
 
   #enqueue(pending: Pending, urgent = false): void {
