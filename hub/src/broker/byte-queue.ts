@@ -84,16 +84,13 @@ export class ByteQueue {
   }
 
   #at(offset: number): number {
-    if (!(offset >= 0 && offset < this.length)) {
-      throw new RangeError(
-        `The value of "offset" is out of range. It must be >= 0 and < ${this.length}. Received ${offset}`,
-      );
+    if (offset >= 0 && offset < this.length) {
+      let at = offset + this.#head;
+      for (const chunk of this.#chunks) {
+        if (at < chunk.length) return chunk[at] as number;
+        at -= chunk.length;
+      }
     }
-    let at = offset + this.#head;
-    for (const chunk of this.#chunks) {
-      if (at < chunk.length) return chunk[at] as number;
-      at -= chunk.length;
-    }
-    throw new RangeError(`offset ${offset} out of range`);
+    throw new RangeError(`offset ${offset} is outside the ${this.length} unread bytes`);
   }
 }

@@ -149,22 +149,16 @@ class StreamGuard {
   /** Pass body bytes from `i`, collecting the prefix the check wants; returns the next index. */
   #body(buf: Buffer, i: number): number {
     let at = i;
-    if (this.#want > 0 && this.#have === 0 && Math.min(this.#remaining, buf.length - at) >= this.#want) {
-      // The usual case: the prefix the check wants is all in this chunk. Check it where it is.
-      const avail = Math.min(this.#remaining, buf.length - at);
+    const avail = Math.min(this.#remaining, buf.length - at);
+    if (this.#want > 0 && this.#have === 0 && avail >= this.#want) {
+      // The usual case: the prefix the check wants is all in this chunk. Check it where it is;
+      // when it needs more than the chunk has, collect it below.
       const result = checkBody(this.#type, this.#qos, this.#length, buf, at, at + avail);
-      if (typeof result !== 'number') {
-        if (result) {
-          this.#violate(result);
-          return at;
-        }
-        this.#want = 0;
-        this.#remaining -= avail;
-        at += avail;
-        if (this.#remaining === 0) this.#state = 0;
+      if (typeof result === 'number') this.#want = result;
+      else if (result) {
+        this.#violate(result);
         return at;
-      }
-      this.#want = result; // needs more than this chunk has: collect it below
+      } else this.#want = 0;
     }
     if (this.#want > this.#have) {
       const take = Math.min(this.#want - this.#have, this.#remaining, buf.length - at);
