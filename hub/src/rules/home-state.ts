@@ -37,10 +37,11 @@ export function freshHomeState(now: number): HomeState {
 
 type DurablePart = Omit<HomeState, 'lastSeen'>;
 
-/** A copy of the state without `lastSeen`, as stored: what a later state is compared with. */
-function durableCopy(state: HomeState): DurablePart {
-  const { lastSeen: _, ...rest } = state;
-  return JSON.parse(JSON.stringify(rest)) as DurablePart;
+/** From a state's JSON (as stored), a copy without `lastSeen`: what a later state is compared with. */
+function durableCopy(json: string): DurablePart {
+  const copy = JSON.parse(json) as Partial<HomeState>;
+  delete copy.lastSeen;
+  return copy as DurablePart;
 }
 
 /**
@@ -121,7 +122,7 @@ export class HomeStateRepo {
       ? { ...freshHomeState(now), ...(JSON.parse(row.data) as Partial<HomeState>) }
       : freshHomeState(now);
     this.#cache.set(homeId, state);
-    if (row) this.#written.set(homeId, durableCopy(state));
+    if (row) this.#written.set(homeId, durableCopy(JSON.stringify(state)));
     else this.save(homeId, state);
     return state;
   }
@@ -129,8 +130,9 @@ export class HomeStateRepo {
   /** Write the state now, in the caller's transaction. */
   save(homeId: string, state: HomeState): void {
     this.#cache.set(homeId, state);
-    this.#put.run(homeId, JSON.stringify(state));
-    this.#written.set(homeId, durableCopy(state));
+    const json = JSON.stringify(state);
+    this.#put.run(homeId, json);
+    this.#written.set(homeId, durableCopy(json));
     this.#dirty.delete(homeId);
   }
 
@@ -161,7 +163,7 @@ export class HomeStateRepo {
       // The row now holds the whole state: keep the copy in step if something changed unsaved.
       const written = this.#written.get(homeId);
       if (written === undefined || !sameDurable(state, written))
-        this.#written.set(homeId, durableCopy(state));
+        this.#written.set(homeId, durableCopy(JSON.stringify(state)));
     }
     return homes.length;
   }
