@@ -6,6 +6,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile, problemsOf } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
+import { HeapGovernor, operatorSetHeapGrowth } from '../heap-governor.js';
 import { Hub } from '../main.js';
 import { collectGarbage } from '../memory.js';
 import { openDatabase } from '../store/sqlite-db.js';
@@ -89,12 +90,16 @@ async function start(args: string[]): Promise<number> {
     return 1;
   }
   let hub: Hub;
+  let governor: HeapGovernor | undefined;
   try {
     hub = new Hub(loadConfigFile(file, process.env));
     await hub.start();
+    // Before the collection below, so the heap limit V8 sets after it is already the tight one.
+    governor = startHeapGovernor(hub);
     // What loading the site left behind (YAML document, validation copies) goes now, not in V8's time.
     collectGarbage();
   } catch (err) {
+    governor?.stop();
     if (
       isHubError(err) &&
       (err.code === 'HUB_ERR_CONFIG_INVALID' || err.code === 'HUB_ERR_CONFIG_UNREADABLE')
@@ -109,6 +114,7 @@ async function start(args: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       hub.log.info({ signal }, 'stopping');
+      governor?.stop();
       hub.stop().then(resolve, (err: unknown) => {
         hub.log.error({ err }, 'error while stopping');
         resolve();
@@ -118,6 +124,21 @@ async function start(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/** The process's heap sizing follows the hub's load, unless the operator chose V8's growth on node's command line. */
+function startHeapGovernor(hub: Hub): HeapGovernor | undefined {
+  if (operatorSetHeapGrowth()) {
+    hub.log.info('heap growth set on the node command line; the heap governor is off');
+    return undefined;
+  }
+  const governor = new HeapGovernor({
+    rowsSoFar: () => hub.journal.lastSeq(),
+    now: () => performance.now(),
+    log: hub.log.child({ mod: 'memory' }),
+  });
+  governor.start();
+  return governor;
 }
 
 async function hashSecretCommand(args: string[]): Promise<number> {
