@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { leanParser, leanParserFits } from '../../hub/src/broker/lean-parser.js';
-import { rawPacket } from '../helpers/mqtt-bytes.js';
+import { mqttString, rawPacket, varint } from '../helpers/mqtt-bytes.js';
 
 type Parsed = { packets: unknown[]; errors: string[]; parser: unknown };
 
@@ -125,6 +126,86 @@ describe('lean MQTT parser (aedes connections)', () => {
       expect(got.errors).toEqual(expected.errors);
       expect(got.packets).toEqual(expected.packets);
     }
+  });
+
+  it('decodes PUBLISH headers, lengths, topics and ids as mqtt-packet does, broken ones included', () => {
+    const topic = mqttString('carehub/v1/devices/h1-sos/events');
+    const cases = [
+      rawPacket(0x32, topic, Buffer.from([0, 5]), Buffer.from('{"a":1}')), // QoS 1
+      rawPacket(0x3d, topic, Buffer.from([0xff, 0xfe]), Buffer.alloc(0)), // QoS 2, dup, retain, empty payload
+      rawPacket(0x30, mqttString('t/ü/中'), Buffer.alloc(20_000, 0x62)), // a three-byte remaining length
+      rawPacket(0x30, Buffer.alloc(0)), // no topic at all
+      rawPacket(0x30, Buffer.from([0])), // half a topic length
+      rawPacket(0x32, Buffer.from([0, 40, 0x61, 0x62])), // a topic longer than the packet
+      rawPacket(0x32, mqttString('a/b')), // QoS 1 without its message id
+      rawPacket(0x32, mqttString('a/b'), Buffer.from([7])), // half a message id
+      Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]), // five length bytes
+      Buffer.concat([Buffer.from([0x30]), varint(268_435_455)]), // the largest length, no body
+      Buffer.from([0x30, 0x00]), // remaining length 0
+    ];
+    let broken = 0;
+    for (const bad of cases) {
+      const bytes = Buffer.concat([bad, mqttPacket.generate({ cmd: 'pingreq' })]);
+      for (const chunk of [1, 3, bytes.length]) {
+        const expected = run(stock, bytes, chunk);
+        const got = run(leanParser, bytes, chunk);
+        expect(got.errors).toEqual(expected.errors);
+        expect(got.packets).toEqual(expected.packets);
+        if (expected.errors.length > 0) broken++;
+      }
+    }
+    expect(broken).toBeGreaterThanOrEqual(5 * 3);
+  });
+
+  it('agrees with mqtt-packet on random streams of valid, cut and corrupted packets (property)', () => {
+    const publish = fc
+      .record({
+        qos: fc.constantFrom(0, 1, 2),
+        retain: fc.boolean(),
+        dup: fc.boolean(),
+        topic: fc.string({ minLength: 1, maxLength: 40 }),
+        payload: fc.uint8Array({ maxLength: 300 }),
+        messageId: fc.integer({ min: 1, max: 65535 }),
+      })
+      .map((p) =>
+        mqttPacket.generate({
+          cmd: 'publish',
+          ...p,
+          dup: p.qos > 0 && p.dup,
+          payload: Buffer.from(p.payload),
+        }),
+      );
+    const other = fc.constantFrom(
+      mqttPacket.generate({ cmd: 'pingreq' }),
+      mqttPacket.generate({ cmd: 'puback', messageId: 9 }),
+      mqttPacket.generate({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'a/#', qos: 1 }] }),
+    );
+    const packet = fc.oneof(
+      { weight: 6, arbitrary: publish },
+      { weight: 2, arbitrary: other },
+      { weight: 1, arbitrary: fc.tuple(publish, fc.nat()).map(([b, n]) => b.subarray(0, n % b.length)) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(publish, fc.nat(), fc.integer({ min: 0, max: 255 }))
+          .map(([b, at, v]) => Buffer.from(b).fill(v, at % b.length, (at % b.length) + 1)),
+      },
+      { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 12 }).map((a) => Buffer.from(a)) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(packet, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 64 }),
+        (list, chunk) => {
+          const bytes = Buffer.concat(list);
+          const expected = run(stock, bytes, chunk);
+          const got = run(leanParser, bytes, chunk);
+          expect(got.errors).toEqual(expected.errors);
+          expect(got.packets).toEqual(expected.packets);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('keeps neither a stream nor the CONNECT (password) between packets', () => {
