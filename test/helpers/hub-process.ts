@@ -15,20 +15,23 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 /**
  * `carehub start --config FILE` (the built CLI) as a child process on free ports with `dataDir`,
  * its output kept (the last 20 000 characters). A stale ports.json from a killed hub is removed
- * first, so the caller can wait for the new one.
+ * first, so the caller can wait for the new one. `nodeArgs` go before the script, `logLevel` is
+ * CAREHUB_LOG_LEVEL (default warn).
  */
 export function spawnHubProcess(
   config: string,
   dataDir: string,
+  opts: { nodeArgs?: string[]; logLevel?: string } = {},
 ): { child: ChildProcess; output: () => string } {
   rmSync(join(dataDir, 'ports.json'), { force: true });
-  const child = spawn(process.execPath, [CAREHUB_BIN, 'start', '--config', config], {
+  const args = [...(opts.nodeArgs ?? []), CAREHUB_BIN, 'start', '--config', config];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: cleanEnv({
       CAREHUB_MQTT_PORT: '0',
       CAREHUB_HTTP_PORT: '0',
       CAREHUB_DATA_DIR: dataDir,
-      CAREHUB_LOG_LEVEL: 'warn',
+      CAREHUB_LOG_LEVEL: opts.logLevel ?? 'warn',
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
