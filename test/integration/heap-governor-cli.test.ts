@@ -1,10 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { hashSecret } from '../../hub/src/auth/secrets.js';
 import { ROOT, spawnHubProcess } from '../helpers/hub-process.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -30,29 +28,11 @@ describe('carehub start: heap governor', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  async function site(): Promise<{ config: string; dataDir: string }> {
+  /** The demo site (config/demo.yaml) on a data dir of its own. */
+  function site(): { config: string; dataDir: string } {
     const dir = mkdtempSync(join(tmpdir(), 'carehub-heap-'));
     dirs.push(dir);
-    const hash = await hashSecret('heap-test-secret', { N: 16, r: 8, p: 1, keyLen: 32 });
-    const config = join(dir, 'site.yaml');
-    writeFileSync(
-      config,
-      stringify({
-        site: { name: 'Heap', timezone: 'UTC', locale: 'en' },
-        mqtt: { host: '127.0.0.1' },
-        http: { host: '127.0.0.1' },
-        homes: [
-          {
-            id: 'h1',
-            address: 'a',
-            grid: 'g',
-            devices: [{ id: 'h1-sos', kind: 'sos_button', secretHash: hash }],
-          },
-        ],
-        staff: [{ id: 'sup', name: 'Supervisor', role: 'supervisor', passwordHash: hash }],
-      }),
-    );
-    return { config, dataDir: join(dir, 'data') };
+    return { config: join(ROOT, 'config', 'demo.yaml'), dataDir: join(dir, 'data') };
   }
 
   /** The hub's output once `pattern` shows in it (fails after 20 s or if the hub exits). */
@@ -70,7 +50,7 @@ describe('carehub start: heap governor', () => {
   }
 
   it('starts tight after start-up', async () => {
-    const { config, dataDir } = await site();
+    const { config, dataDir } = site();
     const hub = spawnHubProcess(config, dataDir, { logLevel: 'debug' });
     children.push(hub.child);
     const out = await waitForOutput(hub, /"msg":"heap mode"/);
@@ -79,7 +59,7 @@ describe('carehub start: heap governor', () => {
   });
 
   it('leaves the heap alone when node was started with --heap-growing-percent', async () => {
-    const { config, dataDir } = await site();
+    const { config, dataDir } = site();
     const hub = spawnHubProcess(config, dataDir, {
       logLevel: 'debug',
       nodeArgs: ['--heap-growing-percent=50'],
