@@ -1,5 +1,5 @@
 /**
- * Where the hub's memory goes with N devices connected: scenario 3's site, generators and steps,
+ * Where the hub's memory goes with N devices connected: scenario 3's site, generators, steps and rate,
  * then the hub's resident memory by mapping (/proc/PID/smaps: V8 and malloc in [anon] and [heap],
  * the node binary's pages) and V8's heap spaces from its /metrics, idle and after a hold.
  *
@@ -12,15 +12,29 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HubChild, startHub } from './lib/hub-child.js';
-import { sourceAddresses } from './lib/net.js';
 import { FeedWatcher, login, Publishers } from './lib/probe.js';
 import { rssBytes, sleep } from './lib/proc.js';
 import { BENCH_SCRYPT_N, generateSite } from './lib/site.js';
-import { sumCounters, Worker } from './lib/workers.js';
+import { connectDevices, sumCounters, Worker } from './lib/workers.js';
+import { PARAMS } from './scenarios/params.js';
 
-const devices = Number(process.argv[2] ?? 19_700);
-const holdMs = Number(process.argv[3] ?? 65) * 1000;
-const STEP = 4000;
+const { step, generators, connectPerSecond } = PARAMS.full.connections;
+
+/** A whole number from the command line, or exit with the usage. */
+function arg(i: number, fallback: number, max: number): number {
+  const raw = process.argv[i];
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    process.stderr.write(
+      `memory-probe: "${raw}" is not a whole number from 0 to ${max}\nusage: node --import tsx bench/memory-probe.ts [DEVICES] [HOLD_SECONDS]\n`,
+    );
+    process.exit(2);
+  }
+  return n;
+}
+// Under the 20 000 open-file limit, as scenario 3.
+const devices = arg(2, 19_700, 19_700);
+const holdMs = arg(3, 65, 3600) * 1000;
 
 /** Resident KB by mapping name, largest first. */
 function residentByMapping(pid: number, top = 8): string {
@@ -71,7 +85,7 @@ const hub = await startHub({
   dataDir: site.dataDir,
   logFile: join(dir, 'hub.log'),
 });
-const workers = [new Worker('mem0'), new Worker('mem1')];
+const workers = Array.from({ length: generators }, (_, g) => new Worker(`mem${g}`));
 try {
   const watcher = await FeedWatcher.connect(
     hub.wsUrl,
@@ -80,25 +94,14 @@ try {
   const probes = await Publishers.connect(hub.mqttPort, site.probeIds, site.secret);
   await sleep(2000);
   await report(hub, 'idle (probe devices only)', 0);
-  for (let done = 0; done < devices; done += STEP) {
-    const ids = site.loadIds.slice(done, done + STEP);
-    const half = Math.ceil(ids.length / workers.length);
-    await Promise.all(
-      workers.map((w, g) =>
-        w.connect({
-          host: '127.0.0.1',
-          port: hub.mqttPort,
-          localAddresses: sourceAddresses(20 + g),
-          ids: ids.slice(g * half, (g + 1) * half),
-          secret: site.secret,
-          perSecond: 2000,
-          concurrency: 300,
-          announce: true,
-          timeoutMs: 20_000,
-          deadlineMs: 120_000,
-        }),
-      ),
-    );
+  for (let done = 0; done < devices; done += step) {
+    const ids = site.loadIds.slice(done, Math.min(done + step, devices));
+    await connectDevices(workers, {
+      port: hub.mqttPort,
+      ids,
+      secret: site.secret,
+      perSecond: connectPerSecond,
+    });
     if (done === 0) await Promise.all(workers.map((w) => w.heartbeats(60_000)));
     process.stdout.write(
       `connected ${done + ids.length}: RSS ${(rssBytes(hub.pid) / 2 ** 20).toFixed(1)} MB\n`,

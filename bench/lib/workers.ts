@@ -12,6 +12,7 @@ import type {
   SubClientsArgs,
 } from '../loadgen/protocol.js';
 import { stopChild, track } from './children.js';
+import { sourceAddresses } from './net.js';
 
 type Cmd = Request extends infer R ? (R extends { cmd: infer C } ? C : never) : never;
 
@@ -109,6 +110,33 @@ export class Worker {
     this.child.disconnect?.();
     await stopChild(this.child, 5000);
   }
+}
+
+/**
+ * Connect `ids` as installed devices (announce, then heartbeats when asked), split evenly over the
+ * generators, each from its own block of source addresses, `perSecond` in all.
+ */
+export function connectDevices(
+  workers: Worker[],
+  o: { port: number; ids: string[]; secret: string; perSecond: number },
+): Promise<ConnectResult[]> {
+  const per = Math.ceil(o.ids.length / workers.length);
+  return Promise.all(
+    workers.map((w, g) =>
+      w.connect({
+        host: '127.0.0.1',
+        port: o.port,
+        localAddresses: sourceAddresses(20 + g),
+        ids: o.ids.slice(g * per, (g + 1) * per),
+        secret: o.secret,
+        perSecond: o.perSecond / workers.length,
+        concurrency: 300,
+        announce: true,
+        timeoutMs: 20_000,
+        deadlineMs: 120_000,
+      }),
+    ),
+  );
 }
 
 /** Sum the counters of several generators. */

@@ -2,13 +2,12 @@ import { join } from 'node:path';
 import { type Ctx, MOSQ, ratio } from '../lib/context.js';
 import { type HubChild, startHub } from '../lib/hub-child.js';
 import { type Mosquitto, startMosquitto } from '../lib/mosquitto.js';
-import { sourceAddresses } from '../lib/net.js';
 import { FeedWatcher, login, MqttWatcher, Publishers, probeSos, type Watcher } from '../lib/probe.js';
 import { openFiles, rssBytes, sleep } from '../lib/proc.js';
 import type { TargetKind } from '../lib/session.js';
 import { BENCH_SCRYPT_N, generateSite, type Site } from '../lib/site.js';
 import { round, summarize } from '../lib/stats.js';
-import { sumCounters, Worker } from '../lib/workers.js';
+import { connectDevices, sumCounters, Worker } from '../lib/workers.js';
 
 export interface ConnectionsParams {
   maxDevices: number;
@@ -100,23 +99,12 @@ async function measure(ctx: Ctx, kind: TargetKind, site: Site, p: ConnectionsPar
     while (done < p.maxDevices) {
       const n = Math.min(p.step, p.maxDevices - done);
       const ids = site.loadIds.slice(done, done + n);
-      const per = Math.ceil(n / workers.length);
-      const results = await Promise.all(
-        workers.map((w, g) =>
-          w.connect({
-            host: '127.0.0.1',
-            port,
-            localAddresses: sourceAddresses(20 + g),
-            ids: ids.slice(g * per, (g + 1) * per),
-            secret: site.secret,
-            perSecond: p.connectPerSecond / workers.length,
-            concurrency: 300,
-            announce: true,
-            timeoutMs: 20_000,
-            deadlineMs: 120_000,
-          }),
-        ),
-      );
+      const results = await connectDevices(workers, {
+        port,
+        ids,
+        secret: site.secret,
+        perSecond: p.connectPerSecond,
+      });
       done += n;
       const failed = results.reduce((a, r) => a + r.failed, 0);
       for (const r of results)
