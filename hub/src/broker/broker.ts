@@ -287,6 +287,8 @@ export class Broker {
       cb(null);
       return;
     }
+    // Events are for the hub alone; only status messages are kept (retained) by the broker.
+    const forward = packet.topic.endsWith('/status');
     this.ingest.acceptThen(
       {
         clientId: client.id,
@@ -306,11 +308,13 @@ export class Broker {
           cb(err instanceof Error ? err : new Error(String(err)));
           return;
         }
-        // Events are for the hub alone; only status messages are kept (retained) by the broker.
-        if (outcome.status === 'rejected' || !packet.topic.endsWith('/status')) discard(packet);
+        if (forward && outcome.status === 'rejected') discard(packet);
         cb(null);
       },
     );
+    // Ingest has what it needs of the message: aedes keeps the packet until the PUBACK, after the
+    // disk sync, and the payload need not live that long with it.
+    if (!forward) discard(packet);
   }
 
   #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {

@@ -8,7 +8,7 @@ import { parseDeviceTopic } from '../protocol/topics.js';
 import { decodeZigbeeState, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
 import { type Done, promised } from './callbacks.js';
-import type { AppendResult, Journal, JournalEntry } from './journal.js';
+import type { AppendDone, AppendResult, Journal, JournalEntry } from './journal.js';
 
 /** What the broker hands to ingest: transport-neutral, so an external-broker client can do the same. */
 export interface InboundMessage {
@@ -193,12 +193,7 @@ export class Ingest {
     // One event per message is the rule (a Zigbee2MQTT state can carry several): no arrays for it.
     const only = events.length === 1 ? events[0] : undefined;
     if (only) {
-      this.journal.appendThen(toEntry(only), (err, r) => {
-        if (err) return done(err);
-        const duplicate = (r as AppendResult).duplicate;
-        this.#count(entry, only.type, duplicate);
-        done(null, duplicate ? DUPLICATE_ONE : ACCEPTED_ONE);
-      });
+      this.journal.appendThen(toEntry(only), this.#afterAppend(entry, only.type, done));
       return;
     }
     Promise.all(events.map((e) => this.journal.append(toEntry(e)))).then((results) => {
@@ -210,6 +205,20 @@ export class Ingest {
       });
       done(null, { status: 'accepted', count: events.length - duplicates, duplicates });
     }, done);
+  }
+
+  /**
+   * The journal's callback for one event. Made here, not in #journal, so that it keeps neither the
+   * message nor the decoded event alive while the disk syncs (closures of one function share what
+   * they capture).
+   */
+  #afterAppend(entry: DeviceEntry, type: string, done: IngestDone): AppendDone {
+    return (err, r) => {
+      if (err) return done(err);
+      const duplicate = (r as AppendResult).duplicate;
+      this.#count(entry, type, duplicate);
+      done(null, duplicate ? DUPLICATE_ONE : ACCEPTED_ONE);
+    };
   }
 
   #count(entry: DeviceEntry, type: string, duplicate: boolean): void {

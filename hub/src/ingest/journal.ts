@@ -289,9 +289,9 @@ export class Journal {
   }
 
   /** Tell one caller; a caller's exception must not keep the rest of the batch from hearing. */
-  #settle(p: Pending, err: unknown, result?: AppendResult): void {
+  #settle(done: AppendDone, err: unknown, result?: AppendResult): void {
     try {
-      p.done(err, result);
+      done(err, result);
     } catch (thrown) {
       this.log.error({ err: thrown }, 'a journal append callback threw');
     }
@@ -311,7 +311,7 @@ export class Journal {
       this.log.error({ err, rows: batch.length }, 'journal commit failed');
       this.#heartbeats.forget();
       this.#hook?.rolledBack();
-      for (const p of batch) this.#settle(p, err);
+      for (const p of batch) this.#settle(p.done, err);
       return;
     }
     this.stats.commits++;
@@ -326,13 +326,16 @@ export class Journal {
     // The processor dispatches now: an alarm reaches the duty screen without waiting for the disk
     // (see FeedLog.openEpoch for what a power cut before the fsync means for the feed).
     if (added > 0) for (const l of this.#listeners) l();
+    // Only the callbacks wait for the disk: the entries (payloads, decoded events) are garbage from
+    // here, before the next scavenge can find thousands of them still alive and copy them.
+    const dones = batch.map((p) => p.done);
     const durable = (err: Error | null) => {
       this.#durableNo = Math.max(this.#durableNo, no);
-      if (err) this.log.error({ err, rows: batch.length }, 'journal fsync failed: not acknowledging');
-      batch.forEach((p, i) => {
+      if (err) this.log.error({ err, rows: dones.length }, 'journal fsync failed: not acknowledging');
+      dones.forEach((done, i) => {
         // Not known to be on disk: no PUBACK; the device resends and the duplicate check answers.
-        if (err) this.#settle(p, err);
-        else this.#settle(p, null, results[i] as AppendResult);
+        if (err) this.#settle(done, err);
+        else this.#settle(done, null, results[i] as AppendResult);
       });
     };
     if (sync) sync.after(durable);
