@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { PRODUCTION_NODE_FLAGS } from '../../hub/src/node-flags.js';
 import { stopChild, track } from './children.js';
 import { monoMs, waitFor } from './proc.js';
 
@@ -55,6 +56,8 @@ export async function startHub(opts: {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const log = openSync(opts.logFile, 'a');
   const args = [
+    // As deployed (Dockerfile, systemd unit): the same V8 options.
+    ...PRODUCTION_NODE_FLAGS,
     ...(opts.nodeArgs ?? []),
     // CAREHUB_BENCH_HUB_ARGS: extra node options for the hub (diagnostics, e.g. --import a probe).
     ...(process.env.CAREHUB_BENCH_HUB_ARGS?.split(' ').filter(Boolean) ?? []),

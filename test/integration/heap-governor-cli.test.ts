@@ -3,12 +3,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PRODUCTION_NODE_FLAGS } from '../../hub/src/node-flags.js';
 import { ROOT, spawnHubProcess } from '../helpers/hub-process.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** `carehub start` (the built CLI) runs the heap governor, unless node was started with its own heap growth. */
-describe('carehub start: heap governor', () => {
+/**
+ * `carehub start` (the built CLI) runs the heap governor, unless node was started with its own heap
+ * growth, and says so when node runs without the production V8 options.
+ */
+describe('carehub start: heap governor and V8 options', () => {
   const children: ChildProcess[] = [];
   const dirs: string[] = [];
 
@@ -56,6 +60,25 @@ describe('carehub start: heap governor', () => {
     const out = await waitForOutput(hub, /"msg":"heap mode"/);
     const line = out.split('\n').find((l) => l.includes('"msg":"heap mode"')) ?? '';
     expect(JSON.parse(line)).toMatchObject({ mod: 'memory', mode: 'tight', msg: 'heap mode' });
+  });
+
+  it('says which production V8 options node was started without', async () => {
+    const { config, dataDir } = site();
+    const hub = spawnHubProcess(config, dataDir, { logLevel: 'info' });
+    children.push(hub.child);
+    const out = await waitForOutput(hub, /started without the production options/);
+    const line = out.split('\n').find((l) => l.includes('started without the production options')) ?? '';
+    expect(JSON.parse(line)).toMatchObject({ level: 30, missing: ['--max-semi-space-size=32'] });
+  });
+
+  it('says nothing of them when node was started with them', async () => {
+    const { config, dataDir } = site();
+    const hub = spawnHubProcess(config, dataDir, { logLevel: 'debug', nodeArgs: [...PRODUCTION_NODE_FLAGS] });
+    children.push(hub.child);
+    // The line would come right after the governor's first one.
+    await waitForOutput(hub, /"msg":"heap mode"/);
+    await sleep(500);
+    expect(hub.output()).not.toContain('started without the production options');
   });
 
   it('leaves the heap alone when node was started with --heap-growing-percent', async () => {

@@ -9,6 +9,7 @@ import { ErrorCodes, isHubError } from '../errors.js';
 import { HeapGovernor, operatorSetHeapGrowth } from '../heap-governor.js';
 import { Hub } from '../main.js';
 import { collectGarbage } from '../memory.js';
+import { missingNodeFlags } from '../node-flags.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
 
@@ -96,6 +97,12 @@ async function start(args: string[]): Promise<number> {
     await hub.start();
     // Before the collection below, so the heap limit V8 sets after it is already the tight one.
     governor = startHeapGovernor(hub);
+    const missing = missingNodeFlags();
+    if (missing.length > 0)
+      hub.log.info(
+        { missing },
+        'node was started without the production options: more CPU per event under load (docs/operations.md, Memory)',
+      );
     // What loading the site left behind (YAML document, validation copies) goes now, not in V8's time.
     collectGarbage();
   } catch (err) {
