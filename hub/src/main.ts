@@ -31,7 +31,7 @@ import { Metrics } from './metrics.js';
 import { packageRoot } from './package-root.js';
 import { ALL_RULES } from './rules/all-rules.js';
 import { HomeStateRepo } from './rules/home-state.js';
-import { RulesRuntime } from './rules/runtime.js';
+import { LAST_SEEN_WRITE_MS, RulesRuntime } from './rules/runtime.js';
 import { Scheduler } from './rules/scheduler.js';
 import { type TimerRow, TimerStore } from './rules/timer-store.js';
 import { Directory } from './site/directory.js';
@@ -44,8 +44,8 @@ import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
 const DRILL_CLOCK_KEY = 'drill_clock_now';
-/** How often heartbeat-driven state (device lastSeen, rssi) is written: what a crash can lose of it. */
-const SOFT_STATE_FLUSH_MS = 10_000;
+/** How often heartbeat-driven state (device and home lastSeen, rssi) is written: what a crash can lose of it. */
+const SOFT_STATE_FLUSH_MS = LAST_SEEN_WRITE_MS;
 const SOFT_STATE_SLICE = 500;
 
 export interface Ports {

@@ -84,8 +84,8 @@ function jsonScalar(v: unknown): unknown {
 /**
  * Cache over the home_state table. A change to anything but `lastSeen` is written at once, in the
  * caller's transaction (`saveIfChanged`). A change to `lastSeen` alone (a heartbeat) stays in memory
- * until `flush()`: every 10 s of real time with the hub's other write-behind state (main.ts
- * SOFT_STATE_FLUSH_MS), every 10 s of hub time from the rules runtime (drills), and at shutdown.
+ * until `flush()`: every LAST_SEEN_WRITE_MS (runtime.ts, 60 s) of real time with the hub's other
+ * write-behind state, as often in hub time from the rules runtime (drills), and at shutdown.
  * Bound: after a crash or a rolled-back batch, the `lastSeen` updates of at most that last
  * interval are lost, and supervision counts from the device's message before; supervision
  * intervals are hours, and timers due during downtime get a startup grace.

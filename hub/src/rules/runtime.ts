@@ -11,8 +11,13 @@ import type { Scheduler } from './scheduler.js';
 import type { TimerRow } from './timer-store.js';
 import { ACTIVITY_EVENTS, type Decision, type Rule } from './types.js';
 
-/** At most this much hub time of `lastSeen` changes is kept only in memory. */
-const LAST_SEEN_WRITE_MS = 10_000;
+/**
+ * At most this much time (real, and hub time for drills) of `lastSeen` changes is kept only in
+ * memory: what a crash can set "last seen" back by. One heartbeat period of a typical device. Every
+ * home heard from in the interval is written whole at each flush, so on a busy site a shorter one
+ * costs CPU: at 10 s it was about 5 % of the hub's CPU at 20 000 events/s (docs/performance.md).
+ */
+export const LAST_SEEN_WRITE_MS = 60_000;
 
 /**
  * Runs the rules: keeps each home's state, gives each rule a context with namespaced persisted
