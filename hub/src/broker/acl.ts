@@ -3,8 +3,7 @@ import type { DeviceEntry, Directory } from '../site/directory.js';
 
 /** PROTOCOL.md §1: a device publishes only under its own prefix; a gateway also under its base topic. */
 export function mayPublish(directory: Directory, entry: DeviceEntry, topic: string): boolean {
-  const own = `${TOPIC_PREFIX}${entry.device.id}/`;
-  if (topic === `${own}events` || topic === `${own}status`) return true;
+  if (topic === entry.eventsTopic || topic === entry.statusTopic) return true;
   if (entry.device.kind === 'gateway') {
     const base = `${directory.gatewayBaseTopic(entry.device)}/`;
     return topic.startsWith(base);

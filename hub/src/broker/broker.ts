@@ -292,6 +292,7 @@ export class Broker {
     this.ingest.acceptThen(
       {
         clientId: client.id,
+        sender: entry,
         topic: packet.topic,
         payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
         qos: packet.qos,

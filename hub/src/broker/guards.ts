@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { addressKey, FlapGuard } from './flap-guard.js';
 import { mayBeLifeSafety } from './life-safety.js';
-import { RateLimiter } from './rate-limit.js';
+import { type Rate, RateLimiter } from './rate-limit.js';
 
 type Limits = HubConfig['mqtt']['limits'];
 
@@ -35,6 +35,8 @@ const REFUSAL_LOG_INTERVAL_MS = 1000;
  */
 export class BrokerGuards {
   readonly #rate = new RateLimiter();
+  readonly #deviceRate: Rate;
+  readonly #gatewayRate: Rate;
   readonly #clients: FlapGuard;
   readonly #addresses: FlapGuard;
   readonly #conns = new Map<Duplex, Conn>();
@@ -55,6 +57,8 @@ export class BrokerGuards {
     /** Whether a client id is a configured device: other ids are never logged as given (see clientLabel). */
     private readonly isDevice: (id: string) => boolean,
   ) {
+    this.#deviceRate = { perSecond: limits.publishPerSecond, burst: limits.publishBurst };
+    this.#gatewayRate = { perSecond: limits.gatewayPublishPerSecond, burst: limits.gatewayPublishBurst };
     this.#clients = new FlapGuard(limits.flapWindowMs, limits.flapBanMs);
     this.#addresses = new FlapGuard(limits.flapWindowMs, limits.flapBanMs);
     this.#bypass = new Counter({
@@ -194,9 +198,7 @@ export class BrokerGuards {
    * life-safety event passes anyway (and is counted); any other is to be acknowledged and dropped.
    */
   allowPublish(clientId: string, gateway: boolean, topic: string, payload: Buffer): boolean {
-    const rate = gateway
-      ? { perSecond: this.limits.gatewayPublishPerSecond, burst: this.limits.gatewayPublishBurst }
-      : { perSecond: this.limits.publishPerSecond, burst: this.limits.publishBurst };
+    const rate = gateway ? this.#gatewayRate : this.#deviceRate;
     if (this.#rate.take(clientId, rate)) return true;
     if (mayBeLifeSafety(topic, payload)) {
       this.#bypass.inc({ kind: gateway ? 'gateway' : 'device' });

@@ -13,6 +13,8 @@ import type { AppendDone, AppendResult, Journal, JournalEntry } from './journal.
 /** What the broker hands to ingest: transport-neutral, so an external-broker client can do the same. */
 export interface InboundMessage {
   clientId: string;
+  /** The configured device the broker authenticated `clientId` as, when it has it (saves a lookup). */
+  sender?: DeviceEntry | undefined;
   topic: string;
   payload: Buffer;
   qos: 0 | 1 | 2;
@@ -73,7 +75,12 @@ export class Ingest {
   }
 
   #route(msg: InboundMessage, done: IngestDone): void {
-    const sender = this.directory.device(msg.clientId);
+    const sender = msg.sender ?? this.directory.device(msg.clientId);
+    // Nearly every message: a device's event on its own topic.
+    if (sender && msg.topic === sender.eventsTopic) {
+      this.#acceptEvent(msg, sender, done);
+      return;
+    }
     const topic = sender ? parseDeviceTopic(msg.topic) : undefined;
     if (!sender) this.#reject(msg, 'unknown_device', 'client is not a configured device', done);
     else if (topic && topic.deviceId !== sender.device.id)

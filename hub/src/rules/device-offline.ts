@@ -63,7 +63,9 @@ export const deviceOfflineRule: Rule = {
     const dueBy = event.at + supervisionMs(ctx, device);
     const due = ctx.timerDue(sup);
     if (due === undefined || due > dueBy) ctx.setTimer(sup, dueBy, { deviceId: device.id });
-    ctx.cancelTimer(`off:${device.id}`);
+    // The offline countdown exists only while the device's last status was offline (it is set with
+    // that status, and the status is cleared after the rules have seen this message).
+    if (ctx.state.offline[device.id] !== undefined) ctx.cancelTimer(`off:${device.id}`);
     const mergeKey = `device_offline:${device.id}`;
     const open = ctx.openAlert(mergeKey);
     // The first message since the alert was raised: say so once, staff still resolve.

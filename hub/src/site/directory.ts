@@ -1,8 +1,12 @@
 import type { DeviceConfig, HomeConfig, HubConfig, StaffConfig } from '../config/schema.js';
+import { deviceTopics } from '../protocol/topics.js';
 
 export interface DeviceEntry {
   device: DeviceConfig;
   home: HomeConfig;
+  /** The device's own topics, made once: every message is checked against them. */
+  eventsTopic: string;
+  statusTopic: string;
 }
 
 /** Read-only lookups over the (frozen) configuration: devices, homes, staff and who may see what. */
@@ -16,16 +20,25 @@ export class Directory {
   constructor(readonly config: Readonly<HubConfig>) {
     for (const home of config.homes) {
       this.#homes.set(home.id, home);
-      for (const device of home.devices) this.#devices.set(device.id, { device, home });
+      for (const device of home.devices) {
+        const topics = deviceTopics(device.id);
+        this.#devices.set(device.id, {
+          device,
+          home,
+          eventsTopic: topics.events,
+          statusTopic: topics.status,
+        });
+      }
     }
-    for (const { device, home } of this.#devices.values()) {
+    for (const entry of this.#devices.values()) {
+      const { device } = entry;
       if (!device.zigbee) continue;
       let byName = this.#zigbee.get(device.zigbee.gateway);
       if (!byName) {
         byName = new Map();
         this.#zigbee.set(device.zigbee.gateway, byName);
       }
-      byName.set(device.zigbee.friendlyName, { device, home });
+      byName.set(device.zigbee.friendlyName, entry);
     }
     for (const s of config.staff) this.#staff.set(s.id, s);
   }

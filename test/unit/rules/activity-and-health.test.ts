@@ -151,6 +151,21 @@ describe('device_offline', () => {
     expect(count('device_offline', 'h1')).toBe(1);
   });
 
+  it('the offline countdown is cancelled by the next message, and only an offline device has one', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    const offTimers = () =>
+      (h.hub.db.prepare("SELECT key FROM timers WHERE key LIKE '%:off:h1-door'").all() as unknown[]).length;
+    h.event('h1-door', { type: 'heartbeat' });
+    expect(offTimers()).toBe(0);
+    h.event('h1-door', { type: 'status.offline' });
+    expect(offTimers()).toBe(1);
+    h.advance('1m');
+    h.event('h1-door', { type: 'heartbeat' });
+    expect(offTimers()).toBe(0);
+    h.advance('10m');
+    expect(count('device_offline', 'h1')).toBe(0);
+  });
+
   it('supervision: SOS silent 2 h → high; door silent 25 h → medium; hourly heartbeats → none', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
     h.advance('2h');
