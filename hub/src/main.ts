@@ -163,10 +163,7 @@ export class Hub {
       this.metrics,
       this.log.child({ mod: 'processor' }),
       (batch) => this.#dispatchBatch(batch),
-      () => {
-        homeStates.invalidate();
-        this.scheduler.invalidate();
-      },
+      () => this.#forgetRolledBack(),
     );
     this.journal.onCommit(() => this.processor.drain());
 
@@ -186,8 +183,13 @@ export class Hub {
       config.http.sessionTtlMinutes * 60_000,
       this.audit,
     );
-    const actions = new StaffActions(this.db, this.alerts, this.audit, this.clock, (changes) =>
-      this.#dispatch(changes, []),
+    const actions = new StaffActions(
+      this.db,
+      this.alerts,
+      this.audit,
+      this.clock,
+      (changes) => this.#dispatch(changes, []),
+      () => this.#forgetRolledBack(),
     );
     const homes = new HomeService(
       this.db,
@@ -199,6 +201,7 @@ export class Hub {
       this.audit,
       this.clock,
       (entries) => this.#dispatch([], entries),
+      () => this.#forgetRolledBack(),
     );
     this.feed = new FeedServer(
       config,
@@ -449,8 +452,7 @@ export class Hub {
         }
       })();
     } catch (err) {
-      this.#homeStates.invalidate();
-      this.scheduler.invalidate();
+      this.#forgetRolledBack();
       this.log.error({ err, timer: timer.key }, 'timer handling failed; retrying in 5 s');
       // The transaction rolled back, so the timer row is still there: arm it again.
       this.scheduler.set({ ...timer, dueAt: this.clock.now() + 5000 });
@@ -472,6 +474,15 @@ export class Hub {
   }
 
   /** After commit: feed fan-out in seq order, then device commands. Failures here never undo a commit. */
+  /**
+   * A transaction that wrote through the rules' caches rolled back: home states and the timer mirror
+   * (with its armed clock timers) are read again from the tables.
+   */
+  #forgetRolledBack(): void {
+    this.#homeStates.invalidate();
+    this.scheduler.invalidate();
+  }
+
   #dispatch(changes: AlertChange[], deviceEntries: FeedEntry[]): void {
     const entries = [...changes.map((c) => c.feed), ...deviceEntries].sort((a, b) => a.seq - b.seq);
     try {

@@ -383,3 +383,56 @@ describe('dead peers and the report endpoint', () => {
     expect((await api(t.httpUrl, sup, '/api/v1/reports/response-times?from=yesterday')).status).toBe(400);
   });
 });
+
+describe('a staff write that fails to commit', () => {
+  /** The next audit row cannot be written (as on a full disk): the staff action's transaction rolls back. */
+  function failNextAudit(hub: TestHub): void {
+    const audit = hub.hub.audit as unknown as { append: (...args: unknown[]) => unknown };
+    const append = audit.append;
+    audit.append = () => {
+      audit.append = append;
+      throw new Error('SQLITE_FULL: database or disk is full (injected)');
+    };
+  }
+
+  it('leaves the home in its mode, for the rules too', async () => {
+    t = await startHub();
+    const tok = await login(t.httpUrl, 'duty1');
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    failNextAudit(t);
+    const res = await api(t.httpUrl, tok, '/api/v1/homes/h2/mode', { body: { mode: 'away', until } });
+    expect(res.status).toBe(500);
+    // The rules' cached state and timers do not believe the rolled-back change.
+    expect(t.hub.rules.stateOf('h2', t.hub.clock.now()).mode).toBe('home');
+    expect(t.hub.scheduler.has('mode:h2')).toBe(false);
+    const home = await api<{ home: { mode: { mode: string } } }>(t.httpUrl, tok, '/api/v1/homes/h2');
+    expect(home.body.home.mode.mode).toBe('home');
+  });
+
+  it('leaves the alert open with its escalation still armed', async () => {
+    t = await startHub();
+    const tok = await login(t.httpUrl, 'duty1');
+    await press(t, 'h1-sos', 'rollback');
+    const { body } = await api<{ alerts: Array<{ id: string; status: string }> }>(
+      t.httpUrl,
+      tok,
+      '/api/v1/alerts',
+    );
+    const alertId = body.alerts[0]?.id;
+    expect(alertId).toBeDefined();
+    const armed = t.hub.scheduler.pending();
+    expect(armed).toBeGreaterThan(0);
+    failNextAudit(t);
+    expect((await api(t.httpUrl, tok, `/api/v1/alerts/${alertId}/ack`, { body: {} })).status).toBe(500);
+    // An acknowledgement cancels the escalation timers; rolled back, they must still fire.
+    expect(t.hub.scheduler.pending()).toBe(armed);
+    const after = await api<{ alerts: Array<{ id: string; status: string }> }>(
+      t.httpUrl,
+      tok,
+      '/api/v1/alerts',
+    );
+    expect(after.body.alerts.find((a) => a.id === alertId)?.status).toBe('open');
+    expect((await api(t.httpUrl, tok, `/api/v1/alerts/${alertId}/ack`, { body: {} })).status).toBe(200);
+    expect(t.hub.scheduler.pending()).toBeLessThan(armed);
+  });
+});

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock/clock.js';
 import type { StaffConfig } from '../config/schema.js';
+import { rollingBack } from '../store/rolling-back.js';
 import type { Db } from '../store/sqlite-db.js';
 import type { AlertChange, AlertService } from './alert-service.js';
 import type { Outcome } from './types.js';
@@ -28,10 +29,18 @@ export class StaffActions {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly dispatch: (changes: AlertChange[]) => void,
+    /** The transaction rolled back: caches it changed (timers, home state) must be read again. */
+    private readonly rolledBack: () => void,
   ) {}
 
   perform(staff: StaffConfig, action: StaffAction): AlertChange | null {
-    const change = this.db.transaction(() => {
+    const change = rollingBack(this.rolledBack, () => this.#perform(staff, action));
+    if (change) this.dispatch([change]);
+    return change;
+  }
+
+  #perform(staff: StaffConfig, action: StaffAction): AlertChange | null {
+    return this.db.transaction(() => {
       const c = this.#apply(staff, action);
       if (c) {
         const data: Record<string, unknown> = {
@@ -44,8 +53,6 @@ export class StaffActions {
       }
       return c;
     })();
-    if (change) this.dispatch([change]);
-    return change;
   }
 
   #apply(staff: StaffConfig, a: StaffAction): AlertChange | null {

@@ -8,6 +8,7 @@ import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
 import type { DeviceStateRepo } from '../store/device-state-repo.js';
+import { rollingBack } from '../store/rolling-back.js';
 import type { Db } from '../store/sqlite-db.js';
 import { formatIso, localParts } from '../time/iso.js';
 
@@ -23,6 +24,8 @@ export class HomeService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly dispatch: (entries: FeedEntry[]) => void,
+    /** The transaction rolled back: caches it changed (timers, home state) must be read again. */
+    private readonly rolledBack: () => void,
   ) {}
 
   list(staff: StaffConfig) {
@@ -68,15 +71,17 @@ export class HomeService {
     const now = this.clock.now();
     if (until !== null && until <= now)
       throw new HubError(ErrorCodes.BAD_REQUEST, 'until must be in the future');
-    const entry = this.db.transaction(() => {
-      this.rules.setMode(home.id, mode, until, now);
-      this.audit.append(now, staff.id, 'home.mode', home.id, { mode, until });
-      const tz = this.directory.timezoneOf(home.id);
-      return this.feedLog.append(now, 'home', home.id, {
-        type: 'home',
-        home: { id: home.id, mode, until: until === null ? null : formatIso(until, tz), by: staff.id },
-      });
-    })();
+    const entry = rollingBack(this.rolledBack, () =>
+      this.db.transaction(() => {
+        this.rules.setMode(home.id, mode, until, now);
+        this.audit.append(now, staff.id, 'home.mode', home.id, { mode, until });
+        const tz = this.directory.timezoneOf(home.id);
+        return this.feedLog.append(now, 'home', home.id, {
+          type: 'home',
+          home: { id: home.id, mode, until: until === null ? null : formatIso(until, tz), by: staff.id },
+        });
+      })(),
+    );
     this.dispatch([entry]);
     return this.#summary(home);
   }
