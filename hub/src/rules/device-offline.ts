@@ -46,6 +46,18 @@ export const deviceOfflineRule: Rule = {
       });
     }
   },
+  onModeChange(from, ctx) {
+    // Supervision was silenced during maintenance (its checks moved on by a whole interval each):
+    // a device that has been silent past its interval is judged after the grace, as after a restart.
+    if (from !== 'maintenance' || ctx.state.mode === 'maintenance') return;
+    const judgeAt = ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000;
+    for (const device of ctx.home.devices) {
+      if (lastSeen(ctx, device) + supervisionMs(ctx, device) > ctx.now) continue;
+      const key = `sup:${device.id}`;
+      const due = ctx.timerDue(key);
+      if (due === undefined || due > judgeAt) ctx.setTimer(key, judgeAt, { deviceId: device.id });
+    }
+  },
   onEvent(event, ctx) {
     const device = ctx.device;
     if (!device) return [];

@@ -131,7 +131,8 @@ export class RulesRuntime {
     const home = this.directory.home(homeId);
     if (!home) throw new Error(`no home ${homeId}`);
     const state = this.homeStates.load(homeId, now);
-    const wasAway = state.mode === 'away';
+    const from = state.mode;
+    const wasAway = from === 'away';
     state.mode = mode;
     state.modeUntil = until;
     const modeKey = `mode:${homeId}`;
@@ -140,6 +141,17 @@ export class RulesRuntime {
     if (wasAway && mode !== 'away') {
       state.lastActivityAt = now;
       this.scheduler.cancel(`inactivity:${homeId}:idle`);
+    }
+    if (from !== mode) {
+      const derived = this.#derived.of(home);
+      const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, false, undefined);
+      for (const rule of derived.active) {
+        try {
+          rule.onModeChange?.(from, ctx.use(rule));
+        } catch (err) {
+          this.#failed(rule, homeId, err);
+        }
+      }
     }
     this.homeStates.save(homeId, state);
     this.ensureAll(now);

@@ -2,7 +2,7 @@ import type { AlertKind, AlertRecord, Severity } from '../alerts/types.js';
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import type { DeviceEvent } from '../protocol/events.js';
-import type { HomeState } from './home-state.js';
+import type { HomeMode, HomeState } from './home-state.js';
 
 export interface Note {
   key: string;
@@ -57,6 +57,8 @@ export interface Rule {
   onTimer?(key: string, data: Record<string, unknown>, ctx: RuleContext): Decision[];
   /** Make sure the rule's standing timers exist (at start and when a home is first seen). */
   ensure?(ctx: RuleContext): void;
+  /** The home's mode changed (the state already has the new one). */
+  onModeChange?(from: HomeMode, ctx: RuleContext): void;
 }
 
 export const ACTIVITY_EVENTS = new Set([

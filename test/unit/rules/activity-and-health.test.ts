@@ -8,6 +8,8 @@ let h: RulesHarness;
 afterEach(() => h?.close());
 
 const count = (kind: string, homeId?: string) => h.alerts({ kind, ...(homeId ? { homeId } : {}) }).length;
+const offlineAlerts = (deviceId: string) =>
+  h.alerts({ kind: 'device_offline' }).filter((a) => a.alert.deviceId === deviceId);
 
 /** Every demo device checks in, as healthy devices do, so supervision stays quiet. */
 function heartbeats(): void {
@@ -200,6 +202,22 @@ describe('device_offline', () => {
     const offline = h.alerts({ kind: 'device_offline' }).map((a) => a.alert.deviceId);
     expect(offline).not.toContain('h1-sos');
     expect(offline).toContain('h2-sos');
+  });
+
+  it('when maintenance ends, a device whose supervision ran out during it is judged after the grace', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'maintenance', null, h.clock.now()))();
+    h.event('h1-door', { type: 'heartbeat' });
+    h.advance('3h'); // the SOS button and the smoke detector fall silent past their 2 h (suppressed)
+    expect(offlineAlerts('h1-sos')).toHaveLength(0);
+    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'home', null, h.clock.now()))();
+    h.event('h1-smoke', { type: 'heartbeat' }); // the installer's last device answers in time
+    h.advance('9m');
+    expect(offlineAlerts('h1-sos')).toHaveLength(0);
+    h.advance('2m'); // startupGraceMinutes (10) after maintenance ended
+    expect(offlineAlerts('h1-sos')).toHaveLength(1);
+    expect(offlineAlerts('h1-smoke')).toHaveLength(0);
+    expect(offlineAlerts('h1-door')).toHaveLength(0); // 25 h, not run out
   });
 
   it('maintenance mode suppresses device health alerts, never smoke', () => {
