@@ -7,7 +7,8 @@ import type { Logger } from './log.js';
  * memory: with 19 700 devices connected (200 MB live) the heap was allowed to reach ~500 MB after
  * the admission bursts, and nothing collected it during the following minutes of heartbeats
  * (27 KB RSS per device). At 30 % a full collection (concurrent marking, a pause of ~5-15 ms) comes
- * sooner and the process stays near 390 MB (20 KB per device).
+ * sooner and the process stays near 390 MB (20 KB per device; ~420 MB with the larger young
+ * generation of node-flags.ts).
  */
 export const TIGHT_HEAP_GROWING_PERCENT = 30;
 
