@@ -473,7 +473,6 @@ export class Hub {
     this.#dispatch(batch.alertChanges, batch.deviceEntries);
   }
 
-  /** After commit: feed fan-out in seq order, then device commands. Failures here never undo a commit. */
   /**
    * A transaction that wrote through the rules' caches rolled back: home states and the timer mirror
    * (with its armed clock timers) are read again from the tables.
@@ -483,6 +482,7 @@ export class Hub {
     this.scheduler.invalidate();
   }
 
+  /** After commit: feed fan-out in seq order, then device commands. Failures here never undo a commit. */
   #dispatch(changes: AlertChange[], deviceEntries: FeedEntry[]): void {
     const entries = [...changes.map((c) => c.feed), ...deviceEntries].sort((a, b) => a.seq - b.seq);
     try {
