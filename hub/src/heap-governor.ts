@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from './log.js';
+import { nodeFlagGiven } from './node-flags.js';
 
 /**
  * How far V8 may let the old generation grow past what its last full collection kept, while the
@@ -118,5 +119,5 @@ export class HeapGovernor {
  * not accept the flag in NODE_OPTIONS, so the command line is the only place for it.)
  */
 export function operatorSetHeapGrowth(execArgv: readonly string[] = process.execArgv): boolean {
-  return execArgv.some((a) => /^--heap[-_]growing[-_]percent\b/.test(a));
+  return nodeFlagGiven('--heap-growing-percent', execArgv);
 }

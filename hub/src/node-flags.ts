@@ -22,8 +22,14 @@ export function missingNodeFlags(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions: string | undefined = process.env.NODE_OPTIONS,
 ): string[] {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].map(flagName);
-  return PRODUCTION_NODE_FLAGS.filter((flag) => !given.includes(flagName(flag)));
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  return PRODUCTION_NODE_FLAGS.filter((flag) => !nodeFlagGiven(flag, given));
+}
+
+/** Whether `args` (node options) set `flag`, with any value and in either spelling. */
+export function nodeFlagGiven(flag: string, args: readonly string[]): boolean {
+  const name = flagName(flag);
+  return args.some((a) => flagName(a) === name);
 }
 
 /** `--max_semi_space_size=8` → `--max-semi-space-size`: V8 takes either spelling. */
