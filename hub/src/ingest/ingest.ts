@@ -76,21 +76,22 @@ export class Ingest {
 
   #route(msg: InboundMessage, done: IngestDone): void {
     const sender = msg.sender ?? this.directory.device(msg.clientId);
-    // Nearly every message: a device's event on its own topic.
-    if (sender && msg.topic === sender.eventsTopic) {
-      this.#acceptEvent(msg, sender, done);
+    if (!sender) {
+      this.#reject(msg, 'unknown_device', 'client is not a configured device', done);
       return;
     }
-    const topic = sender ? parseDeviceTopic(msg.topic) : undefined;
-    if (!sender) this.#reject(msg, 'unknown_device', 'client is not a configured device', done);
-    else if (topic && topic.deviceId !== sender.device.id)
-      this.#reject(msg, 'acl_denied', 'topic of another device', done);
-    else if (topic?.channel === 'events') this.#acceptEvent(msg, sender, done);
-    else if (topic?.channel === 'status') this.#acceptStatus(msg, sender, done);
-    else if (topic) this.#reject(msg, 'acl_denied', 'devices do not publish commands', done);
-    else if (sender.device.kind === 'gateway')
-      this.#acceptZigbee(msg, sender).then((outcome) => done(null, outcome), done);
-    else this.#reject(msg, 'bad_topic', 'not a CareHub device topic', done);
+    // The device's own topics (made once, in the directory): nearly every message.
+    if (msg.topic === sender.eventsTopic) this.#acceptEvent(msg, sender, done);
+    else if (msg.topic === sender.statusTopic) this.#acceptStatus(msg, sender, done);
+    else {
+      const topic = parseDeviceTopic(msg.topic);
+      if (topic && topic.deviceId !== sender.device.id)
+        this.#reject(msg, 'acl_denied', 'topic of another device', done);
+      else if (topic) this.#reject(msg, 'acl_denied', 'devices do not publish commands', done);
+      else if (sender.device.kind === 'gateway')
+        this.#acceptZigbee(msg, sender).then((outcome) => done(null, outcome), done);
+      else this.#reject(msg, 'bad_topic', 'not a CareHub device topic', done);
+    }
   }
 
   #acceptEvent(msg: InboundMessage, entry: DeviceEntry, done: IngestDone): void {
