@@ -41,8 +41,8 @@ export function checkBuild(): string | undefined {
 
 /**
  * The hub as a separate process, exactly as deployed: `node <PRODUCTION_NODE_FLAGS> bin/carehub.js
- * start --config FILE` with free ports (CAREHUB_MQTT_PORT=0, CAREHUB_HTTP_PORT=0); the ports come from ports.json in its
- * data dir. Logs go to a file next to the data dir.
+ * start --config FILE` with free ports (CAREHUB_MQTT_PORT=0, CAREHUB_HTTP_PORT=0); the ports come
+ * from ports.json in its data dir. Logs go to a file next to the data dir.
  */
 export async function startHub(opts: {
   configFile: string;

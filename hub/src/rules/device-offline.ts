@@ -7,6 +7,9 @@ const supervisionMs = (ctx: RuleContext, device: DeviceConfig) =>
 const lastSeen = (ctx: RuleContext, device: DeviceConfig) =>
   ctx.state.lastSeen[device.id] ?? ctx.state.watchedSince;
 
+/** When a device the hub could not judge fairly (hub down, maintenance) is judged: after the grace. */
+const afterGrace = (ctx: RuleContext) => ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000;
+
 function raise(
   ctx: RuleContext,
   device: DeviceConfig,
@@ -50,7 +53,7 @@ export const deviceOfflineRule: Rule = {
     // Supervision was silenced during maintenance (its checks moved on by a whole interval each):
     // a device that has been silent past its interval is judged after the grace, as after a restart.
     if (from !== 'maintenance' || ctx.state.mode === 'maintenance') return;
-    const judgeAt = ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000;
+    const judgeAt = afterGrace(ctx);
     for (const device of ctx.home.devices) {
       if (lastSeen(ctx, device) + supervisionMs(ctx, device) > ctx.now) continue;
       const key = `sup:${device.id}`;
@@ -98,10 +101,7 @@ export const deviceOfflineRule: Rule = {
       }
       // Due while the hub was down: the hub could not hear the device then, so that is no evidence.
       // Give devices time to reconnect to the restarted hub before judging them.
-      ctx.setTimer(key, ctx.now + ctx.settings.deviceOffline.startupGraceMinutes * 60_000, {
-        deviceId: device.id,
-        afterRestart: true,
-      });
+      ctx.setTimer(key, afterGrace(ctx), { deviceId: device.id, afterRestart: true });
       return [];
     }
     if (key.startsWith('off:')) {
