@@ -18,6 +18,11 @@ RUN npm rebuild && npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Runtime stage: production dependencies and the build only, as the unprivileged `node` user.
 FROM node:20-bookworm-slim
+# tini as PID 1: forwards SIGTERM to the hub and reaps children. Restarts are the supervisor's job
+# (compose `restart: always`): a hub that hits a fatal error exits with status 70 to be restarted.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     CAREHUB_DATA_DIR=/data
 WORKDIR /app
@@ -35,5 +40,5 @@ EXPOSE 1883 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=4 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # V8 options: hub/src/node-flags.ts says why (a test keeps this line in step with it).
-ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/carehub.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=32", "bin/carehub.js"]
 CMD ["start", "--config", "/etc/carehub/carehub.yaml"]

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   LISTEN_FAILED: 'HUB_ERR_LISTEN_FAILED',
   START_FAILED: 'HUB_ERR_START_FAILED',
   CLOCK_NOT_MANUAL: 'HUB_ERR_CLOCK_NOT_MANUAL',
+  DATA_DIR_LOCKED: 'HUB_ERR_DATA_DIR_LOCKED',
+  FATAL: 'HUB_ERR_FATAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -37,8 +37,10 @@ import { type TimerRow, TimerStore } from './rules/timer-store.js';
 import { Directory } from './site/directory.js';
 import { AlertRepo } from './store/alert-repo.js';
 import { Checkpointer } from './store/checkpointer.js';
+import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
 import { trimLocal } from './store/retention.js';
+import { RunRecord } from './store/run-record.js';
 import { type Db, Meta, openDatabase, withoutFsync } from './store/sqlite-db.js';
 import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
@@ -95,6 +97,10 @@ export class Hub {
   #startedAt = 0;
   #stopped = false;
   #homeStates: HomeStateRepo;
+  readonly #lock: DataDirLock;
+  readonly #runs: RunRecord;
+  /** Set once this hub wrote ports.json: only the hub that wrote it removes it. */
+  #portsFile: string | undefined;
 
   constructor(
     readonly config: Readonly<HubConfig>,
@@ -105,7 +111,17 @@ export class Hub {
     this.directory = new Directory(config);
     const messages = new Messages(loadCatalog());
 
-    this.db = openDatabase(config.dataDir);
+    // Before the database is touched: a second hub on the same files would merge into this one's alerts.
+    this.#lock = lockDataDir(config.dataDir);
+    try {
+      this.db = openDatabase(config.dataDir);
+    } catch (err) {
+      this.#lock.release();
+      throw err;
+    }
+    this.#runs = new RunRecord(new Meta(this.db), Date.now());
+    this.metrics.restarts.set({ kind: 'all' }, this.#runs.history.starts);
+    this.metrics.restarts.set({ kind: 'unclean' }, this.#runs.history.unclean);
     this.#checkpointer = new Checkpointer(this.db, this.log.child({ mod: 'store' }));
     const meta = new Meta(this.db);
     // A drill continues where it was after a restart: drill time never goes backwards.
@@ -276,7 +292,7 @@ export class Hub {
         { problems: head.problems.slice(0, 5) },
         'AUDIT TRAIL DOES NOT VERIFY: run `carehub audit verify`',
       );
-    this.log.info({ rows: head.rows, head: head.headHash }, 'audit trail head');
+    this.log.info({ rows: head.rows, head: `${head.headSeq}:${head.headHash}` }, 'audit trail head');
     this.#trimFeedLog();
     this.#scheduleRetention();
     this.#writeBehind = setInterval(() => this.#flushSoftState(), SOFT_STATE_FLUSH_MS).unref();
@@ -319,6 +335,7 @@ export class Hub {
       JSON.stringify(Object.fromEntries(Object.entries(this.#ports).filter(([, port]) => port !== 0))),
     );
     renameSync(`${file}.tmp`, file);
+    this.#portsFile = file;
     this.log.info(
       {
         ...this.#ports,
@@ -341,7 +358,7 @@ export class Hub {
     this.#trimTimer?.cancel();
     this.scheduler.stop();
     this.processor.stop();
-    rmSync(join(this.config.dataDir, 'ports.json'), { force: true });
+    if (this.#portsFile) rmSync(this.#portsFile, { force: true });
     this.feed.stop();
     await this.http.close();
     await this.broker.stop();
@@ -351,7 +368,9 @@ export class Hub {
     this.#flushSoftState(Number.POSITIVE_INFINITY);
     await this.timeSeries?.stop();
     await this.#checkpointer.stop();
+    this.#runs.stopped();
     this.db.close();
+    this.#lock.release();
     this.log.info('CareHub stopped');
   }
 
@@ -380,6 +399,11 @@ export class Hub {
       this.log.info(trimmed, 'retention: old device events and dead letters deleted');
   }
 
+  /** A fatal error is about to end the process (cli's process policy): recorded for the next start. */
+  recordCrash(reason: string): void {
+    if (this.db.open) this.#runs.recordCrash(Date.now(), reason);
+  }
+
   health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {
     const lag = this.journal.lastSeq() - this.processor.processedSeq();
     const timeSeries = this.timeSeries?.health();
@@ -393,7 +417,18 @@ export class Hub {
         mqtt: { connectedClients: this.broker.aedes.connectedClients },
         feed: { clients: this.feed.clientCount(), seq: this.feedLog.currentSeq() },
         clock: this.clock.kind,
+        restarts: this.#restartsForHealth(),
       },
+    };
+  }
+
+  #restartsForHealth(): Record<string, unknown> {
+    const h = this.#runs.history;
+    return {
+      starts: h.starts,
+      unclean: h.unclean,
+      lastUncleanAt: h.lastUncleanAt === null ? null : new Date(h.lastUncleanAt).toISOString(),
+      lastCrash: h.lastCrash && { at: new Date(h.lastCrash.at).toISOString(), reason: h.lastCrash.reason },
     };
   }
 

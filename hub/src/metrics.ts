@@ -55,6 +55,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly restarts = new Gauge({
+    name: 'carehub_hub_starts',
+    help: 'Starts of a hub on this data dir since it was created: all, and unclean (after a crash, kill -9 or power cut; a supervisor restarted it)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor(collectProcessMetrics = true) {
     if (collectProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'carehub_' });
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
-import { cleanEnv, spawnHubProcess } from '../helpers/hub-process.js';
+import { cleanEnv, type HubChild, startHubChild } from '../helpers/hub-process.js';
 
 /**
  * The hub as its own process (`node bin/carehub.js`, the tsc build in dist/: run `npm run build` first,
@@ -23,20 +23,7 @@ interface Alert {
   occurrences: number;
 }
 
-interface Ports {
-  mqtt: number;
-  http: number;
-  mqttWs: number;
-}
-
-interface HubProcess {
-  child: ChildProcess;
-  ports: Ports;
-  httpUrl: string;
-  mqttUrl: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
+type HubProcess = HubChild;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,38 +92,8 @@ describe('the hub as a process', () => {
   }
 
   /** `carehub start` on the demo configuration, on free ports, with `dataDir`; resolves once /healthz answers. */
-  async function startHubProcess(dataDir: string): Promise<HubProcess> {
-    const portsFile = join(dataDir, 'ports.json');
-    const { child, output: outputOf } = spawnHubProcess(DEMO, dataDir);
-    children.add(child);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    let ports: Ports | undefined;
-    for (let i = 0; i < 300 && !ports; i++) {
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`the hub exited while starting:\n${outputOf()}`);
-      if (existsSync(portsFile)) {
-        try {
-          ports = JSON.parse(readFileSync(portsFile, 'utf8')) as Ports;
-        } catch {
-          // being written
-        }
-      }
-      if (!ports) await sleep(50);
-    }
-    if (!ports) throw new Error(`no ports.json within 15 s:\n${outputOf()}`);
-    const httpUrl = `http://127.0.0.1:${ports.http}`;
-    for (let i = 0; ; i++) {
-      const ok = await fetch(`${httpUrl}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (i >= 100) throw new Error(`/healthz did not answer:\n${outputOf()}`);
-      await sleep(50);
-    }
-    return { child, ports, httpUrl, mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`, exited, output: outputOf };
+  function startHubProcess(dataDir: string): Promise<HubProcess> {
+    return startHubChild(DEMO, dataDir, { onSpawn: (child) => children.add(child) });
   }
 
   async function connect(url: string): Promise<MqttClient> {

@@ -299,18 +299,46 @@ describe('audit trail', () => {
     t = undefined;
     closers.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const cli = join(import.meta.dirname, '..', '..', 'bin', 'carehub.js');
-    const verify = () => {
+    const verify = (...extra: string[]) => {
       try {
         return {
           code: 0,
-          out: execFileSync('node', [cli, 'audit', 'verify', '--data-dir', dataDir], { encoding: 'utf8' }),
+          out: execFileSync('node', [cli, 'audit', 'verify', '--data-dir', dataDir, ...extra], {
+            encoding: 'utf8',
+          }),
         };
       } catch (err) {
         const e = err as { status: number; stdout: string };
         return { code: e.status, out: e.stdout };
       }
     };
-    expect(verify()).toMatchObject({ code: 0, out: expect.stringMatching(/audit trail OK: \d+ rows/) });
+    const first = verify();
+    expect(first).toMatchObject({ code: 0, out: expect.stringMatching(/audit trail OK: \d+ rows/) });
+    const head = /head (\d+:[0-9a-f]{64})/.exec(first.out)?.[1] ?? '';
+    expect(verify('--expect-head', head)).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/expected head/),
+    });
+    expect(verify('--expect-head', 'not-a-head').code).toBe(1);
+    // Cut back: the last row removed and the recorded head moved with it. The rest is a consistent
+    // chain, so only the head exported earlier tells.
+    const cut = new Database(join(dataDir, 'hub.db'));
+    const last = cut.prepare('SELECT seq FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number };
+    const prev = cut.prepare('SELECT seq, hash FROM audit WHERE seq = ?').get(last.seq - 1) as {
+      seq: number;
+      hash: string;
+    };
+    cut.exec('DROP TRIGGER audit_no_delete');
+    cut.prepare('DELETE FROM audit WHERE seq = ?').run(last.seq);
+    cut.prepare("UPDATE meta SET value = ? WHERE key = 'audit_head'").run(JSON.stringify(prev));
+    cut.exec(
+      "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;",
+    );
+    cut.close();
+    expect(verify().code).toBe(0);
+    const truncated = verify('--expect-head', head);
+    expect(truncated.code).toBe(1);
+    expect(truncated.out).toMatch(/expected head .* is not in the trail/);
     const db = new Database(join(dataDir, 'hub.db'));
     expect(() => db.prepare("UPDATE audit SET actor = 'mallory' WHERE seq = 2").run()).toThrow(/append-only/);
     db.exec('DROP TRIGGER audit_no_update');

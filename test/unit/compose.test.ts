@@ -20,6 +20,8 @@ const compose = parse(composeText) as {
       volumes?: string[];
       healthcheck?: { test: string[] };
       depends_on?: Record<string, { condition: string }>;
+      restart?: string;
+      init?: boolean;
     }
   >;
   volumes: Record<string, unknown>;
@@ -56,6 +58,11 @@ describe('docker-compose.yml', () => {
     expect(compose.services.hub?.healthcheck?.test.join(' ')).toContain('/healthz');
     // alarms never wait for the time-series store
     expect(compose.services.hub?.depends_on?.influxdb?.condition).toBe('service_started');
+  });
+
+  it('runs the hub under a supervisor: restarted after any exit (a fatal error exits 70), with an init as PID 1', () => {
+    expect(compose.services.hub?.restart).toBe('always');
+    expect(compose.services.hub?.init).toBe(true);
   });
 
   it('names every compose variable in .env.example', () => {

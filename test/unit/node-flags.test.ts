@@ -24,7 +24,13 @@ describe('production node options', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
     expect(entrypoint).toBeDefined();
-    expect(JSON.parse(entrypoint as string)).toEqual(['node', ...PRODUCTION_NODE_FLAGS, 'bin/carehub.js']);
+    expect(JSON.parse(entrypoint as string)).toEqual([
+      '/usr/bin/tini',
+      '--',
+      'node',
+      ...PRODUCTION_NODE_FLAGS,
+      'bin/carehub.js',
+    ]);
   });
 
   it('are on the ExecStart line of the systemd unit in docs/operations.md', () => {
@@ -36,5 +42,13 @@ describe('production node options', () => {
       '/opt/carehub/bin/carehub.js',
       'start',
     ]);
+  });
+
+  it('the systemd unit in docs/operations.md restarts the hub after any exit and never gives up', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+    const unit = /```ini\n(\[Unit\][\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    expect(unit).toMatch(/^Restart=always$/m);
+    expect(unit).toMatch(/^RestartSec=[1-5]$/m);
+    expect(unit).toMatch(/^StartLimitIntervalSec=0$/m);
   });
 });

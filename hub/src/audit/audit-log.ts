@@ -39,10 +39,24 @@ function digest(
     .digest('hex');
 }
 
+/** A head of the chain seen earlier: `SEQ:HASH` or `HASH` as given to `carehub audit verify --expect-head`. */
+export interface ExpectedHead {
+  seq?: number;
+  hash: string;
+}
+
+export function parseExpectedHead(text: string): ExpectedHead | undefined {
+  const m = /^(?:(\d{1,15}):)?([0-9a-f]{64})$/.exec(text.trim().toLowerCase());
+  if (!m || m[2] === undefined) return undefined;
+  return m[1] === undefined ? { hash: m[2] } : { seq: Number(m[1]), hash: m[2] };
+}
+
 export interface VerifyResult {
   ok: boolean;
   rows: number;
   headHash: string;
+  /** The number of the last row (the head's `SEQ` for `--expect-head SEQ:HASH`). */
+  headSeq: number;
   problems: string[];
 }
 
@@ -118,8 +132,14 @@ export class AuditLog {
     return rows.map(fromRow);
   }
 
-  verify(): VerifyResult {
+  /**
+   * Check the chain. `expect`: a head exported earlier (logged at every start, and by `audit verify`);
+   * the trail must still contain that row with that hash, so a trail cut back behind it, or rewritten
+   * whole, fails even when what is left is a consistent chain.
+   */
+  verify(expect?: ExpectedHead): VerifyResult {
     const problems: string[] = [];
+    let expectedFound = false;
     let prevHash = GENESIS;
     let expectedSeq = 1;
     let rows = 0;
@@ -135,9 +155,15 @@ export class AuditLog {
         problems.push(`row ${row.seq}: does not follow the previous row (chain broken)`);
       const hash = digest(row.prev_hash, row.seq, row.at, row.actor, row.action, row.target, row.data);
       if (hash !== row.hash) problems.push(`row ${row.seq}: content changed (hash mismatch)`);
+      if (expect && row.hash === expect.hash && (expect.seq === undefined || expect.seq === row.seq))
+        expectedFound = true;
       prevHash = row.hash;
       expectedSeq = row.seq + 1;
     }
+    if (expect && !expectedFound)
+      problems.push(
+        `the expected head ${expect.seq === undefined ? '' : `row ${expect.seq}, `}${expect.hash} is not in the trail: rows were removed or the chain was rewritten`,
+      );
     const headRaw = this.#head.get()?.value;
     if (headRaw) {
       const head = JSON.parse(headRaw) as { seq: number; hash: string };
@@ -148,7 +174,7 @@ export class AuditLog {
     } else if (rows > 0) {
       problems.push('the recorded head of the chain is missing');
     }
-    return { ok: problems.length === 0, rows, headHash: prevHash, problems };
+    return { ok: problems.length === 0, rows, headHash: prevHash, headSeq: expectedSeq - 1, problems };
   }
 }
 

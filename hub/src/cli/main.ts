@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog, parseExpectedHead } from '../audit/audit-log.js';
 import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile, problemsOf } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
@@ -12,6 +12,7 @@ import { collectGarbage } from '../memory.js';
 import { missingNodeFlags } from '../node-flags.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
+import { installProcessPolicy } from './process-policy.js';
 
 const USAGE = `Usage: carehub <command> [options]
 
@@ -21,8 +22,9 @@ Commands:
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
-  audit verify (--config FILE | --data-dir DIR)
-                             check the audit trail's hash chain; exit 1 if a row was changed or removed
+  audit verify (--config FILE | --data-dir DIR) [--expect-head SEQ:HASH]
+                             check the audit trail's hash chain; exit 1 if a row was changed or removed,
+                             or if the head exported earlier (printed here, logged at start) is gone
   help                       this text
 `;
 
@@ -94,6 +96,7 @@ async function start(args: string[]): Promise<number> {
   let governor: HeapGovernor | undefined;
   try {
     hub = new Hub(loadConfigFile(file, process.env));
+    installProcessPolicy(hub);
     await hub.start();
     // Before the collection below, so the heap limit V8 sets after it is already the tight one.
     governor = startHeapGovernor(hub);
@@ -177,18 +180,36 @@ async function hashSecretCommand(args: string[]): Promise<number> {
 function auditCommand(args: string[]): number {
   const [sub, ...rest] = args;
   if (sub !== 'verify') {
-    process.stderr.write('Usage: carehub audit verify (--config FILE | --data-dir DIR)\n');
+    process.stderr.write(
+      'Usage: carehub audit verify (--config FILE | --data-dir DIR) [--expect-head SEQ:HASH]\n',
+    );
     return 1;
   }
-  let values: { config?: string | undefined; 'data-dir'?: string | undefined };
+  let values: {
+    config?: string | undefined;
+    'data-dir'?: string | undefined;
+    'expect-head'?: string | undefined;
+  };
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { config: { type: 'string' }, 'data-dir': { type: 'string' } },
+      options: {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'expect-head': { type: 'string' },
+      },
       strict: true,
     }));
   } catch (err) {
     process.stderr.write(`carehub audit verify: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const expectText = values['expect-head'];
+  const expect = expectText === undefined ? undefined : parseExpectedHead(expectText);
+  if (expectText !== undefined && !expect) {
+    process.stderr.write(
+      'carehub audit verify: --expect-head takes SEQ:HASH (or HASH), the 64 hex digits printed by an earlier verify or logged at start\n',
+    );
     return 1;
   }
   let dataDir = values['data-dir'] ?? process.env.CAREHUB_DATA_DIR;
@@ -210,9 +231,11 @@ function auditCommand(args: string[]): number {
   }
   const db = openDatabase(dataDir);
   try {
-    const result = new AuditLog(db).verify();
+    const result = new AuditLog(db).verify(expect);
     if (result.ok) {
-      process.stdout.write(`audit trail OK: ${result.rows} rows, head ${result.headHash}\n`);
+      process.stdout.write(
+        `audit trail OK: ${result.rows} rows, head ${result.headSeq}:${result.headHash}${expect ? ' (contains the expected head)' : ''}\n`,
+      );
       return 0;
     }
     process.stdout.write(`audit trail DOES NOT VERIFY (${result.rows} rows):\n`);
