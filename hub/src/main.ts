@@ -66,6 +66,11 @@ export interface HubOptions {
   manualClockStart?: number;
   /** Collect Node process metrics (off in tests that run many hubs). */
   processMetrics?: boolean;
+  /**
+   * Take the data dir's lock (default). Off only for test harnesses that simulate a crash by
+   * abandoning a hub in the same process, where the kernel would have dropped the lock.
+   */
+  lockDataDir?: boolean;
 }
 
 /** The composition root: config → store → broker → rules → alerts → http/ws. Constructors wire; start() acts. */
@@ -112,7 +117,7 @@ export class Hub {
     const messages = new Messages(loadCatalog());
 
     // Before the database is touched: a second hub on the same files would merge into this one's alerts.
-    this.#lock = lockDataDir(config.dataDir);
+    this.#lock = options.lockDataDir === false ? { release() {} } : lockDataDir(config.dataDir);
     try {
       this.db = openDatabase(config.dataDir);
     } catch (err) {

@@ -38,6 +38,8 @@ export class RulesHarness {
       logger: createLogger('silent'),
       processMetrics: false,
       manualClockStart: start,
+      // close() abandons the hub the way a crash would (no lock to release then).
+      lockDataDir: false,
     });
     const h = new RulesHarness(hub, dataDir);
     h.#boot();
