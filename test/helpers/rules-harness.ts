@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import type { AlertRecord } from '../../hub/src/alerts/types.js';
+import type { AlertRecord } from '../../hub/src/model/alert.js';
 import type { ManualClock } from '../../hub/src/clock/clock.js';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { createLogger } from '../../hub/src/log.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FeedLog } from '../../hub/src/feed/feed-log.js';
+import { FeedLog } from '../../hub/src/store/feed-log.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
 
 describe('FeedLog', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, type JournalEntry } from '../../hub/src/ingest/journal.js';
+import { Journal, type JournalEntry } from '../../hub/src/store/journal.js';
 import { createLogger } from '../../hub/src/log.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertRecord } from '../../hub/src/alerts/types.js';
+import type { AlertRecord } from '../../hub/src/model/alert.js';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { percentile, responseTimeReport } from '../../hub/src/reports/response-times.js';
 import { Directory } from '../../hub/src/site/directory.js';

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FeedLog } from '../../hub/src/feed/feed-log.js';
-import { Journal } from '../../hub/src/ingest/journal.js';
+import { FeedLog } from '../../hub/src/store/feed-log.js';
+import { Journal } from '../../hub/src/store/journal.js';
 import { createLogger } from '../../hub/src/log.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
 import type { MeasurementName } from '../../hub/src/timeseries/schema.js';

@@ -1,4 +1,4 @@
-import type { Alert, Outcome } from '../../../hub/src/alerts/types.js';
+import type { Alert, Outcome } from '../../../hub/src/model/alert.js';
 
 /** An HTTP answer that was not 2xx, with the hub's error code when it sent one. */
 export class HubApiError extends Error {

@@ -1,4 +1,4 @@
-import type { AlertKind } from '../../../hub/src/alerts/types.js';
+import type { AlertKind } from '../../../hub/src/model/alert.js';
 import type { DeviceAction } from '../drill/actions.js';
 import type { Prng } from '../util/prng.js';
 import type { DayPlan, LifeEvent } from './life.js';

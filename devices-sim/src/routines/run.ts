@@ -1,4 +1,4 @@
-import type { AlertKind } from '../../../hub/src/alerts/types.js';
+import type { AlertKind } from '../../../hub/src/model/alert.js';
 import type { LogLevel } from '../../../hub/src/log.js';
 import { DrillClock } from '../drill/drill-clock.js';
 import { Fleet } from '../drill/fleet.js';

@@ -1,4 +1,4 @@
-import { ALERT_KINDS, type AlertKind } from '../../../hub/src/alerts/types.js';
+import { ALERT_KINDS, type AlertKind } from '../../../hub/src/model/alert.js';
 import type { Incident, IncidentExpectation } from './incidents.js';
 
 export interface RecordedAlert {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALERT_KINDS } from '../../../hub/src/alerts/types.js';
+import { ALERT_KINDS } from '../../../hub/src/model/alert.js';
 import { DEVICE_ACTIONS } from '../drill/actions.js';
 import { durationSchema } from '../util/duration.js';
 

@@ -1,4 +1,4 @@
-import type { Alert } from '../../../hub/src/alerts/types.js';
+import type { Alert } from '../../../hub/src/model/alert.js';
 import type { Expectation } from './load.js';
 
 export interface ObservedAlert {

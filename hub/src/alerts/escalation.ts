@@ -1,7 +1,7 @@
 import type { RuleSettings } from '../config/rules-schema.js';
-import type { TimerRow } from '../rules/timer-store.js';
+import type { TimerRow } from '../store/timer-store.js';
 import type { ChangeCause } from './alert-service.js';
-import type { AlertRecord } from './types.js';
+import type { AlertRecord } from '../model/alert.js';
 
 export interface TimerPlan {
   set: TimerRow[];

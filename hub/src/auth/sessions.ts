@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Directory } from '../site/directory.js';

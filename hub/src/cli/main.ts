@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { AuditLog, parseExpectedHead } from '../audit/audit-log.js';
+import { AuditLog, parseExpectedHead } from '../store/audit-log.js';
 import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile, problemsOf } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';

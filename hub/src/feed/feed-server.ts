@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
 import { formatIso } from '../time/iso.js';
-import type { FeedEntry, FeedLog } from './feed-log.js';
+import type { FeedEntry, FeedLog } from '../store/feed-log.js';
 import { type ClientMessage, clientMessageSchema } from './messages.js';
 
 interface FeedClient {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTCOMES } from '../alerts/types.js';
+import { OUTCOMES } from '../model/alert.js';
 
 const requestId = z.string().max(100).optional();
 const alertId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);

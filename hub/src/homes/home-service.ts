@@ -1,8 +1,8 @@
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { Clock } from '../clock/clock.js';
 import type { HomeConfig, StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
-import type { FeedEntry, FeedLog } from '../feed/feed-log.js';
+import type { FeedEntry, FeedLog } from '../store/feed-log.js';
 import type { HomeMode } from '../rules/home-state.js';
 import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';

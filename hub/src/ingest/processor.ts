@@ -1,5 +1,5 @@
 import type { AlertChange } from '../alerts/alert-service.js';
-import type { FeedEntry, FeedLog } from '../feed/feed-log.js';
+import type { FeedEntry, FeedLog } from '../store/feed-log.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DeviceEvent } from '../protocol/events.js';
@@ -8,7 +8,7 @@ import type { Directory } from '../site/directory.js';
 import type { DeviceState, DeviceStateRepo } from '../store/device-state-repo.js';
 import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
-import type { CommitHook, CommittedRow, Journal, JournalRow } from './journal.js';
+import type { CommitHook, CommittedRow, Journal, JournalRow } from '../store/journal.js';
 
 const PROCESSED_KEY = 'processed_seq';
 const BATCH = 500;

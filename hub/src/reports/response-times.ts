@@ -1,4 +1,4 @@
-import type { AlertRecord } from '../alerts/types.js';
+import type { AlertRecord } from '../model/alert.js';
 import type { Directory } from '../site/directory.js';
 import { inLocalWindow } from '../time/local.js';
 

@@ -7,8 +7,8 @@ import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
 import { HomeRulesCache, RuleCtx, SUPPRESSED } from './context.js';
 import type { HomeMode, HomeState, HomeStateRepo } from './home-state.js';
-import type { Scheduler } from './scheduler.js';
-import type { TimerRow } from './timer-store.js';
+import type { Scheduler } from '../timers/scheduler.js';
+import type { TimerRow } from '../store/timer-store.js';
 import { ACTIVITY_EVENTS, type Decision, type Rule } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { AlertKind, AlertRecord, Severity } from '../alerts/types.js';
+import type { AlertKind, AlertRecord, Severity } from '../model/alert.js';
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import type { DeviceEvent } from '../protocol/events.js';

@@ -1,4 +1,4 @@
-import type { AlertRecord, AlertStatus } from '../alerts/types.js';
+import type { AlertRecord, AlertStatus } from '../model/alert.js';
 import type { Db } from './sqlite-db.js';
 
 interface Row {

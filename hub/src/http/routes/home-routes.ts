@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, HubError } from '../../errors.js';
 import type { HomeService } from '../../homes/home-service.js';
-import type { JournalRow } from '../../ingest/journal.js';
+import type { JournalRow } from '../../store/journal.js';
 import type { Directory } from '../../site/directory.js';
 import { formatIso } from '../../time/iso.js';
 import type { Router } from '../router.js';

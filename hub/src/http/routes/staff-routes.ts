@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AlertRecord } from '../../alerts/types.js';
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { AlertRecord } from '../../model/alert.js';
+import type { AuditLog } from '../../store/audit-log.js';
 import type { Clock } from '../../clock/clock.js';
 import { ErrorCodes, HubError } from '../../errors.js';
 import { responseTimeReport } from '../../reports/response-times.js';

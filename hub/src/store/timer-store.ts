@@ -1,4 +1,4 @@
-import type { Db } from '../store/sqlite-db.js';
+import type { Db } from './sqlite-db.js';
 
 export interface TimerRow {
   /** Unique per purpose: `door_left_open:h1-door`, `esc:al-…:1`. Setting a key again replaces it. */

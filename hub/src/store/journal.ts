@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
-import { type Db, withoutFsync } from '../store/sqlite-db.js';
-import { type Done, promised } from './callbacks.js';
+import { type Db, withoutFsync } from './sqlite-db.js';
+import { type Done, promised } from '../async/callbacks.js';
 import { HeartbeatIndex } from './heartbeat-index.js';
 import { WalSync } from './wal-sync.js';
 

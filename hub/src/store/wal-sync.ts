@@ -1,5 +1,5 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
-import type { Db } from '../store/sqlite-db.js';
+import type { Db } from './sqlite-db.js';
 
 /**
  * fdatasync of the SQLite write-ahead log on libuv's thread pool, so the event loop does not stop

@@ -1,4 +1,4 @@
-import type { Db } from '../store/sqlite-db.js';
+import type { Db } from './sqlite-db.js';
 
 /** Seqs skipped at every start: more than a commit's worth of feed entries. */
 const EPOCH_GAP = 1000;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../store/sqlite-db.js';
+import type { Db } from './sqlite-db.js';
 
 export interface AuditEntry {
   seq: number;
