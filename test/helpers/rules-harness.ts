@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
-import type { AlertRecord } from '../../hub/src/model/alert.js';
 import type { ManualClock } from '../../hub/src/clock/clock.js';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { createLogger } from '../../hub/src/log.js';
 import { Hub } from '../../hub/src/main.js';
+import type { AlertRecord } from '../../hub/src/model/alert.js';
 import { demoRaw, tempDir } from './hub.js';
 
 /**

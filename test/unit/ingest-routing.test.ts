@@ -5,10 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../hub/src/clock/clock.js';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { type InboundMessage, Ingest } from '../../hub/src/ingest/ingest.js';
-import { Journal } from '../../hub/src/store/journal.js';
 import { createLogger } from '../../hub/src/log.js';
 import { Metrics } from '../../hub/src/metrics.js';
 import { Directory } from '../../hub/src/site/directory.js';
+import { Journal } from '../../hub/src/store/journal.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
 import { demoRaw } from '../helpers/hub.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, type JournalEntry } from '../../hub/src/store/journal.js';
 import { createLogger } from '../../hub/src/log.js';
+import { Journal, type JournalEntry } from '../../hub/src/store/journal.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
 
 const T0 = Date.UTC(2026, 10, 26, 1, 30);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertRecord } from '../../hub/src/model/alert.js';
 import { parseConfig } from '../../hub/src/config/load.js';
+import type { AlertRecord } from '../../hub/src/model/alert.js';
 import { percentile, responseTimeReport } from '../../hub/src/reports/response-times.js';
 import { Directory } from '../../hub/src/site/directory.js';
 import { demoRaw } from '../helpers/hub.js';

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../hub/src/log.js';
 import { FeedLog } from '../../hub/src/store/feed-log.js';
 import { Journal } from '../../hub/src/store/journal.js';
-import { createLogger } from '../../hub/src/log.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
 import type { MeasurementName } from '../../hub/src/timeseries/schema.js';
 import { DEFAULT_SHIPPER_OPTIONS, Shipper, type ShipperOptions } from '../../hub/src/timeseries/shipper.js';

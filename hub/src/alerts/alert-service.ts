@@ -2,18 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
-import type { FeedEntry, FeedLog } from '../store/feed-log.js';
 import type { Messages } from '../i18n/messages.js';
 import type { Metrics } from '../metrics.js';
-import type { Scheduler } from '../timers/scheduler.js';
-import type { TimerRow } from '../store/timer-store.js';
+import type { AlertNote, AlertRecord, Outcome } from '../model/alert.js';
+import type { FeedEntry } from '../model/feed-entry.js';
+import type { TimerRow } from '../model/timer.js';
 import type { Decision } from '../rules/types.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
+import type { FeedLog } from '../store/feed-log.js';
 import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
+import type { Scheduler } from '../timers/scheduler.js';
 import { escalationPlan } from './escalation.js';
-import type { AlertNote, AlertRecord, Outcome } from '../model/alert.js';
 
 export type ChangeCause =
   | 'raised'

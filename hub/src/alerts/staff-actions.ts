@@ -1,10 +1,10 @@
-import type { AuditLog } from '../store/audit-log.js';
 import type { Clock } from '../clock/clock.js';
 import type { StaffConfig } from '../config/schema.js';
+import type { Outcome } from '../model/alert.js';
+import type { AuditLog } from '../store/audit-log.js';
 import { rollingBack } from '../store/rolling-back.js';
 import type { Db } from '../store/sqlite-db.js';
 import type { AlertChange, AlertService } from './alert-service.js';
-import type { Outcome } from '../model/alert.js';
 
 export type StaffAction =
   | { type: 'ack'; alertId: string; version?: number | undefined }

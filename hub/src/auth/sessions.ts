@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AuditLog } from '../store/audit-log.js';
 import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Directory } from '../site/directory.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { Db } from '../store/sqlite-db.js';
 import { SecretVerifier, verifySecret } from './secrets.js';
 

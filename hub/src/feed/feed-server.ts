@@ -9,10 +9,11 @@ import { ErrorCodes, HubError, isHubError } from '../errors.js';
 import { bearerToken } from '../http/credentials.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { FeedEntry } from '../model/feed-entry.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
+import type { FeedLog } from '../store/feed-log.js';
 import { formatIso } from '../time/iso.js';
-import type { FeedEntry, FeedLog } from '../store/feed-log.js';
 import { type ClientMessage, clientMessageSchema } from './messages.js';
 
 interface FeedClient {

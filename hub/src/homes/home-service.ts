@@ -1,13 +1,14 @@
-import type { AuditLog } from '../store/audit-log.js';
 import type { Clock } from '../clock/clock.js';
 import type { HomeConfig, StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
-import type { FeedEntry, FeedLog } from '../store/feed-log.js';
-import type { HomeMode } from '../rules/home-state.js';
+import type { FeedEntry } from '../model/feed-entry.js';
+import type { HomeMode } from '../model/home-state.js';
 import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { DeviceStateRepo } from '../store/device-state-repo.js';
+import type { FeedLog } from '../store/feed-log.js';
 import { rollingBack } from '../store/rolling-back.js';
 import type { Db } from '../store/sqlite-db.js';
 import { formatIso, localParts } from '../time/iso.js';

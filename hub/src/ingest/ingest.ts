@@ -1,3 +1,4 @@
+import { type Done, promised } from '../async/callbacks.js';
 import type { Clock } from '../clock/clock.js';
 import type { HubConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -7,7 +8,6 @@ import type { EventPayload, RejectReason } from '../protocol/events.js';
 import { parseDeviceTopic } from '../protocol/topics.js';
 import { decodeZigbeeState, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
-import { type Done, promised } from '../async/callbacks.js';
 import type { AppendDone, AppendResult, Journal, JournalEntry } from '../store/journal.js';
 
 /** What the broker hands to ingest: transport-neutral, so an external-broker client can do the same. */

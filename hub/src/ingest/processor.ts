@@ -1,14 +1,16 @@
 import type { AlertChange } from '../alerts/alert-service.js';
-import type { FeedEntry, FeedLog } from '../store/feed-log.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { DeviceState } from '../model/device-state.js';
+import type { FeedEntry } from '../model/feed-entry.js';
 import type { DeviceEvent } from '../protocol/events.js';
 import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
-import type { DeviceState, DeviceStateRepo } from '../store/device-state-repo.js';
+import type { DeviceStateRepo } from '../store/device-state-repo.js';
+import type { FeedLog } from '../store/feed-log.js';
+import type { CommitHook, CommittedRow, Journal, JournalRow } from '../store/journal.js';
 import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
-import type { CommitHook, CommittedRow, Journal, JournalRow } from '../store/journal.js';
 
 const PROCESSED_KEY = 'processed_seq';
 const BATCH = 500;

@@ -1,9 +1,9 @@
-import type { AlertKind, AlertRecord } from '../model/alert.js';
 import { type RuleSettings, resolveHomeRules } from '../config/rules-schema.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
+import type { AlertKind, AlertRecord } from '../model/alert.js';
+import type { HomeMode, HomeState } from '../model/home-state.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
-import type { HomeMode, HomeState } from './home-state.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import type { Rule, RuleContext } from './types.js';
 

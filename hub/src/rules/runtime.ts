@@ -2,13 +2,14 @@ import type { AlertChange, AlertService } from '../alerts/alert-service.js';
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { HomeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { HomeMode, HomeState } from '../model/home-state.js';
+import type { TimerRow } from '../model/timer.js';
 import type { DeviceEvent } from '../protocol/events.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
-import { HomeRulesCache, RuleCtx, SUPPRESSED } from './context.js';
-import type { HomeMode, HomeState, HomeStateRepo } from './home-state.js';
+import type { HomeStateRepo } from '../store/home-state-repo.js';
 import type { Scheduler } from '../timers/scheduler.js';
-import type { TimerRow } from '../store/timer-store.js';
+import { HomeRulesCache, RuleCtx, SUPPRESSED } from './context.js';
 import { ACTIVITY_EVENTS, type Decision, type Rule } from './types.js';
 
 /**

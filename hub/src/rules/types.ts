@@ -1,8 +1,8 @@
-import type { AlertKind, AlertRecord, Severity } from '../model/alert.js';
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
+import type { AlertKind, AlertRecord, Severity } from '../model/alert.js';
+import type { HomeMode, HomeState } from '../model/home-state.js';
 import type { DeviceEvent } from '../protocol/events.js';
-import type { HomeMode, HomeState } from './home-state.js';
 
 export interface Note {
   key: string;

@@ -1,14 +1,6 @@
+import type { DeviceState } from '../model/device-state.js';
 import type { Db } from './sqlite-db.js';
 import { takeFirst } from './take-first.js';
-
-export interface DeviceState {
-  deviceId: string;
-  online: boolean | null;
-  battery: number | null;
-  batteryLow: boolean | null;
-  rssi: number | null;
-  lastSeen: number;
-}
 
 interface Row {
   device_id: string;

@@ -1,17 +1,9 @@
+import type { FeedEntry } from '../model/feed-entry.js';
 import type { Db } from './sqlite-db.js';
 
 /** Seqs skipped at every start: more than a commit's worth of feed entries. */
 const EPOCH_GAP = 1000;
 const TRIMMED_KEY = 'feed_trimmed_to';
-
-export interface FeedEntry {
-  seq: number;
-  at: number;
-  type: 'alert' | 'device' | 'home';
-  homeId: string;
-  /** The message body without `seq` (e.g. {"type":"alert","alert":{…}}). */
-  body: Record<string, unknown>;
-}
 
 /**
  * Persisted, numbered feed events. AUTOINCREMENT never reuses a number, so `seq` never goes

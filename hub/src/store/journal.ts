@@ -1,7 +1,7 @@
-import type { Logger } from '../log.js';
-import { type Db, withoutFsync } from './sqlite-db.js';
 import { type Done, promised } from '../async/callbacks.js';
+import type { Logger } from '../log.js';
 import { HeartbeatIndex } from './heartbeat-index.js';
+import { type Db, withoutFsync } from './sqlite-db.js';
 import { WalSync } from './wal-sync.js';
 
 export interface JournalEntry {

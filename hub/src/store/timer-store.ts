@@ -1,13 +1,5 @@
+import type { TimerRow } from '../model/timer.js';
 import type { Db } from './sqlite-db.js';
-
-export interface TimerRow {
-  /** Unique per purpose: `door_left_open:h1-door`, `esc:al-…:1`. Setting a key again replaces it. */
-  key: string;
-  homeId: string;
-  dueAt: number;
-  /** What to do when it fires, interpreted by its owner. */
-  data: { owner: 'rule' | 'alert' | 'mode'; rule?: string; [k: string]: unknown };
-}
 
 /** Timers are state, not memory: kept in SQLite so a restart still fires them, late ones at start. */
 export class TimerStore {

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock/clock.js';
-import type { TimerRow, TimerStore } from '../store/timer-store.js';
+import type { TimerRow } from '../model/timer.js';
+import type { TimerStore } from '../store/timer-store.js';
 
 /** A stored timer as mirrored in memory, with its clock timer while armed. */
 interface Entry {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HomeState } from '../../../hub/src/model/home-state.js';
 import type { DeviceEvent } from '../../../hub/src/protocol/events.js';
-import type { HomeState } from '../../../hub/src/rules/home-state.js';
 import { LAST_SEEN_WRITE_MS } from '../../../hub/src/rules/runtime.js';
 import { demoRaw } from '../../helpers/hub.js';
 import { RulesHarness } from '../../helpers/rules-harness.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { StaffAction, StaffActions } from '../../alerts/staff-actions.js';
-import { ALERT_KINDS, OUTCOMES } from '../../model/alert.js';
 import { ErrorCodes, HubError } from '../../errors.js';
+import { ALERT_KINDS, OUTCOMES } from '../../model/alert.js';
 import type { Directory } from '../../site/directory.js';
 import type { AlertRepo } from '../../store/alert-repo.js';
 import type { Router } from '../router.js';

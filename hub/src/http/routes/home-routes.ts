@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ErrorCodes, HubError } from '../../errors.js';
 import type { HomeService } from '../../homes/home-service.js';
-import type { JournalRow } from '../../store/journal.js';
 import type { Directory } from '../../site/directory.js';
+import type { JournalRow } from '../../store/journal.js';
 import { formatIso } from '../../time/iso.js';
 import type { Router } from '../router.js';
 import { parseInput } from '../validate.js';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { AlertRecord } from '../../model/alert.js';
-import type { AuditLog } from '../../store/audit-log.js';
 import type { Clock } from '../../clock/clock.js';
 import { ErrorCodes, HubError } from '../../errors.js';
+import type { AlertRecord } from '../../model/alert.js';
 import { responseTimeReport } from '../../reports/response-times.js';
 import type { Directory } from '../../site/directory.js';
 import type { AlertRepo } from '../../store/alert-repo.js';
+import type { AuditLog } from '../../store/audit-log.js';
 import type { Router } from '../router.js';
 import { parseInput } from '../validate.js';
 import { timeParam } from './params.js';

@@ -1,39 +1,6 @@
-import type { Db } from '../store/sqlite-db.js';
-import { takeFirst } from '../store/take-first.js';
-
-export type HomeMode = 'home' | 'away' | 'maintenance';
-
-/** Everything the rules remember about one home, kept as one row so homes can be partitioned later. */
-export interface HomeState {
-  mode: HomeMode;
-  modeUntil: number | null;
-  /** When the hub started watching this home: the baseline before any activity is seen. */
-  watchedSince: number;
-  lastActivityAt: number | null;
-  lastMotionAt: number | null;
-  doors: Record<string, { open: boolean; since: number }>;
-  /** Devices with a battery_low alert raised and not yet recovered. */
-  batteryLow: Record<string, true>;
-  /** Devices whose last status was offline. */
-  offline: Record<string, number>;
-  lastSeen: Record<string, number>;
-  lastSmokeTestAt: Record<string, number>;
-}
-
-export function freshHomeState(now: number): HomeState {
-  return {
-    mode: 'home',
-    modeUntil: null,
-    watchedSince: now,
-    lastActivityAt: null,
-    lastMotionAt: null,
-    doors: {},
-    batteryLow: {},
-    offline: {},
-    lastSeen: {},
-    lastSmokeTestAt: {},
-  };
-}
+import { freshHomeState, type HomeState } from '../model/home-state.js';
+import type { Db } from './sqlite-db.js';
+import { takeFirst } from './take-first.js';
 
 type DurablePart = Omit<HomeState, 'lastSeen'>;
 

@@ -1,0 +1,107 @@
+import type { Outcome } from './alert.js';
+import type { HomeMode } from './home-state.js';
+
+/**
+ * The entries of the hub's one ordered log: every change to the hub's state is one of these, and
+ * the applier turns (state, entry) into the next state. Each carries its own time (`at`, epoch ms):
+ * the applier never reads a clock. Alone the log is the SQLite journal; in a cluster, a
+ * replicated stream (docs/architecture.md).
+ */
+export type LogEntry =
+  | DeviceLogEntry
+  | TimerLogEntry
+  | StaffLogEntry
+  | ModeLogEntry
+  | AuditLogEntry
+  | ClockLogEntry
+  | StartLogEntry;
+
+export type EntryKind = LogEntry['kind'];
+
+/** A device event or status, as ingest decoded it (one row of the journal per event). */
+export interface DeviceLogEntry {
+  kind: 'device';
+  at: number;
+  deviceId: string;
+  homeId: string;
+  /** Normalised event type ('sos.pressed', 'status.offline', …). */
+  type: string;
+  eventId?: string | undefined;
+  /** The normalised event as JSON. */
+  payload: string;
+  /** The hub node that received it (cluster); never part of what the applier writes. */
+  node?: string | undefined;
+}
+
+/** A stored timer fell due and was fired (by the one node that fires timers). */
+export interface TimerLogEntry {
+  kind: 'timer';
+  at: number;
+  key: string;
+  /** The due time it was fired for: a timer moved or cancelled since is left alone. */
+  dueAt: number;
+  /** It fell due while the hub was down (or the leader was away) and fires late. */
+  late: boolean;
+}
+
+export type StaffAction =
+  | { type: 'ack'; alertId: string; version?: number | undefined }
+  | {
+      type: 'resolve';
+      alertId: string;
+      outcome: Outcome;
+      note?: string | undefined;
+      version?: number | undefined;
+    }
+  | { type: 'note'; alertId: string; text: string; version?: number | undefined }
+  | { type: 'assign'; alertId: string; staffId: string; version?: number | undefined };
+
+/** What a staff member did to an alert (API or feed). */
+export interface StaffLogEntry {
+  kind: 'staff';
+  at: number;
+  staffId: string;
+  action: StaffAction;
+}
+
+/** A home's mode set by staff (away, maintenance, home); expiry is a timer entry. */
+export interface ModeLogEntry {
+  kind: 'mode';
+  at: number;
+  staffId: string;
+  homeId: string;
+  mode: HomeMode;
+  until: number | null;
+}
+
+/** A row for the audit trail that no other entry writes: reads of residents' data, logins, mutes. */
+export interface AuditLogEntry {
+  kind: 'audit';
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  data: Record<string, unknown>;
+}
+
+/** The drill clock was moved to `at` (only with `clock: manual`). */
+export interface ClockLogEntry {
+  kind: 'clock';
+  at: number;
+}
+
+/**
+ * A hub started on this log (single-node mode). Its standing timers are made sure of, and the
+ * feed skips a block of numbers: entries reach the feed before their commit is on disk, so after
+ * a power cut the numbers a console saw last may be issued again for other entries.
+ */
+export interface StartLogEntry {
+  kind: 'start';
+  at: number;
+}
+
+/** An entry with its place in the log: positions rise by at least one, in log order. */
+export interface Positioned<E extends LogEntry = LogEntry> {
+  position: number;
+  entry: E;
+}
