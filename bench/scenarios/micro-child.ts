@@ -7,10 +7,10 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../../hub/src/config/load.js';
-import { Journal } from '../../hub/src/store/journal.js';
 import { createLogger } from '../../hub/src/log.js';
 import { Hub } from '../../hub/src/main.js';
 import type { DeviceEvent } from '../../hub/src/protocol/events.js';
+import { Journal } from '../../hub/src/store/journal.js';
 import { openDatabase } from '../../hub/src/store/sqlite-db.js';
 import { BENCH_SCRYPT_N, generateSite } from '../lib/site.js';
 

@@ -1,5 +1,5 @@
-import type { AlertKind } from '../../../hub/src/model/alert.js';
 import type { LogLevel } from '../../../hub/src/log.js';
+import type { AlertKind } from '../../../hub/src/model/alert.js';
 import { DrillClock } from '../drill/drill-clock.js';
 import { Fleet } from '../drill/fleet.js';
 import { HubClient } from '../drill/hub-client.js';
