@@ -12,6 +12,7 @@ import { Hub } from '../../hub/src/main.js';
 import type { DeviceEvent } from '../../hub/src/protocol/events.js';
 import { Journal } from '../../hub/src/store/journal.js';
 import { openDatabase } from '../../hub/src/store/sqlite-db.js';
+import { UnitOfWork } from '../../hub/src/store/unit-of-work.js';
 import { BENCH_SCRYPT_N, generateSite } from '../lib/site.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -37,7 +38,8 @@ async function rules(dir: string, homes: number, events: number): Promise<unknow
   const m0 = mem();
   t = performance.now();
   const now = Date.now();
-  hub.db.transaction(() => hub.rules.ensureAll(now))();
+  hub.store.uow.run(() => hub.core.rules.ensureAll(now));
+  hub.core.scheduler.start();
   const loadMs = performance.now() - t;
   const m1 = mem();
   const list = config.homes;
@@ -57,18 +59,18 @@ async function rules(dir: string, homes: number, events: number): Promise<unknow
   let changes = 0;
   t = performance.now();
   for (let i = 0; i < evs.length; i += 500) {
-    hub.db.transaction(() => {
-      for (const e of evs.slice(i, i + 500)) changes += hub.rules.onEvent(e).length;
-    })();
+    hub.store.uow.run(() => {
+      for (const e of evs.slice(i, i + 500)) changes += hub.core.rules.onEvent(e).length;
+    });
   }
   const rulesMs = performance.now() - t;
-  // The whole post-journal pipeline: journal rows → processor (rules, device state, feed log).
+  // The whole post-journal pipeline: journal rows → state machine (applier: rules, alerts, device state, feed log).
   const rows = Math.min(events, 50_000);
-  const insert = hub.db.prepare(
+  const insert = hub.store.db.prepare(
     'INSERT INTO journal(device_id, home_id, received_at, type, event_id, payload) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const offset = hub.journal.lastSeq();
-  hub.db.transaction(() => {
+  const offset = hub.store.journal.lastSeq();
+  hub.store.db.transaction(() => {
     for (let i = 0; i < rows; i++) {
       const e = make(events + i);
       insert.run(
@@ -81,13 +83,13 @@ async function rules(dir: string, homes: number, events: number): Promise<unknow
       );
     }
   })();
-  hub.db
+  hub.store.db
     .prepare(
       "INSERT INTO meta(key, value) VALUES ('processed_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     )
     .run(String(offset));
   t = performance.now();
-  hub.processor.drain();
+  hub.core.machine.drain();
   const procMs = performance.now() - t;
   return {
     homes: list.length,
@@ -96,7 +98,7 @@ async function rules(dir: string, homes: number, events: number): Promise<unknow
     loadStateMs: Math.round(loadMs),
     heapPerHomeBytes: Math.round((m1.heap - m0.heap) / list.length),
     rssPerHomeBytes: Math.round((m1.rss - m0.rss) / list.length),
-    timersArmed: hub.scheduler.pending(),
+    timersArmed: hub.core.scheduler.pending(),
     events,
     alertChanges: changes,
     rulesEventsPerSecond: Math.round((events * 1000) / rulesMs),
@@ -107,7 +109,7 @@ async function rules(dir: string, homes: number, events: number): Promise<unknow
 
 async function journal(dir: string, seconds: number): Promise<unknown> {
   const db = openDatabase(join(dir, 'journal'));
-  const j = new Journal(db, createLogger('silent'));
+  const j = new Journal(db, new UnitOfWork(db), createLogger('silent'));
   const boot = Date.now().toString(36);
   let n = 0;
   const entry = () => {

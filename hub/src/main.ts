@@ -2,13 +2,12 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { type AlertChange, AlertService } from './alerts/alert-service.js';
-import { commandsFor } from './alerts/device-notifier.js';
-import { StaffActions } from './alerts/staff-actions.js';
 import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
-import { type Clock, ManualClock, SystemClock, type TimerHandle } from './clock/clock.js';
+import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
 import type { HubConfig } from './config/schema.js';
+import { DRILL_CLOCK_KEY } from './core/applier.js';
+import { type HubCore, openCore } from './core/open-core.js';
 import { ErrorCodes, HubError, isHubError } from './errors.js';
 import { FeedServer } from './feed/feed-server.js';
 import { HomeService } from './homes/home-service.js';
@@ -22,35 +21,14 @@ import { staffRoutes } from './http/routes/staff-routes.js';
 import { staticHandler } from './http/static-files.js';
 import { loadCatalog, Messages } from './i18n/messages.js';
 import { Ingest } from './ingest/ingest.js';
-import { type ProcessedBatch, Processor } from './ingest/processor.js';
+import { RetentionJob } from './jobs/retention-job.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import type { FeedEntry } from './model/feed-entry.js';
-import type { TimerRow } from './model/timer.js';
 import { packageRoot } from './package-root.js';
-import { ALL_RULES } from './rules/all-rules.js';
-import { LAST_SEEN_WRITE_MS, RulesRuntime } from './rules/runtime.js';
 import { Directory } from './site/directory.js';
-import { AlertRepo } from './store/alert-repo.js';
-import { AuditLog } from './store/audit-log.js';
-import { Checkpointer } from './store/checkpointer.js';
-import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
-import { DeviceStateRepo } from './store/device-state-repo.js';
-import { FeedLog } from './store/feed-log.js';
-import { HomeStateRepo } from './store/home-state-repo.js';
-import { Journal } from './store/journal.js';
-import { trimLocal } from './store/retention.js';
+import { type HubStore, openStore } from './store/open-store.js';
 import { RunRecord } from './store/run-record.js';
-import { type Db, Meta, openDatabase, withoutFsync } from './store/sqlite-db.js';
-import { TimerStore } from './store/timer-store.js';
-import { formatIso } from './time/iso.js';
-import { Scheduler } from './timers/scheduler.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
-
-const DRILL_CLOCK_KEY = 'drill_clock_now';
-/** How often heartbeat-driven state (device and home lastSeen, rssi) is written: what a crash can lose of it. */
-const SOFT_STATE_FLUSH_MS = LAST_SEEN_WRITE_MS;
-const SOFT_STATE_SLICE = 500;
 
 export interface Ports {
   mqtt: number;
@@ -75,37 +53,29 @@ export interface HubOptions {
   lockDataDir?: boolean;
 }
 
-/** The composition root: config → store → broker → rules → alerts → http/ws. Constructors wire; start() acts. */
+/**
+ * The composition root: config → store → core (state machine, applier, rules, alerts) → edges
+ * (broker, HTTP API, staff feed) and jobs. It only wires: every decision is made in the module it
+ * belongs to (docs/architecture.md).
+ */
 export class Hub {
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly directory: Directory;
-  readonly db: Db;
-  readonly journal: Journal;
-  readonly alertRepo: AlertRepo;
-  readonly alerts: AlertService;
-  readonly processor: Processor;
+  readonly store: HubStore;
+  readonly core: HubCore;
   readonly broker: Broker;
   readonly feed: FeedServer;
   readonly http: HttpServer;
-  readonly feedLog: FeedLog;
-  readonly devices: DeviceStateRepo;
-  readonly scheduler: Scheduler;
-  readonly audit: AuditLog;
-  readonly rules: RulesRuntime;
   /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
   readonly timeSeries: TimeSeries | undefined;
-  #ports: Ports | undefined;
-  #trimTimer: TimerHandle | undefined;
-  #writeBehind: NodeJS.Timeout | undefined;
-  #softFlushing = false;
-  readonly #checkpointer: Checkpointer;
-  #startedAt = 0;
-  #stopped = false;
-  #homeStates: HomeStateRepo;
-  readonly #lock: DataDirLock;
+  readonly #retention: RetentionJob;
   readonly #runs: RunRecord;
+  #ports: Ports | undefined;
+  #startedAt = 0;
+  #coreOpen = false;
+  #stopped = false;
   /** Set once this hub wrote ports.json: only the hub that wrote it removes it. */
   #portsFile: string | undefined;
 
@@ -116,127 +86,81 @@ export class Hub {
     this.log = options.logger ?? createLogger(config.log.level);
     this.metrics = new Metrics(options.processMetrics ?? true);
     this.directory = new Directory(config);
-    const messages = new Messages(loadCatalog());
-
-    // Before the database is touched: a second hub on the same files would merge into this one's alerts.
-    this.#lock = options.lockDataDir === false ? { release() {} } : lockDataDir(config.dataDir);
-    try {
-      this.db = openDatabase(config.dataDir);
-    } catch (err) {
-      this.#lock.release();
-      throw err;
-    }
-    this.#runs = new RunRecord(new Meta(this.db), Date.now());
+    // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
+    const store = openStore(config.dataDir, this.log, { lock: options.lockDataDir !== false });
+    this.store = store;
+    this.#runs = new RunRecord(store.meta, Date.now());
     this.metrics.restarts.set({ kind: 'all' }, this.#runs.history.starts);
     this.metrics.restarts.set({ kind: 'unclean' }, this.#runs.history.unclean);
-    this.#checkpointer = new Checkpointer(this.db, this.log.child({ mod: 'store' }));
-    const meta = new Meta(this.db);
     // A drill continues where it was after a restart: drill time never goes backwards.
-    const drillNow = Math.max(Date.now(), meta.getNumber(DRILL_CLOCK_KEY, 0));
+    const drillNow = Math.max(Date.now(), store.meta.getNumber(DRILL_CLOCK_KEY, 0));
     this.clock =
       config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? drillNow) : new SystemClock();
-    this.journal = new Journal(this.db, this.log.child({ mod: 'journal' }));
-    this.alertRepo = new AlertRepo(this.db);
-    this.feedLog = new FeedLog(this.db);
-    this.devices = new DeviceStateRepo(this.db);
+    this.core = openCore({
+      store,
+      directory: this.directory,
+      messages: new Messages(loadCatalog()),
+      clock: this.clock,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    const { commands, machine } = this.core;
     this.timeSeries = config.influx
       ? createTimeSeries({
           config,
-          db: this.db,
+          db: store.db,
           directory: this.directory,
           metrics: this.metrics,
           log: this.log.child({ mod: 'timeseries' }),
           clock: this.clock,
         })
       : undefined;
-    this.audit = new AuditLog(this.db);
-    this.scheduler = new Scheduler(this.clock, new TimerStore(this.db), (timer, late) =>
-      this.#onTimer(timer, late),
-    );
-    this.alerts = new AlertService(
-      this.db,
-      this.alertRepo,
-      this.feedLog,
-      this.directory,
-      messages,
+    this.#retention = new RetentionJob(
+      config,
+      store.db,
+      store.feedLog,
       this.clock,
-      this.metrics,
-      this.scheduler,
-      meta,
+      () => machine.processedSeq(),
+      this.timeSeries,
+      this.log.child({ mod: 'retention' }),
     );
-    const homeStates = new HomeStateRepo(this.db);
-    this.#homeStates = homeStates;
-    this.rules = new RulesRuntime(
-      this.directory,
-      homeStates,
-      this.scheduler,
-      this.alerts,
-      this.alertRepo,
-      ALL_RULES,
-      this.log.child({ mod: 'rules' }),
-    );
-    this.processor = new Processor(
-      this.db,
-      meta,
-      this.journal,
-      this.directory,
-      this.rules,
-      this.devices,
-      this.feedLog,
-      this.metrics,
-      this.log.child({ mod: 'processor' }),
-      (batch) => this.#dispatchBatch(batch),
-      () => this.#forgetRolledBack(),
-    );
-    this.journal.onCommit(() => this.processor.drain());
 
     const ingest = new Ingest(
       config,
       this.directory,
-      this.journal,
+      store.journal,
       this.clock,
       this.metrics,
       this.log.child({ mod: 'ingest' }),
     );
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
-
-    const sessions = new Sessions(
-      this.db,
-      this.directory,
-      config.http.sessionTtlMinutes * 60_000,
-      this.audit,
-    );
-    const actions = new StaffActions(
-      this.db,
-      this.alerts,
-      this.audit,
-      this.clock,
-      (changes) => this.#dispatch(changes, []),
-      () => this.#forgetRolledBack(),
-    );
+    const sessions = new Sessions(store.db, this.directory, config.http.sessionTtlMinutes * 60_000, {
+      append: (at, actor, action, target, data = {}) =>
+        machine.submitNow({ kind: 'audit', at, actor, action, target, data }),
+    });
     const homes = new HomeService(
-      this.db,
       this.directory,
-      this.rules,
-      this.devices,
-      this.alertRepo,
-      this.feedLog,
-      this.audit,
+      this.core.rules,
+      store.devices,
+      store.alerts,
       this.clock,
-      (entries) => this.#dispatch([], entries),
-      () => this.#forgetRolledBack(),
+      (e) => machine.submit(e),
     );
     this.feed = new FeedServer(
       config,
       this.directory,
       sessions,
-      actions,
-      this.alertRepo,
-      this.feedLog,
+      commands,
+      store.alerts,
+      store.feedLog,
       this.clock,
       this.metrics,
       this.log.child({ mod: 'feed' }),
     );
+    this.core.effects.attach({
+      feed: (entries) => this.feed.broadcast(entries),
+      command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
+    });
 
     const router = new Router();
     authRoutes(router, sessions, !config.http.plaintext, {
@@ -244,15 +168,15 @@ export class Hub {
       locale: config.site.locale,
       timezone: config.site.timezone,
     });
-    alertRoutes(router, this.alertRepo, actions, this.directory);
-    homeRoutes(router, homes, this.directory, this.journal);
-    staffRoutes(router, this.directory, this.audit, this.alertRepo, this.clock);
+    alertRoutes(router, store.alerts, commands, this.directory);
+    homeRoutes(router, homes, commands, this.directory, store.journal);
+    staffRoutes(router, this.directory, store.audit, commands, store.alerts, this.clock);
     opsRoutes(router, { health: () => this.health() }, this.metrics);
-    if (this.clock.kind === 'manual') {
-      const clock = this.clock as ManualClock;
+    if (this.clock instanceof ManualClock) {
+      const clock = this.clock;
       clockRoutes(router, clock, (ms) => {
         clock.advance(ms);
-        meta.set(DRILL_CLOCK_KEY, clock.now());
+        machine.submitNow({ kind: 'clock', at: clock.now() });
       });
     }
     this.http = new HttpServer(
@@ -282,28 +206,37 @@ export class Hub {
     return this.#ports;
   }
 
-  async start(): Promise<Ports> {
+  /**
+   * The core without listeners: apply what the log holds beyond the last applied entry (after a
+   * crash), record this start, arm the timers (those that fell due meanwhile fire now, late).
+   */
+  openCore(): void {
+    if (this.#coreOpen) return;
+    this.#coreOpen = true;
     this.#startedAt = Date.now();
-    this.feedLog.openEpoch();
-    // Catch up on everything accepted before a crash, before taking new connections.
-    const backlog = this.journal.lastSeq() - this.processor.processedSeq();
-    this.processor.drain();
+    const { machine, soft, scheduler } = this.core;
+    const recovered = soft.recover();
+    if (recovered > 0) this.log.info({ rows: recovered }, 'last-seen state recovered from the journal');
+    const backlog = this.store.journal.lastSeq() - machine.processedSeq();
+    machine.drain();
     if (backlog > 0) this.log.info({ rows: backlog }, 'journal replayed after restart');
-    // Timers that fell due while the hub was down fire now, in order, marked late.
-    this.db.transaction(() => this.rules.ensureAll(this.clock.now()))();
-    const timers = this.scheduler.start();
+    machine.submitNow({ kind: 'start', at: this.clock.now() });
+    const timers = scheduler.start();
     this.log.info({ timers }, 'timers armed');
-    const head = this.audit.verify();
+    const head = this.store.audit.verify();
     if (!head.ok)
       this.log.error(
         { problems: head.problems.slice(0, 5) },
         'AUDIT TRAIL DOES NOT VERIFY: run `carehub audit verify`',
       );
     this.log.info({ rows: head.rows, head: `${head.headSeq}:${head.headHash}` }, 'audit trail head');
-    this.#trimFeedLog();
-    this.#scheduleRetention();
-    this.#writeBehind = setInterval(() => this.#flushSoftState(), SOFT_STATE_FLUSH_MS).unref();
-    this.#checkpointer.start();
+  }
+
+  async start(): Promise<Ports> {
+    this.openCore();
+    this.#retention.start();
+    this.core.soft.start();
+    this.store.checkpointer.start();
     this.feed.start();
     this.timeSeries?.start();
     let mqtt: number;
@@ -335,14 +268,7 @@ export class Hub {
       ...(mqtts !== undefined ? { mqtts } : {}),
       ...(https !== undefined ? { https } : {}),
     };
-    const file = join(this.config.dataDir, 'ports.json');
-    // Listeners refused by configuration (plaintext off) are left out of the file.
-    writeFileSync(
-      `${file}.tmp`,
-      JSON.stringify(Object.fromEntries(Object.entries(this.#ports).filter(([, port]) => port !== 0))),
-    );
-    renameSync(`${file}.tmp`, file);
-    this.#portsFile = file;
+    this.#writePortsFile(this.#ports);
     this.log.info(
       {
         ...this.#ports,
@@ -362,67 +288,40 @@ export class Hub {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#trimTimer?.cancel();
-    this.scheduler.stop();
-    this.processor.stop();
+    this.#retention.stop();
+    this.core.scheduler.stop();
+    this.core.machine.stop();
     if (this.#portsFile) rmSync(this.#portsFile, { force: true });
     this.feed.stop();
     await this.http.close();
     await this.broker.stop();
-    this.journal.close();
-    this.processor.drain();
-    clearInterval(this.#writeBehind);
-    this.#flushSoftState(Number.POSITIVE_INFINITY);
+    this.store.journal.close();
+    this.core.machine.drain();
+    this.core.soft.stop();
     await this.timeSeries?.stop();
-    await this.#checkpointer.stop();
+    await this.store.checkpointer.stop();
     this.#runs.stopped();
-    this.db.close();
-    this.#lock.release();
+    this.store.close();
     this.log.info('CareHub stopped');
-  }
-
-  /** Keep feed.retainEvents entries, and never trim feed_log rows the time-series shipper has not shipped yet. */
-  /** Hourly on the hub's clock, so a drill that plays a month also exercises retention. */
-  #scheduleRetention(): void {
-    this.#trimTimer = this.clock.at(this.clock.now() + 3600_000, () => {
-      if (this.#stopped) return;
-      try {
-        this.#trimFeedLog();
-      } catch (err) {
-        this.log.error({ err }, 'retention job failed');
-      }
-      this.#scheduleRetention();
-    });
-  }
-
-  #trimFeedLog(): void {
-    const retain = this.config.feed.retainEvents;
-    const floor = this.timeSeries?.retainFloor();
-    this.feedLog.trim(floor === undefined ? retain : Math.max(retain, this.feedLog.currentSeq() - floor + 1));
-    const processed = this.processor.processedSeq();
-    const keepAfter = Math.min(processed, this.timeSeries?.journalShipped() ?? processed);
-    const trimmed = trimLocal(this.db, this.clock.now(), this.config.retention, keepAfter);
-    if (trimmed.journal + trimmed.deadLetters > 0)
-      this.log.info(trimmed, 'retention: old device events and dead letters deleted');
   }
 
   /** A fatal error is about to end the process (cli's process policy): recorded for the next start. */
   recordCrash(reason: string): void {
-    if (this.db.open) this.#runs.recordCrash(Date.now(), reason);
+    if (this.store.db.open) this.#runs.recordCrash(Date.now(), reason);
   }
 
   health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {
-    const lag = this.journal.lastSeq() - this.processor.processedSeq();
+    const lag = this.store.journal.lastSeq() - this.core.machine.processedSeq();
     const timeSeries = this.timeSeries?.health();
     return {
       status: lag > 10_000 || timeSeries?.reachable === false ? 'degraded' : 'ok',
       checks: {
         ...(timeSeries ? { timeSeries } : {}),
         uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
-        store: { backend: 'sqlite', ok: this.db.open },
-        journal: { lastSeq: this.journal.lastSeq(), lagRows: lag },
+        store: { backend: 'sqlite', ok: this.store.db.open },
+        journal: { lastSeq: this.store.journal.lastSeq(), lagRows: lag },
         mqtt: { connectedClients: this.broker.aedes.connectedClients },
-        feed: { clients: this.feed.clientCount(), seq: this.feedLog.currentSeq() },
+        feed: { clients: this.feed.clientCount(), seq: this.store.feedLog.currentSeq() },
         clock: this.clock.kind,
         restarts: this.#restartsForHealth(),
       },
@@ -439,102 +338,14 @@ export class Hub {
     };
   }
 
-  /**
-   * State that moves with every heartbeat (device and home lastSeen, rssi) is written behind, in
-   * slices of SOFT_STATE_SLICE rows, one transaction and one turn each, so ingest never stops for a
-   * whole site's worth of upserts. Those commits skip their own fsync (write-behind data: the next
-   * journal commit's fsync covers them). At stop, everything at once.
-   */
-  #flushSoftState(slice = SOFT_STATE_SLICE): void {
-    if (this.#softFlushing && slice !== Number.POSITIVE_INFINITY) return;
-    let more = false;
-    withoutFsync(this.db, () => {
-      try {
-        more = this.devices.flushSoft(slice) > 0;
-      } catch (err) {
-        this.log.error({ err }, 'writing device last-seen state failed; will retry');
-      }
-      try {
-        more = this.rules.flush(slice) >= slice || more;
-      } catch (err) {
-        this.log.error({ err }, 'writing home state (last seen) failed; will retry');
-      }
-    });
-    this.#softFlushing = more && !this.#stopped;
-    if (this.#softFlushing) setImmediate(() => this.#continueSoftFlush());
-  }
-
-  #continueSoftFlush(): void {
-    this.#softFlushing = false;
-    if (!this.#stopped) this.#flushSoftState();
-  }
-
-  /** A persisted timer fell due: one transaction, then fan-out. */
-  #onTimer(timer: TimerRow, late: boolean): void {
-    let changes: AlertChange[] = [];
-    let extra: FeedEntry[] = [];
-    try {
-      this.db.transaction(() => {
-        const now = this.clock.now();
-        if (timer.data.owner === 'alert') {
-          const change = this.alerts.onTimer(timer, now);
-          changes = change ? [change] : [];
-        } else if (timer.data.owner === 'mode') {
-          this.scheduler.cancel(timer.key);
-          extra = [
-            this.#modeEntry(
-              timer.homeId,
-              this.rules.setMode(timer.homeId, 'home', null, now).mode,
-              null,
-              now,
-            ),
-          ];
-        } else {
-          changes = this.rules.onTimer(timer, now, late);
-        }
-      })();
-    } catch (err) {
-      this.#forgetRolledBack();
-      this.log.error({ err, timer: timer.key }, 'timer handling failed; retrying in 5 s');
-      // The transaction rolled back, so the timer row is still there: arm it again.
-      this.scheduler.set({ ...timer, dueAt: this.clock.now() + 5000 });
-      return;
-    }
-    this.#dispatch(changes, extra);
-  }
-
-  #modeEntry(homeId: string, mode: string, until: number | null, now: number): FeedEntry {
-    const tz = this.directory.timezoneOf(homeId);
-    return this.feedLog.append(now, 'home', homeId, {
-      type: 'home',
-      home: { id: homeId, mode, until: until === null ? null : formatIso(until, tz) },
-    });
-  }
-
-  #dispatchBatch(batch: ProcessedBatch): void {
-    this.#dispatch(batch.alertChanges, batch.deviceEntries);
-  }
-
-  /**
-   * A transaction that wrote through the rules' caches rolled back: home states and the timer mirror
-   * (with its armed clock timers) are read again from the tables.
-   */
-  #forgetRolledBack(): void {
-    this.#homeStates.invalidate();
-    this.scheduler.invalidate();
-  }
-
-  /** After commit: feed fan-out in seq order, then device commands. Failures here never undo a commit. */
-  #dispatch(changes: AlertChange[], deviceEntries: FeedEntry[]): void {
-    const entries = [...changes.map((c) => c.feed), ...deviceEntries].sort((a, b) => a.seq - b.seq);
-    try {
-      this.feed.broadcast(entries);
-    } catch (err) {
-      this.log.error({ err }, 'feed broadcast failed');
-    }
-    for (const change of changes) {
-      for (const cmd of commandsFor(change, this.directory))
-        this.broker.publishCommand(cmd.deviceId, cmd.message);
-    }
+  /** Atomically; listeners refused by configuration (plaintext off) are left out. */
+  #writePortsFile(ports: Ports): void {
+    const file = join(this.config.dataDir, 'ports.json');
+    writeFileSync(
+      `${file}.tmp`,
+      JSON.stringify(Object.fromEntries(Object.entries(ports).filter(([, port]) => port !== 0))),
+    );
+    renameSync(`${file}.tmp`, file);
+    this.#portsFile = file;
   }
 }

@@ -7,6 +7,7 @@ import { parseConfig } from '../../hub/src/config/load.js';
 import type { HubConfig } from '../../hub/src/config/schema.js';
 import { createLogger } from '../../hub/src/log.js';
 import { Hub, type HubOptions } from '../../hub/src/main.js';
+import type { DeviceLogEntry } from '../../hub/src/model/entries.js';
 
 export const DEMO_CONFIG = join(import.meta.dirname, '..', '..', 'config', 'demo.yaml');
 
@@ -118,4 +119,11 @@ export async function api<T = unknown>(
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   return { status: res.status, body: (await res.json()) as T };
+}
+
+/** The device events in a hub's log, oldest first, read through the log's interface. */
+export function deviceEvents(hub: Hub): DeviceLogEntry[] {
+  return hub.store.journal
+    .readAfter(0, 1_000_000)
+    .flatMap(({ entry }) => (entry.kind === 'device' ? [entry] : []));
 }

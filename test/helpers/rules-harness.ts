@@ -3,7 +3,9 @@ import type { ManualClock } from '../../hub/src/clock/clock.js';
 import { parseConfig } from '../../hub/src/config/load.js';
 import { createLogger } from '../../hub/src/log.js';
 import { Hub } from '../../hub/src/main.js';
-import type { AlertRecord } from '../../hub/src/model/alert.js';
+import type { AlertRecord, Outcome } from '../../hub/src/model/alert.js';
+import type { StaffAction } from '../../hub/src/model/entries.js';
+import type { HomeMode, HomeState } from '../../hub/src/model/home-state.js';
 import { demoRaw, tempDir } from './hub.js';
 
 /**
@@ -53,9 +55,7 @@ export class RulesHarness {
   }
 
   #boot(): void {
-    this.hub.processor.drain();
-    this.hub.db.transaction(() => this.hub.rules.ensureAll(this.clock.now()))();
-    this.hub.scheduler.start();
+    this.hub.openCore();
     // Late timers were armed at "now" on the manual clock: fire them.
     this.clock.advance(0);
   }
@@ -67,7 +67,7 @@ export class RulesHarness {
   ): void {
     const entry = this.hub.directory.device(deviceId);
     if (!entry) throw new Error(`no device ${deviceId}`);
-    void this.hub.journal.append({
+    void this.hub.store.journal.append({
       deviceId,
       homeId: entry.home.id,
       receivedAt: this.clock.now(),
@@ -75,7 +75,26 @@ export class RulesHarness {
       eventId: payload.id ?? `${this.#prefix}-${++this.#n}`,
       payload: JSON.stringify(payload),
     });
-    this.hub.journal.flushNow();
+    this.hub.store.journal.flushNow();
+  }
+
+  /** A home's mode, set by a supervisor now (a `mode` entry, as the API submits it). */
+  setMode(homeId: string, mode: HomeMode, until: number | null = null, staffId = 'supervisor1'): void {
+    this.hub.core.machine.submitNow({ kind: 'mode', at: this.clock.now(), staffId, homeId, mode, until });
+  }
+
+  /** A staff action now (a `staff` entry, as the API and the feed submit it). */
+  act(action: StaffAction, staffId = 'supervisor1'): void {
+    this.hub.core.machine.submitNow({ kind: 'staff', at: this.clock.now(), staffId, action });
+  }
+
+  resolve(alertId: string, outcome: Outcome = 'genuine', note?: string): void {
+    this.act({ type: 'resolve', alertId, outcome, note });
+  }
+
+  /** What the rules hold about a home now. */
+  state(homeId: string): HomeState {
+    return this.hub.core.rules.stateOf(homeId, this.clock.now());
   }
 
   /** Advance the drill clock by a duration like '10m', '2h', '90s' or ms. */
@@ -91,7 +110,7 @@ export class RulesHarness {
   }
 
   alerts(filter: { kind?: string; homeId?: string } = {}): AlertRecord[] {
-    return this.hub.alertRepo
+    return this.hub.store.alerts
       .query({ limit: 10_000, kind: filter.kind, homeIds: filter.homeId ? [filter.homeId] : undefined })
       .reverse();
   }
@@ -100,10 +119,11 @@ export class RulesHarness {
     return this.alerts().map((r) => `${r.alert.homeId}:${r.alert.kind}`);
   }
 
+  /** Abandon the hub as a crash would (soft state not written), keeping or removing its data dir. */
   close(keepData = false): void {
-    this.hub.scheduler.stop();
-    this.hub.journal.close();
-    this.hub.db.close();
+    this.hub.core.scheduler.stop();
+    this.hub.store.journal.close();
+    this.hub.store.close();
     if (!keepData) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

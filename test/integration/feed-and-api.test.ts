@@ -95,9 +95,9 @@ describe('feed resume', () => {
     t = await startHub({ dataDir });
     const afterRestart = await resumeAndCollect(t);
     expect(afterRestart).toEqual(expected);
-    // seq never goes backwards across the restart (it skips a block: FeedLog.openEpoch)
+    // seq never goes backwards across the restart, and goes on from where it was
     const hello = (await feed(t, 'supervisor1')).messages.find((m) => m.type === 'hello');
-    expect(hello?.seq).toBe((expected.at(-1)?.seq as number) + 1000);
+    expect(hello?.seq).toBe(expected.at(-1)?.seq as number);
   });
 
   it('resume from a seq older than the kept log gets a fresh snapshot', async () => {
@@ -108,7 +108,7 @@ describe('feed resume', () => {
     const id = body.alerts[0]?.id ?? '';
     for (let i = 0; i < 150; i++)
       await api(t.httpUrl, token, `/api/v1/alerts/${id}/notes`, { body: { text: `n${i}` } });
-    t.hub.feedLog.trim(100);
+    t.hub.store.feedLog.trim(100);
     const f = await feed(t, 'supervisor1');
     const before = f.messages.length;
     await f.request({ type: 'resume', afterSeq: 1 });
@@ -413,9 +413,9 @@ describe('dead peers and the report endpoint', () => {
 });
 
 describe('a staff write that fails to commit', () => {
-  /** The next audit row cannot be written (as on a full disk): the staff action's transaction rolls back. */
+  /** The next audit row cannot be written (as on a full disk): the staff action's unit of work rolls back. */
   function failNextAudit(hub: TestHub): void {
-    const audit = hub.hub.audit as unknown as { append: (...args: unknown[]) => unknown };
+    const audit = hub.hub.store.audit as unknown as { append: (...args: unknown[]) => unknown };
     const append = audit.append;
     audit.append = () => {
       audit.append = append;
@@ -431,8 +431,8 @@ describe('a staff write that fails to commit', () => {
     const res = await api(t.httpUrl, tok, '/api/v1/homes/h2/mode', { body: { mode: 'away', until } });
     expect(res.status).toBe(500);
     // The rules' cached state and timers do not believe the rolled-back change.
-    expect(t.hub.rules.stateOf('h2', t.hub.clock.now()).mode).toBe('home');
-    expect(t.hub.scheduler.has('mode:h2')).toBe(false);
+    expect(t.hub.core.rules.stateOf('h2', t.hub.clock.now()).mode).toBe('home');
+    expect(t.hub.core.scheduler.has('mode:h2')).toBe(false);
     const home = await api<{ home: { mode: { mode: string } } }>(t.httpUrl, tok, '/api/v1/homes/h2');
     expect(home.body.home.mode.mode).toBe('home');
   });
@@ -448,12 +448,12 @@ describe('a staff write that fails to commit', () => {
     );
     const alertId = body.alerts[0]?.id;
     expect(alertId).toBeDefined();
-    const armed = t.hub.scheduler.pending();
+    const armed = t.hub.core.scheduler.pending();
     expect(armed).toBeGreaterThan(0);
     failNextAudit(t);
     expect((await api(t.httpUrl, tok, `/api/v1/alerts/${alertId}/ack`, { body: {} })).status).toBe(500);
     // An acknowledgement cancels the escalation timers; rolled back, they must still fire.
-    expect(t.hub.scheduler.pending()).toBe(armed);
+    expect(t.hub.core.scheduler.pending()).toBe(armed);
     const after = await api<{ alerts: Array<{ id: string; status: string }> }>(
       t.httpUrl,
       tok,
@@ -461,6 +461,6 @@ describe('a staff write that fails to commit', () => {
     );
     expect(after.body.alerts.find((a) => a.id === alertId)?.status).toBe('open');
     expect((await api(t.httpUrl, tok, `/api/v1/alerts/${alertId}/ack`, { body: {} })).status).toBe(200);
-    expect(t.hub.scheduler.pending()).toBeLessThan(armed);
+    expect(t.hub.core.scheduler.pending()).toBeLessThan(armed);
   });
 });

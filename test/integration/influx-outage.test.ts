@@ -99,12 +99,12 @@ describe('time-series outage: nothing lost, nothing doubled', () => {
     const drainedMs = Date.now() - restartedAt;
 
     // every alert version is one transition, one feed entry, one point
-    const alerts = t.hub.db.prepare('SELECT id, kind, home_id, version FROM alerts').all() as Array<{
-      id: string;
-      kind: string;
-      home_id: string;
-      version: number;
-    }>;
+    const alerts = t.hub.store.alerts.query({ limit: 10_000 }).map((r) => ({
+      id: r.alert.id,
+      kind: r.alert.kind,
+      home_id: r.alert.homeId,
+      version: r.alert.version,
+    }));
     const expected = alerts
       .flatMap((a) => Array.from({ length: a.version }, (_, v) => `${a.id}#${v + 1}`))
       .sort();
@@ -132,7 +132,10 @@ describe('time-series outage: nothing lost, nothing doubled', () => {
     expect(await series('carehub', `SELECT count("value") FROM "device_event" WHERE "kind" = 'sos'`)).toEqual(
       [],
     );
-    const journalRows = (t.hub.db.prepare('SELECT count(*) AS n FROM journal').get() as { n: number }).n;
+    // Device events only: the log's other entries (staff actions, the start) are not device_event points.
+    const journalRows = t.hub.store.journal
+      .readAfter(0, 1_000_000)
+      .filter((p) => p.entry.kind === 'device').length;
     expect((await series('carehub', `SELECT count("value") FROM "device_event"`))[0]?.[1]).toBe(journalRows);
     const h = t.hub.timeSeries!.health();
     expect(h.deadLetters).toBe(0);

@@ -76,10 +76,9 @@ async function alerts(httpUrl: string, user: string): Promise<Alert[]> {
 }
 
 function journal(hub: Hub, deviceId: string): string[] {
-  return hub.journal
+  return hub.store.journal
     .readAfter(0, 100_000)
-    .filter((r) => r.device_id === deviceId)
-    .map((r) => r.type);
+    .flatMap(({ entry }) => (entry.kind === 'device' && entry.deviceId === deviceId ? [entry.type] : []));
 }
 
 async function listen(server: Server): Promise<number> {
@@ -149,7 +148,7 @@ describe('carehub-sim: one event as a device', () => {
     ]);
     expect(r.code).toBe(0);
     await expect
-      .poll(() => t.hub.devices.get('h3-door'))
+      .poll(() => t.hub.store.devices.get('h3-door'))
       .toMatchObject({ battery: 64, rssi: -71, online: true });
   });
 
@@ -281,7 +280,7 @@ describe('SimDevice and the simulated community', () => {
         .toEqual([]);
       for (const id of DEMO_DEVICES) {
         expect(journal(t.hub, id)[0]).toBe('status.online');
-        const state = t.hub.devices.get(id);
+        const state = t.hub.store.devices.get(id);
         expect(state?.online).toBe(true);
         expect(state?.battery).toBeGreaterThan(20);
       }
@@ -325,7 +324,7 @@ describe('SimDevice and the simulated community', () => {
     await expect
       .poll(() => journal(t.hub, 'h2-door'))
       .toEqual(['status.online', 'door.opened', 'status.offline']);
-    await expect.poll(() => t.hub.devices.get('h2-door')?.online).toBe(false);
+    await expect.poll(() => t.hub.store.devices.get('h2-door')?.online).toBe(false);
   });
 
   it('a running device whose session the CLI takes over comes back online by itself', async () => {

@@ -10,6 +10,7 @@ import { Metrics } from '../../hub/src/metrics.js';
 import { Directory } from '../../hub/src/site/directory.js';
 import { Journal } from '../../hub/src/store/journal.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
+import { UnitOfWork } from '../../hub/src/store/unit-of-work.js';
 import { demoRaw } from '../helpers/hub.js';
 
 // What ingest does with each kind of topic, as a second line behind the broker's ACL (an external
@@ -25,7 +26,7 @@ describe('Ingest routing', () => {
     dir = mkdtempSync(join(tmpdir(), 'carehub-ingest-'));
     const config = parseConfig(demoRaw(), { CAREHUB_DATA_DIR: dir });
     db = openDatabase(dir);
-    journal = new Journal(db, createLogger('silent'));
+    journal = new Journal(db, new UnitOfWork(db), createLogger('silent'));
     directory = new Directory(config);
     ingest = new Ingest(
       config,

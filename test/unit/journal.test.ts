@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../hub/src/log.js';
 import { Journal, type JournalEntry } from '../../hub/src/store/journal.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
+import { UnitOfWork } from '../../hub/src/store/unit-of-work.js';
 
 const T0 = Date.UTC(2026, 10, 26, 1, 30);
 const DAY = 24 * 3600_000;
@@ -31,7 +32,7 @@ describe('Journal', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'carehub-journal-'));
     db = openDatabase(dir);
-    journal = new Journal(db, createLogger('silent'));
+    journal = new Journal(db, new UnitOfWork(db), createLogger('silent'));
   });
   afterEach(() => {
     for (const r of readers.splice(0)) r.close();
@@ -96,7 +97,9 @@ describe('Journal', () => {
     expect(later.duplicate).toBe(true);
     const other = await journal.append(entry({ eventId: 'p1', deviceId: 'h2-sos', homeId: 'h2' }));
     expect(other.duplicate).toBe(false);
-    expect(journal.readAfter(0, 100).map((row) => [row.device_id, row.event_id])).toEqual([
+    expect(
+      journal.readAfter(0, 100).map(({ entry: e }) => (e.kind === 'device' ? [e.deviceId, e.eventId] : [])),
+    ).toEqual([
       ['h1-sos', 'p1'],
       ['h2-sos', 'p1'],
     ]);
@@ -252,14 +255,17 @@ describe('Journal', () => {
     );
     const seqs = results.map((r) => r.seq);
     const all = journal.readAfter(0, 1000);
-    expect(all.map((r) => r.seq)).toEqual(seqs);
-    expect(all.map((r) => r.event_id)).toEqual(Array.from({ length: 30 }, (_, i) => `r${i}`));
+    expect(all.map((r) => r.position)).toEqual(seqs);
+    expect(all.map((r) => (r.entry.kind === 'device' ? r.entry.eventId : undefined))).toEqual(
+      Array.from({ length: 30 }, (_, i) => `r${i}`),
+    );
     const page = journal.readAfter(seqs[9] as number, 5);
-    expect(page.map((r) => r.seq)).toEqual(seqs.slice(10, 15));
+    expect(page.map((r) => r.position)).toEqual(seqs.slice(10, 15));
     expect(journal.readAfter(seqs.at(-1) as number, 10)).toEqual([]);
-    expect(all[0]).toMatchObject({
-      device_id: 'h1-sos',
-      home_id: 'h1',
+    expect(all[0]?.entry).toMatchObject({
+      kind: 'device',
+      deviceId: 'h1-sos',
+      homeId: 'h1',
       type: 'door.opened',
       payload: '{"type":"door.opened"}',
     });

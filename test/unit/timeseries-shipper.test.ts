@@ -5,6 +5,7 @@ import { createLogger } from '../../hub/src/log.js';
 import { FeedLog } from '../../hub/src/store/feed-log.js';
 import { Journal } from '../../hub/src/store/journal.js';
 import { type Db, openDatabase } from '../../hub/src/store/sqlite-db.js';
+import { UnitOfWork } from '../../hub/src/store/unit-of-work.js';
 import type { MeasurementName } from '../../hub/src/timeseries/schema.js';
 import { DEFAULT_SHIPPER_OPTIONS, Shipper, type ShipperOptions } from '../../hub/src/timeseries/shipper.js';
 import { storeMetrics } from '../../hub/src/timeseries/store-metrics.js';
@@ -76,7 +77,7 @@ const shippers: Shipper[] = [];
 beforeEach(() => {
   dir = tempDir('carehub-ts-');
   db = openDatabase(dir);
-  journal = new Journal(db, log);
+  journal = new Journal(db, new UnitOfWork(db), log);
   feedLog = new FeedLog(db);
   backend = new ScriptedBackend();
   registry = new Registry();

@@ -1,17 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock/clock.js';
 import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Messages } from '../i18n/messages.js';
-import type { Metrics } from '../metrics.js';
 import type { AlertNote, AlertRecord, Outcome } from '../model/alert.js';
+import type { Decision } from '../model/decision.js';
+import type { StaffAction } from '../model/entries.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 import type { TimerRow } from '../model/timer.js';
-import type { Decision } from '../rules/types.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
 import type { FeedLog } from '../store/feed-log.js';
-import type { Db, Meta } from '../store/sqlite-db.js';
 import { formatIso } from '../time/iso.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import { escalationPlan } from './escalation.js';
@@ -34,32 +31,42 @@ export interface AlertChange {
   staff?: StaffConfig;
   /** The device whose event caused this change (raise or repeat). */
   sourceDeviceId?: string;
+  /** This change is the alert's first acknowledgement (an ack, or a resolve of an open alert). */
+  firstAck?: boolean;
 }
 
 /**
- * Sortable, URL-safe alert id: raise time, then a persisted counter (so two alerts raised in the
- * same millisecond still sort in the order they were raised), then a random tail.
+ * The log entry being applied: its place and time. Alert ids come from it, so applying the same
+ * log gives the same ids on every node and in every replay.
  */
-function newAlertId(now: number, n: number): string {
-  return `al-${now.toString(36).padStart(9, '0')}-${n.toString(36).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
+export interface EntryContext {
+  readonly position: number;
+  readonly at: number;
+  readonly late: boolean;
+  /** Alerts this entry raised so far (in this attempt to apply it): numbers the ids. */
+  raised: number;
+}
+
+/**
+ * Sortable, URL-safe alert id from the entry that raised it: its time, its log position, and the
+ * number of alerts that entry raised before this one.
+ */
+export function alertIdFor(ctx: EntryContext, n: number): string {
+  return `al-${ctx.at.toString(36).padStart(9, '0')}-${ctx.position.toString(36).padStart(7, '0')}-${n}`;
 }
 
 /**
  * The alert lifecycle: open → acknowledged → resolved, repeats merged into `occurrences`, the
- * escalation ladder. Every change bumps `version`, is written with its feed entry in the current
- * transaction, and is returned so the composition root can fan it out after the commit.
+ * escalation ladder. Every change bumps `version` and is written with its feed entry in the
+ * applier's unit of work; nothing here reads a clock or opens a transaction.
  */
 export class AlertService {
   constructor(
-    private readonly db: Db,
     private readonly repo: AlertRepo,
     private readonly feedLog: FeedLog,
     private readonly directory: Directory,
     private readonly messages: Messages,
-    private readonly clock: Clock,
-    private readonly metrics: Metrics,
     private readonly scheduler: Scheduler,
-    private readonly meta: Meta,
   ) {}
 
   /** A note written by the hub: `text` in the site's language, `texts` in every language for the console. */
@@ -72,8 +79,9 @@ export class AlertService {
     };
   }
 
-  /** Apply a rule decision. Runs inside the caller's transaction. */
-  apply(decision: Decision, now: number, late = false): AlertChange | null {
+  /** Carry out a rule decision: raise, count a repeat, or annotate. */
+  decide(decision: Decision, ctx: EntryContext): AlertChange | null {
+    const now = ctx.at;
     const open = this.repo.findOpen(decision.mergeKey);
     if (decision.type === 'annotate') {
       if (!open) return null;
@@ -93,21 +101,19 @@ export class AlertService {
     }
     const home = this.directory.home(decision.homeId);
     const iso = formatIso(now, this.directory.timezoneOf(decision.homeId));
-    const n = this.meta.getNumber('alert_counter', 0) + 1;
-    this.meta.set('alert_counter', n);
-    const id = newAlertId(now, n);
+    const id = alertIdFor(ctx, ctx.raised++);
     const window = this.directory.config.rules.incidentWindowMinutes * 60_000;
     const related = window > 0 ? this.repo.latestInHome(decision.homeId, now - window) : undefined;
     const notes: AlertNote[] = [];
     if (decision.note) notes.push(this.#systemNote(iso, decision.note.key, decision.note.params));
-    if (late) notes.push(this.#systemNote(iso, 'note.fired_late'));
+    if (ctx.late) notes.push(this.#systemNote(iso, 'note.fired_late'));
     const record: AlertRecord = {
       mergeKey: decision.mergeKey,
       raisedAtMs: now,
       updatedAtMs: now,
       acknowledgedAtMs: null,
       resolvedAtMs: null,
-      drill: this.clock.kind === 'manual',
+      drill: this.directory.config.clock === 'manual',
       notifyDeviceIds: decision.deviceId ? [decision.deviceId] : [],
       alert: {
         id,
@@ -132,17 +138,16 @@ export class AlertService {
         notes,
         incidentId: related?.alert.incidentId ?? id,
         assignedTo: null,
-        late,
+        late: ctx.late,
       },
     };
     this.repo.insert(record);
-    this.metrics.alertChanges.inc({ kind: record.alert.kind, status: 'open' });
     this.#plan(record, 'raised', now);
     const change: AlertChange = { record, cause: 'raised', feed: this.#feed(record) };
     return decision.deviceId ? { ...change, sourceDeviceId: decision.deviceId } : change;
   }
 
-  /** An escalation timer fell due. Runs inside the caller's transaction. */
+  /** An escalation timer (owner `alert`) fell due. */
   onTimer(timer: TimerRow, now: number): AlertChange | null {
     this.scheduler.cancel(timer.key);
     const cur = this.repo.get(String(timer.data.alertId));
@@ -169,83 +174,102 @@ export class AlertService {
     return this.#save(next, cur.alert.version, 'escalated', now);
   }
 
-  acknowledge(alertId: string, staff: StaffConfig, expectedVersion?: number): AlertChange | null {
-    return this.db.transaction(() => {
-      const cur = this.#visible(alertId, staff, expectedVersion);
-      if (cur.alert.status === 'resolved')
-        throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
-      if (cur.alert.status === 'acknowledged') {
-        if (cur.alert.acknowledgedBy === staff.id) return null; // idempotent for the same person
-        const by = this.directory.staff(cur.alert.acknowledgedBy ?? '')?.name ?? cur.alert.acknowledgedBy;
-        throw new HubError(ErrorCodes.ALERT_ACKNOWLEDGED, `already acknowledged by ${by}`);
-      }
-      const now = this.clock.now();
-      const next = this.#next(cur, now);
-      next.alert.status = 'acknowledged';
-      next.alert.acknowledgedAt = next.alert.updatedAt;
-      next.alert.acknowledgedBy = staff.id;
-      next.acknowledgedAtMs = now;
-      this.metrics.timeToAck.observe({ kind: cur.alert.kind }, (now - cur.raisedAtMs) / 1000);
-      return { ...this.#save(next, cur.alert.version, 'acknowledged', now), staff };
-    })();
+  /** What a staff member did to an alert. Null when it changed nothing (a repeated ack by the same person). */
+  act(staff: StaffConfig, action: StaffAction, now: number): AlertChange | null {
+    switch (action.type) {
+      case 'ack':
+        return this.#acknowledge(action.alertId, staff, now, action.version);
+      case 'resolve':
+        return this.#resolve(action.alertId, staff, action.outcome, action.note, now, action.version);
+      case 'note':
+        return this.#addNote(action.alertId, staff, action.text, now, action.version);
+      case 'assign':
+        return this.#assign(action.alertId, staff, action.staffId, now, action.version);
+    }
   }
 
-  resolve(
+  #acknowledge(
+    alertId: string,
+    staff: StaffConfig,
+    now: number,
+    expectedVersion?: number,
+  ): AlertChange | null {
+    const cur = this.#visible(alertId, staff, expectedVersion);
+    if (cur.alert.status === 'resolved')
+      throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
+    if (cur.alert.status === 'acknowledged') {
+      if (cur.alert.acknowledgedBy === staff.id) return null; // idempotent for the same person
+      const by = this.directory.staff(cur.alert.acknowledgedBy ?? '')?.name ?? cur.alert.acknowledgedBy;
+      throw new HubError(ErrorCodes.ALERT_ACKNOWLEDGED, `already acknowledged by ${by}`);
+    }
+    const next = this.#next(cur, now);
+    next.alert.status = 'acknowledged';
+    next.alert.acknowledgedAt = next.alert.updatedAt;
+    next.alert.acknowledgedBy = staff.id;
+    next.acknowledgedAtMs = now;
+    return { ...this.#save(next, cur.alert.version, 'acknowledged', now), staff, firstAck: true };
+  }
+
+  #resolve(
     alertId: string,
     staff: StaffConfig,
     outcome: Outcome,
     note: string | undefined,
+    now: number,
     expectedVersion?: number,
   ): AlertChange {
-    return this.db.transaction(() => {
-      const cur = this.#visible(alertId, staff, expectedVersion);
-      if (cur.alert.status === 'resolved')
-        throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
-      const now = this.clock.now();
-      const next = this.#next(cur, now);
-      if (next.alert.status === 'open') {
-        next.alert.acknowledgedAt = next.alert.updatedAt;
-        next.alert.acknowledgedBy = staff.id;
-        next.acknowledgedAtMs = now;
-        this.metrics.timeToAck.observe({ kind: cur.alert.kind }, (now - cur.raisedAtMs) / 1000);
-      }
-      next.alert.status = 'resolved';
-      next.alert.resolvedAt = next.alert.updatedAt;
-      next.alert.resolvedBy = staff.id;
-      next.alert.outcome = outcome;
-      next.resolvedAtMs = now;
-      if (note) next.alert.notes.push({ at: next.alert.updatedAt, by: staff.id, text: note });
-      return { ...this.#save(next, cur.alert.version, 'resolved', now), staff };
-    })();
+    const cur = this.#visible(alertId, staff, expectedVersion);
+    if (cur.alert.status === 'resolved')
+      throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
+    const next = this.#next(cur, now);
+    const firstAck = next.alert.status === 'open';
+    if (firstAck) {
+      next.alert.acknowledgedAt = next.alert.updatedAt;
+      next.alert.acknowledgedBy = staff.id;
+      next.acknowledgedAtMs = now;
+    }
+    next.alert.status = 'resolved';
+    next.alert.resolvedAt = next.alert.updatedAt;
+    next.alert.resolvedBy = staff.id;
+    next.alert.outcome = outcome;
+    next.resolvedAtMs = now;
+    if (note) next.alert.notes.push({ at: next.alert.updatedAt, by: staff.id, text: note });
+    return { ...this.#save(next, cur.alert.version, 'resolved', now), staff, firstAck };
   }
 
-  addNote(alertId: string, staff: StaffConfig, text: string, expectedVersion?: number): AlertChange {
-    return this.db.transaction(() => {
-      const cur = this.#visible(alertId, staff, expectedVersion);
-      const now = this.clock.now();
-      const next = this.#next(cur, now);
-      next.alert.notes.push({ at: next.alert.updatedAt, by: staff.id, text });
-      return { ...this.#save(next, cur.alert.version, 'noted', now), staff };
-    })();
+  #addNote(
+    alertId: string,
+    staff: StaffConfig,
+    text: string,
+    now: number,
+    expectedVersion?: number,
+  ): AlertChange {
+    const cur = this.#visible(alertId, staff, expectedVersion);
+    const next = this.#next(cur, now);
+    next.alert.notes.push({ at: next.alert.updatedAt, by: staff.id, text });
+    return { ...this.#save(next, cur.alert.version, 'noted', now), staff };
   }
 
-  assign(alertId: string, staff: StaffConfig, assigneeId: string, expectedVersion?: number): AlertChange {
-    return this.db.transaction(() => {
-      const cur = this.#visible(alertId, staff, expectedVersion);
-      if (cur.alert.status === 'resolved')
-        throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
-      const assignee = this.directory.staff(assigneeId);
-      if (!assignee || !this.directory.canSee(assignee, cur.alert.homeId)) {
-        throw new HubError(
-          ErrorCodes.BAD_REQUEST,
-          `staff member ${assigneeId} does not exist or cannot see this home`,
-        );
-      }
-      const now = this.clock.now();
-      const next = this.#next(cur, now);
-      next.alert.assignedTo = assignee.id;
-      return { ...this.#save(next, cur.alert.version, 'assigned', now), staff };
-    })();
+  #assign(
+    alertId: string,
+    staff: StaffConfig,
+    assigneeId: string,
+    now: number,
+    expectedVersion?: number,
+  ): AlertChange {
+    const cur = this.#visible(alertId, staff, expectedVersion);
+    if (cur.alert.status === 'resolved')
+      throw new HubError(ErrorCodes.ALERT_RESOLVED, 'the alert is already resolved');
+    const assignee = this.directory.staff(assigneeId);
+    if (!assignee || !this.directory.canSee(assignee, cur.alert.homeId)) {
+      throw new HubError(
+        ErrorCodes.BAD_REQUEST,
+        `staff member ${assigneeId} does not exist or cannot see this home`,
+      );
+    }
+    const next = this.#next(cur, now);
+    next.alert.assignedTo = assignee.id;
+    return { ...this.#save(next, cur.alert.version, 'assigned', now), staff };
   }
 
   /** An alert the staff member may see; others are reported as not found, so ids leak nothing. */
@@ -274,7 +298,6 @@ export class AlertService {
     if (!this.repo.update(next, previousVersion)) {
       throw new HubError(ErrorCodes.VERSION_CONFLICT, 'the alert was changed by someone else; reload it');
     }
-    this.metrics.alertChanges.inc({ kind: next.alert.kind, status: next.alert.status });
     this.#plan(next, cause, now);
     return { record: next, cause, feed: this.#feed(next) };
   }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Directory } from '../site/directory.js';
-import type { AuditLog } from '../store/audit-log.js';
+import type { AuditWriter } from '../store/audit-log.js';
 import type { Db } from '../store/sqlite-db.js';
 import { SecretVerifier, verifySecret } from './secrets.js';
 
@@ -35,7 +35,7 @@ export class Sessions {
     db: Db,
     private readonly directory: Directory,
     private readonly ttlMs: number,
-    private readonly audit?: AuditLog,
+    private readonly audit?: AuditWriter,
     /** Real time, not the drill clock: a drill that plays a day must not expire the supervisor's login. */
     private readonly realNow: () => number = Date.now,
   ) {

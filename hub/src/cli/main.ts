@@ -143,7 +143,7 @@ function startHeapGovernor(hub: Hub): HeapGovernor | undefined {
     return undefined;
   }
   const governor = new HeapGovernor({
-    rowsSoFar: () => hub.journal.lastSeq(),
+    rowsSoFar: () => hub.store.journal.lastSeq(),
     now: () => performance.now(),
     log: hub.log.child({ mod: 'memory' }),
   });

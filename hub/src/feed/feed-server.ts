@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { StaffActions } from '../alerts/staff-actions.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { Clock } from '../clock/clock.js';
 import type { HubConfig, StaffConfig } from '../config/schema.js';
+import type { Commands } from '../core/commands.js';
 import { ErrorCodes, HubError, isHubError } from '../errors.js';
 import { bearerToken } from '../http/credentials.js';
 import type { Logger } from '../log.js';
@@ -37,7 +37,7 @@ export class FeedServer {
     private readonly config: Readonly<HubConfig>,
     private readonly directory: Directory,
     private readonly sessions: Sessions,
-    private readonly actions: StaffActions,
+    private readonly commands: Commands,
     private readonly alertRepo: AlertRepo,
     private readonly feedLog: FeedLog,
     private readonly clock: Clock,
@@ -161,17 +161,19 @@ export class FeedServer {
       this.#result(client, typeof requestId === 'string' ? requestId : undefined, e);
       return;
     }
-    try {
-      this.#handle(client, msg);
-      if (msg.type !== 'resume') this.#result(client, msg.requestId);
-    } catch (err) {
-      const e = isHubError(err) ? err : new HubError(ErrorCodes.INTERNAL, 'internal error', { cause: err });
-      if (e.code === ErrorCodes.INTERNAL) this.log.error({ err }, 'feed request failed');
-      this.#result(client, msg.requestId, e);
-    }
+    this.#handle(client, msg).then(
+      () => {
+        if (msg.type !== 'resume') this.#result(client, msg.requestId);
+      },
+      (err: unknown) => {
+        const e = isHubError(err) ? err : new HubError(ErrorCodes.INTERNAL, 'internal error', { cause: err });
+        if (e.code === ErrorCodes.INTERNAL) this.log.error({ err }, 'feed request failed');
+        this.#result(client, msg.requestId, e);
+      },
+    );
   }
 
-  #handle(client: FeedClient, msg: ClientMessage): void {
+  async #handle(client: FeedClient, msg: ClientMessage): Promise<void> {
     switch (msg.type) {
       case 'resume':
         this.#resume(client, msg.afterSeq);
@@ -179,7 +181,7 @@ export class FeedServer {
         return;
       default: {
         const { requestId: _ignored, ...action } = msg;
-        this.actions.perform(client.staff, action);
+        await this.commands.staffAction(client.staff, action);
         return;
       }
     }

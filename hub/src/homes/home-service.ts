@@ -1,32 +1,23 @@
 import type { Clock } from '../clock/clock.js';
 import type { HomeConfig, StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
-import type { FeedEntry } from '../model/feed-entry.js';
-import type { HomeMode } from '../model/home-state.js';
+import type { AuditLogEntry } from '../model/entries.js';
 import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
-import type { AuditLog } from '../store/audit-log.js';
 import type { DeviceStateRepo } from '../store/device-state-repo.js';
-import type { FeedLog } from '../store/feed-log.js';
-import { rollingBack } from '../store/rolling-back.js';
-import type { Db } from '../store/sqlite-db.js';
 import { formatIso, localParts } from '../time/iso.js';
 
 /** Homes as staff see them: residents, contacts, device health, mode. Reading resident details is audited. */
 export class HomeService {
   constructor(
-    private readonly db: Db,
     private readonly directory: Directory,
     private readonly rules: RulesRuntime,
     private readonly devices: DeviceStateRepo,
     private readonly alertRepo: AlertRepo,
-    private readonly feedLog: FeedLog,
-    private readonly audit: AuditLog,
     private readonly clock: Clock,
-    private readonly dispatch: (entries: FeedEntry[]) => void,
-    /** The transaction rolled back: caches it changed (timers, home state) must be read again. */
-    private readonly rolledBack: () => void,
+    /** Where the audit row of a read goes: the log (core/state-machine.ts). */
+    private readonly submit: (entry: AuditLogEntry) => Promise<unknown>,
   ) {}
 
   list(staff: StaffConfig) {
@@ -39,11 +30,16 @@ export class HomeService {
       .map((h) => ({ ...this.#summary(h), openAlerts: open.get(h.id) ?? 0 }));
   }
 
-  /** Full details including residents' notes and contacts: an audited read. */
-  detail(staff: StaffConfig, homeId: string) {
+  /** Full details including residents' notes and contacts: an audited read (the audit row is a log entry). */
+  async detail(staff: StaffConfig, homeId: string) {
     const home = this.#visible(staff, homeId);
-    this.audit.append(this.clock.now(), staff.id, 'resident.read', home.id, {
-      residents: home.residents.map((r) => r.id),
+    await this.submit({
+      kind: 'audit',
+      at: this.clock.now(),
+      actor: staff.id,
+      action: 'resident.read',
+      target: home.id,
+      data: { residents: home.residents.map((r) => r.id) },
     });
     const year = localParts(this.clock.now(), this.directory.timezoneOf(home.id)).year;
     const summary = this.#summary(home);
@@ -67,24 +63,9 @@ export class HomeService {
     };
   }
 
-  setMode(staff: StaffConfig, homeId: string, mode: HomeMode, until: number | null) {
-    const home = this.#visible(staff, homeId);
-    const now = this.clock.now();
-    if (until !== null && until <= now)
-      throw new HubError(ErrorCodes.BAD_REQUEST, 'until must be in the future');
-    const entry = rollingBack(this.rolledBack, () =>
-      this.db.transaction(() => {
-        this.rules.setMode(home.id, mode, until, now);
-        this.audit.append(now, staff.id, 'home.mode', home.id, { mode, until });
-        const tz = this.directory.timezoneOf(home.id);
-        return this.feedLog.append(now, 'home', home.id, {
-          type: 'home',
-          home: { id: home.id, mode, until: until === null ? null : formatIso(until, tz), by: staff.id },
-        });
-      })(),
-    );
-    this.dispatch([entry]);
-    return this.#summary(home);
+  /** The home as staff see it after a change (a mode set through the log). */
+  summary(staff: StaffConfig, homeId: string) {
+    return this.#summary(this.#visible(staff, homeId));
   }
 
   #visible(staff: StaffConfig, homeId: string): HomeConfig {

@@ -31,6 +31,8 @@ export interface DeviceLogEntry {
   payload: string;
   /** The hub node that received it (cluster); never part of what the applier writes. */
   node?: string | undefined;
+  /** `payload` already decoded, when the receiving node has it (saves a parse); never stored. */
+  decoded?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A stored timer fell due and was fired (by the one node that fires timers). */

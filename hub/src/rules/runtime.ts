@@ -1,4 +1,3 @@
-import type { AlertChange, AlertService } from '../alerts/alert-service.js';
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { HomeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -22,8 +21,8 @@ export const LAST_SEEN_WRITE_MS = 60_000;
 
 /**
  * Runs the rules: keeps each home's state, gives each rule a context with namespaced persisted
- * timers, filters decisions by home mode, and hands them to the alert service. All of it runs
- * inside the caller's transaction.
+ * timers, and returns their decisions, filtered by home mode, for the applier to hand to the alert
+ * lifecycle. All of it runs inside the applier's unit of work.
  *
  * Home state is written in that transaction whenever anything but `lastSeen` changed, or the event
  * or timer changed an alert. A heartbeat changes only `lastSeen`: that is kept in memory and written
@@ -39,7 +38,6 @@ export class RulesRuntime {
     private readonly directory: Directory,
     private readonly homeStates: HomeStateRepo,
     private readonly scheduler: Scheduler,
-    private readonly alerts: AlertService,
     private readonly alertRepo: AlertRepo,
     rules: readonly Rule[],
     private readonly log: Logger,
@@ -52,11 +50,12 @@ export class RulesRuntime {
     return this.#derived.of(home).settings;
   }
 
+  /** The home's state for reading (a home not seen yet reads as fresh at `now`; nothing is stored). */
   stateOf(homeId: string, now: number): HomeState {
-    return this.homeStates.load(homeId, now);
+    return this.homeStates.peek(homeId, now);
   }
 
-  onEvent(event: DeviceEvent): AlertChange[] {
+  onEvent(event: DeviceEvent): Decision[] {
     const home = this.directory.home(event.homeId);
     if (!home) return [];
     this.#writeBehind(event.at);
@@ -76,11 +75,11 @@ export class RulesRuntime {
     applyCommonState(state, event);
     if (event.type !== 'status.offline') this.homeStates.seen(home.id);
     this.#save(home.id, state, decisions);
-    return this.#apply(home, state, decisions, event.at, false);
+    return this.#unsuppressed(home, state, decisions);
   }
 
-  /** A rule timer fell due. Runs inside the caller's transaction. */
-  onTimer(timer: TimerRow, now: number, late: boolean): AlertChange[] {
+  /** A rule timer (owner `rule`) fell due. */
+  onTimer(timer: TimerRow, now: number, late: boolean): Decision[] {
     const rule = this.#byId.get(String(timer.data.rule));
     const home = this.directory.home(timer.homeId);
     this.scheduler.cancel(timer.key);
@@ -97,7 +96,7 @@ export class RulesRuntime {
       this.#failed(rule, timer.key, err);
     }
     this.#save(home.id, state, decisions);
-    return this.#apply(home, state, decisions, now, late);
+    return this.#unsuppressed(home, state, decisions);
   }
 
   /** Make sure every home's standing timers exist (idempotent). */
@@ -127,7 +126,10 @@ export class RulesRuntime {
     return this.homeStates.flush(limit);
   }
 
-  /** Home mode change (away, maintenance, home). Returning home starts the activity count afresh. */
+  /**
+   * The rules' part of a home mode change (away, maintenance, home; the homes module owns the mode
+   * and its expiry). Returning home starts the activity count afresh.
+   */
   setMode(homeId: string, mode: HomeMode, until: number | null, now: number): HomeState {
     const home = this.directory.home(homeId);
     if (!home) throw new Error(`no home ${homeId}`);
@@ -136,9 +138,6 @@ export class RulesRuntime {
     const wasAway = from === 'away';
     state.mode = mode;
     state.modeUntil = until;
-    const modeKey = `mode:${homeId}`;
-    if (until !== null) this.scheduler.set({ key: modeKey, homeId, dueAt: until, data: { owner: 'mode' } });
-    else this.scheduler.cancel(modeKey);
     if (wasAway && mode !== 'away') {
       state.lastActivityAt = now;
       this.scheduler.cancel(`inactivity:${homeId}:idle`);
@@ -176,23 +175,12 @@ export class RulesRuntime {
     else this.homeStates.saveIfChanged(homeId, state);
   }
 
-  #apply(
-    home: HomeConfig,
-    state: HomeState,
-    decisions: Decision[],
-    now: number,
-    late: boolean,
-  ): AlertChange[] {
-    const changes: AlertChange[] = [];
-    for (const d of decisions) {
-      if (d.type === 'raise' && SUPPRESSED[state.mode].has(d.kind)) {
-        this.log.info({ home: home.id, kind: d.kind, mode: state.mode }, 'alert suppressed by home mode');
-        continue;
-      }
-      const change = this.alerts.apply(d, now, late);
-      if (change) changes.push(change);
-    }
-    return changes;
+  #unsuppressed(home: HomeConfig, state: HomeState, decisions: Decision[]): Decision[] {
+    return decisions.filter((d) => {
+      if (d.type !== 'raise' || !SUPPRESSED[state.mode].has(d.kind)) return true;
+      this.log.info({ home: home.id, kind: d.kind, mode: state.mode }, 'alert suppressed by home mode');
+      return false;
+    });
   }
 
   #failed(rule: Rule, where: unknown, err: unknown): void {

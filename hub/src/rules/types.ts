@@ -1,27 +1,11 @@
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
-import type { AlertKind, AlertRecord, Severity } from '../model/alert.js';
+import type { AlertKind, AlertRecord } from '../model/alert.js';
+import type { Decision } from '../model/decision.js';
 import type { HomeMode, HomeState } from '../model/home-state.js';
 import type { DeviceEvent } from '../protocol/events.js';
 
-export interface Note {
-  key: string;
-  params?: Record<string, string>;
-}
-
-export type Decision =
-  /** Raise a new alert, or count another occurrence on the open one with the same merge key. */
-  | {
-      type: 'raise';
-      kind: AlertKind;
-      severity: Severity;
-      mergeKey: string;
-      homeId: string;
-      deviceId: string | null;
-      note?: Note;
-    }
-  /** Add a note to the open alert with this merge key, if there is one; optionally mark a resident cancel. */
-  | { type: 'annotate'; mergeKey: string; note: Note; cancelledByResident?: boolean };
+export type { Decision, Note } from '../model/decision.js';
 
 export interface RuleContext {
   now: number;

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './sqlite-db.js';
 
+/** Whoever may add to the trail: the applier (the audit log itself), or an edge that submits an audit entry. */
+export interface AuditWriter {
+  append(at: number, actor: string, action: string, target: string, data?: Record<string, unknown>): unknown;
+}
+
 export interface AuditEntry {
   seq: number;
   at: number;
@@ -66,7 +71,7 @@ export interface VerifyResult {
  * hashes the previous one) and the head kept in `meta` reveal rows changed or removed behind the
  * hub's back. Export the head hash (it is logged at start) to detect a rewrite of the whole chain.
  */
-export class AuditLog {
+export class AuditLog implements AuditWriter {
   readonly #insert;
   readonly #last;
   readonly #head;

@@ -1,6 +1,7 @@
 import type { DeviceState } from '../model/device-state.js';
 import type { Db } from './sqlite-db.js';
 import { takeFirst } from './take-first.js';
+import type { TransactionalCache } from './unit-of-work.js';
 
 interface Row {
   device_id: string;
@@ -30,7 +31,7 @@ const fromRow = (r: Row): DeviceState => ({
  * and rssi; online, battery and battery-low changes (`'durable'`) are written in the caller's
  * transaction as before.
  */
-export class DeviceStateRepo {
+export class DeviceStateRepo implements TransactionalCache {
   readonly #get;
   readonly #all;
   readonly #put;
@@ -104,6 +105,10 @@ export class DeviceStateRepo {
   forget(): void {
     this.#cache.clear();
     this.#dirty.clear();
+  }
+
+  rolledBack(): void {
+    this.forget();
   }
 
   #write(s: DeviceState): void {

@@ -1,13 +1,13 @@
 import type { FeedEntry } from '../model/feed-entry.js';
 import type { Db } from './sqlite-db.js';
 
-/** Seqs skipped at every start: more than a commit's worth of feed entries. */
-const EPOCH_GAP = 1000;
 const TRIMMED_KEY = 'feed_trimmed_to';
 
 /**
  * Persisted, numbered feed events. AUTOINCREMENT never reuses a number, so `seq` never goes
- * backwards, across restarts and trims alike; `resume` replays from here.
+ * backwards, across restarts and trims alike; `resume` replays from here. The numbers come from
+ * applying the log in order, so every node and every replay numbers alike; entries reach the feed
+ * only once their commit is on disk, so no number a console saw can be issued again after a crash.
  */
 export class FeedLog {
   readonly #append;
@@ -17,11 +17,8 @@ export class FeedLog {
   readonly #trim;
   readonly #setTrimmed;
   readonly #persistedMax: () => number;
-  readonly #setSeq: (seq: number) => void;
   /** Every entry up to here was trimmed (numbers after it may still be gaps). */
   #trimmedTo: number;
-  /** Seqs skipped at start (openEpoch): (from, to); `to` is what a client is told at hello. */
-  #gap: { from: number; to: number } | undefined;
 
   constructor(db: Db) {
     this.#append = db.prepare(
@@ -34,7 +31,7 @@ export class FeedLog {
     this.#bounds = db.prepare<[], { min: number | null; max: number | null }>(
       'SELECT min(seq) AS min, max(seq) AS max FROM feed_log',
     );
-    // By count, not by number: numbers have gaps (openEpoch).
+    // By count, not by number (hubs before 2026-12 skipped numbers at every start).
     this.#trimPoint = db.prepare<[number], { seq: number }>(
       'SELECT seq FROM feed_log ORDER BY seq DESC LIMIT 1 OFFSET ?',
     );
@@ -50,30 +47,10 @@ export class FeedLog {
     if (stored === undefined) this.#setTrimmed.run(String(this.#trimmedTo));
     const seqRow = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'feed_log'");
     this.#persistedMax = () => seqRow.get()?.seq ?? 0;
-    const bump = db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'feed_log'");
-    const first = db.prepare("INSERT INTO sqlite_sequence(name, seq) VALUES ('feed_log', ?)");
-    this.#setSeq = (seq: number) => {
-      if (bump.run(seq).changes === 0) first.run(seq);
-    };
-  }
-
-  /**
-   * Call once at start. Entries reach the feed right after their commit, before its fsync (the
-   * device's PUBACK waits for it). After a power cut in between, the last entries a client saw may
-   * be gone, and their numbers would be issued again for other entries, which a client resuming
-   * from the old number would then skip. So every start skips `gap` numbers, and a client resuming
-   * from inside the skipped range gets a fresh snapshot instead of a replay.
-   */
-  openEpoch(gap = EPOCH_GAP): void {
-    const from = this.currentSeq();
-    this.#setSeq(from + gap);
-    this.#gap = { from, to: from + gap };
   }
 
   /** Can the entries after `afterSeq` be replayed exactly (else: send a snapshot)? */
   canReplayAfter(afterSeq: number): boolean {
-    const gap = this.#gap;
-    if (gap && afterSeq > gap.from && afterSeq < gap.to) return false;
     return afterSeq <= this.currentSeq() && afterSeq >= this.#trimmedTo;
   }
 

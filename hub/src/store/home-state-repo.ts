@@ -1,6 +1,7 @@
 import { freshHomeState, type HomeState } from '../model/home-state.js';
 import type { Db } from './sqlite-db.js';
 import { takeFirst } from './take-first.js';
+import type { TransactionalCache } from './unit-of-work.js';
 
 type DurablePart = Omit<HomeState, 'lastSeen'>;
 
@@ -57,7 +58,7 @@ function jsonScalar(v: unknown): unknown {
  * interval are lost, and supervision counts from the device's message before; supervision
  * intervals are hours, and timers due during downtime get a startup grace.
  */
-export class HomeStateRepo {
+export class HomeStateRepo implements TransactionalCache {
   readonly #cache = new Map<string, HomeState>();
   /** The durable part of each cached state as last written (or read). */
   readonly #written = new Map<string, DurablePart>();
@@ -78,6 +79,22 @@ export class HomeStateRepo {
         if (state) this.#put.run(homeId, JSON.stringify(state));
       }
     });
+  }
+
+  /** The home's state as stored (its row), whatever the cache holds; undefined when there is none. */
+  stored(homeId: string): HomeState | undefined {
+    const row = this.#get.get(homeId);
+    return row ? { ...freshHomeState(0), ...(JSON.parse(row.data) as Partial<HomeState>) } : undefined;
+  }
+
+  /** The home's state for reading: as `load`, but a home not seen yet reads as fresh at `now`, unstored. */
+  peek(homeId: string, now: number): HomeState {
+    const cached = this.#cache.get(homeId);
+    if (cached) return cached;
+    const row = this.#get.get(homeId);
+    return row
+      ? { ...freshHomeState(now), ...(JSON.parse(row.data) as Partial<HomeState>) }
+      : freshHomeState(now);
   }
 
   /** The home's state; created (and stored) on first use with `now` as the watch baseline. */
@@ -110,6 +127,23 @@ export class HomeStateRepo {
       this.save(homeId, state);
   }
 
+  /** A device of a stored home was seen at `at` (soft-state recovery): kept in memory until the next flush. */
+  touch(homeId: string, deviceId: string, at: number): void {
+    let state = this.#cache.get(homeId);
+    if (!state) {
+      const row = this.#get.get(homeId);
+      if (!row) return;
+      state = this.load(homeId, at);
+    }
+    state.lastSeen[deviceId] = at;
+    this.#dirty.add(homeId);
+  }
+
+  /** Homes with `lastSeen` changes not yet written. */
+  dirtyCount(): number {
+    return this.#dirty.size;
+  }
+
   /** Only the home's `lastSeen` changed: the next `flush()` writes it (unless a save comes first). */
   seen(homeId: string): void {
     this.#dirty.add(homeId);
@@ -133,6 +167,10 @@ export class HomeStateRepo {
         this.#written.set(homeId, durableCopy(JSON.stringify(state)));
     }
     return homes.length;
+  }
+
+  rolledBack(): void {
+    this.invalidate();
   }
 
   /** Forget cached copies (after a rolled-back transaction the cache may hold uncommitted changes). */

@@ -1,7 +1,9 @@
 import { type Done, promised } from '../async/callbacks.js';
 import type { Logger } from '../log.js';
+import type { DeviceLogEntry, LogEntry, Positioned } from '../model/entries.js';
 import { HeartbeatIndex } from './heartbeat-index.js';
 import { type Db, withoutFsync } from './sqlite-db.js';
+import type { UnitOfWork } from './unit-of-work.js';
 import { WalSync } from './wal-sync.js';
 
 export interface JournalEntry {
@@ -32,14 +34,13 @@ export interface CommittedRow {
 
 /**
  * Work done inside the journal's commit transaction, so that one fsync covers the new rows and what
- * is derived from them (the processor applies the rows there). It runs in a savepoint: when it
- * throws, its writes are rolled back, `rolledBack` is called, and the rows are still committed.
+ * is derived from them (the applier applies the rows there). It runs as a nested unit of work (a
+ * savepoint): when it throws, its writes are rolled back, every cache is told, and the rows are
+ * still committed, for the state machine to apply later.
  */
 export interface CommitHook {
   /** Inside the transaction, after this batch's rows are inserted; `rows` in seq order. */
-  inTransaction(rows: readonly CommittedRow[]): void;
-  /** What `inTransaction` did was rolled back (it threw, or the commit failed): forget it. */
-  rolledBack(): void;
+  inTransaction(rows: readonly CommittedRow[], commit: number): void;
 }
 
 export interface AppendResult {
@@ -93,6 +94,8 @@ export class Journal {
   readonly #commitBatch;
   readonly #insertDead;
   readonly #listeners: Array<() => void> = [];
+  readonly #durableListeners: Array<(commit: number) => void> = [];
+  readonly #insertOther;
   #hook: CommitHook | undefined;
   /** Duplicate check and index sampling of heartbeats (they stay out of the per-device indexes). */
   readonly #heartbeats = new HeartbeatIndex();
@@ -105,8 +108,15 @@ export class Journal {
 
   constructor(
     private readonly db: Db,
+    private readonly uow: UnitOfWork,
     private readonly log: Logger,
   ) {
+    uow.register({ rolledBack: () => this.#heartbeats.forget() });
+    // Entries other than device events: no device, kept out of the per-device indexes (indexed = 0).
+    this.#insertOther = db.prepare<[string, number, string, string], { seq: number }>(
+      `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
+       VALUES ('', ?, ?, ?, NULL, NULL, ?, 0) RETURNING seq`,
+    );
     this.#insert = db.prepare<
       [string, string, number, string, string | null, number | null, string, number],
       { seq: number }
@@ -132,8 +142,9 @@ export class Journal {
        VALUES (@receivedAt, @clientId, @topic, @reason, @detail, @payload)`,
     );
     this.#walSync = WalSync.of(db);
-    // A nested transaction is a savepoint: a failing hook undoes only its own writes.
-    this.#runHook = db.transaction((hook: CommitHook, rows: CommittedRow[]) => hook.inTransaction(rows));
+    // A nested unit of work is a savepoint: a failing hook undoes only its own writes.
+    this.#runHook = (hook: CommitHook, rows: CommittedRow[]) =>
+      uow.run(() => hook.inTransaction(rows, this.#commitNo + 1));
     this.#commitBatch = db.transaction((batch: Pending[]) => {
       const added: CommittedRow[] = [];
       const results = batch.map((p) => {
@@ -152,16 +163,15 @@ export class Journal {
         } catch (err) {
           this.log.warn(
             { err, rows: added.length },
-            'work inside the journal commit failed; the rows are committed and left for the processor',
+            'work inside the journal commit failed; the rows are committed and left for the state machine',
           );
-          hook.rolledBack();
         }
       }
       return results;
     });
   }
 
-  /** Run `hook` inside every commit that adds rows (one hook: the processor). */
+  /** Run `hook` inside every commit that adds rows (one hook: the state machine). */
   setCommitHook(hook: CommitHook): void {
     this.#hook = hook;
   }
@@ -205,13 +215,30 @@ export class Journal {
     }
   }
 
-  /** Called after every commit that added rows (the processor reads them from here). */
+  /** Called after every commit that added rows (the state machine applies any it left over). */
   onCommit(listener: () => void): void {
     this.#listeners.push(listener);
   }
 
-  readAfter(seq: number, limit: number): JournalRow[] {
-    return this.#afterSeq.all(seq, limit);
+  /** Called once a commit (and every one before it) is on disk, with its number. */
+  onDurable(listener: (commit: number) => void): void {
+    this.#durableListeners.push(listener);
+  }
+
+  /**
+   * Append an entry other than a device event now, in the caller's transaction (a unit of work
+   * that applies it too and commits with a full sync). Returns its position.
+   */
+  appendNow(entry: Exclude<LogEntry, DeviceLogEntry>): number {
+    if (this.#closed) throw new Error('journal closed');
+    const homeId = 'homeId' in entry ? entry.homeId : '';
+    const row = this.#insertOther.get(homeId, entry.at, entry.kind, JSON.stringify(entry)) as { seq: number };
+    return row.seq;
+  }
+
+  /** Entries after position `seq`, in order, at most `limit`. */
+  readAfter(seq: number, limit: number): Positioned[] {
+    return this.#afterSeq.all(seq, limit).map((row) => ({ position: row.seq, entry: entryOf(row) }));
   }
 
   deviceEvents(
@@ -309,8 +336,7 @@ export class Journal {
       results = sync ? withoutFsync(this.db, () => this.#commitBatch(batch)) : this.#commitBatch(batch);
     } catch (err) {
       this.log.error({ err, rows: batch.length }, 'journal commit failed');
-      this.#heartbeats.forget();
-      this.#hook?.rolledBack();
+      this.uow.rolledBack();
       for (const p of batch) this.#settle(p.done, err);
       return;
     }
@@ -332,6 +358,7 @@ export class Journal {
     const durable = (err: Error | null) => {
       this.#durableNo = Math.max(this.#durableNo, no);
       if (err) this.log.error({ err, rows: dones.length }, 'journal fsync failed: not acknowledging');
+      else for (const l of this.#durableListeners) l(no);
       dones.forEach((done, i) => {
         // Not known to be on disk: no PUBACK; the device resends and the duplicate check answers.
         if (err) this.#settle(done, err);
@@ -341,4 +368,19 @@ export class Journal {
     if (sync) sync.after(durable);
     else durable(null);
   }
+}
+
+/** A journal row as a log entry: device rows by their columns, every other entry stored whole as JSON. */
+export function entryOf(row: JournalRow): LogEntry {
+  if (row.device_id === '') return JSON.parse(row.payload) as LogEntry;
+  const entry: DeviceLogEntry = {
+    kind: 'device',
+    at: row.received_at,
+    deviceId: row.device_id,
+    homeId: row.home_id,
+    type: row.type,
+    payload: row.payload,
+  };
+  if (row.event_id !== null) entry.eventId = row.event_id;
+  return entry;
 }

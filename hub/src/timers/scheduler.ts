@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../clock/clock.js';
 import type { TimerRow } from '../model/timer.js';
 import type { TimerStore } from '../store/timer-store.js';
+import type { TransactionalCache } from '../store/unit-of-work.js';
 
 /** A stored timer as mirrored in memory, with its clock timer while armed. */
 interface Entry {
@@ -18,10 +19,11 @@ interface Entry {
  * can leave the mirror and the armed clock timers wrong: whoever sees the rollback calls
  * `invalidate()`, which rebuilds both from the table.
  */
-export class Scheduler {
+export class Scheduler implements TransactionalCache {
   /** Every stored row (loaded on first use), armed or not. */
   #timers: Map<string, Entry> | undefined;
-  #stopped = false;
+  /** Until start() (and after stop()) rows are kept but nothing is armed: a replica that only applies the log fires nothing. */
+  #stopped = true;
 
   constructor(
     private readonly clock: Clock,
@@ -79,11 +81,32 @@ export class Scheduler {
     return this.#rows().get(key)?.dueAt;
   }
 
+  /**
+   * Fire the stored timer `key` again at `at` (its handling failed): only the clock timer moves;
+   * the row, and so the state, stays as it is.
+   */
+  retry(key: string, at: number): void {
+    const entry = this.#rows().get(key);
+    if (!entry || this.#stopped) return;
+    entry.handle?.cancel();
+    const dueAt = entry.dueAt;
+    const handle = this.clock.at(at, () => {
+      if (entry.handle === handle) entry.handle = undefined;
+      const row = this.store.get(key);
+      if (row && row.dueAt === dueAt) this.onDue(row, true);
+    });
+    entry.handle = handle;
+  }
+
   /** Clock timers armed. */
   pending(): number {
     let n = 0;
     for (const entry of this.#timers?.values() ?? []) if (entry.handle) n++;
     return n;
+  }
+
+  rolledBack(): void {
+    this.invalidate();
   }
 
   /** After a rolled-back transaction: re-read the stored timers, re-arm what the rollback restored or moved. */

@@ -45,6 +45,9 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 
 /** A journal row (an accepted device message) → `device_event`. Never tagged with an alert kind. */
 export function journalPoint(row: JournalRowLike, kindOf: KindOf): TsPoint | undefined {
+  // Entries other than device events (staff actions, timers, …) have no device: not shipped here
+  // (their effects reach InfluxDB through the feed log).
+  if (row.device_id === '') return undefined;
   const payload = parseObject(row.payload);
   if (!payload) return undefined;
   const fields: Record<string, FieldValue> = { value: 1, seq: row.seq };

@@ -83,10 +83,10 @@ describe('inactivity', () => {
       expect.stringMatching(/重新出现活动|Activity seen again/),
     );
 
-    h.hub.db.transaction(() => h.hub.rules.setMode('h2', 'away', null, h.clock.now()))();
+    h.setMode('h2', 'away', null);
     h.advance('3d');
     expect(count('inactivity', 'h2')).toBe(0);
-    h.hub.db.transaction(() => h.hub.rules.setMode('h2', 'home', null, h.clock.now()))();
+    h.setMode('h2', 'home', null);
     h.advance('23h');
     expect(count('inactivity', 'h2')).toBe(0);
     h.advance('1h');
@@ -95,13 +95,11 @@ describe('inactivity', () => {
 
   it('away until a time: the home returns to normal by itself, and inactivity counts from then', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
-    h.hub.db.transaction(() =>
-      h.hub.rules.setMode('h2', 'away', h.clock.now() + 48 * 3600_000, h.clock.now()),
-    )();
+    h.setMode('h2', 'away', h.clock.now() + 48 * 3600_000);
     h.advance('47h');
-    expect(h.hub.rules.stateOf('h2', h.clock.now()).mode).toBe('away');
+    expect(h.state('h2').mode).toBe('away');
     h.advance('1h');
-    expect(h.hub.rules.stateOf('h2', h.clock.now()).mode).toBe('home');
+    expect(h.state('h2').mode).toBe('home');
     expect(count('inactivity', 'h2')).toBe(0);
     h.advance('23h');
     expect(count('inactivity', 'h2')).toBe(0);
@@ -118,8 +116,8 @@ describe('inactivity', () => {
     const [first] = h.alerts({ kind: 'inactivity', homeId: 'h2' });
     const sup = h.hub.directory.staff('supervisor1');
     if (!first || !sup) throw new Error('setup');
-    h.hub.alerts.resolve(first.alert.id, sup, 'false_alarm', 'resident was resting');
-    h.hub.db.transaction(() => h.hub.rules.setMode('h3', 'away', null, h.clock.now()))();
+    h.resolve(first.alert.id, 'false_alarm', 'resident was resting');
+    h.setMode('h3', 'away', null);
     h.advance('1m');
     h = h.restart(h.clock.now());
     h.advance('1m');
@@ -155,8 +153,7 @@ describe('device_offline', () => {
 
   it('the offline countdown is cancelled by the next message, and only an offline device has one', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
-    const offTimers = () =>
-      (h.hub.db.prepare("SELECT key FROM timers WHERE key LIKE '%:off:h1-door'").all() as unknown[]).length;
+    const offTimers = () => h.hub.store.timers.keys().filter(([key]) => key.endsWith(':off:h1-door')).length;
     h.event('h1-door', { type: 'heartbeat' });
     expect(offTimers()).toBe(0);
     h.event('h1-door', { type: 'status.offline' });
@@ -206,11 +203,11 @@ describe('device_offline', () => {
 
   it('when maintenance ends, a device whose supervision ran out during it is judged after the grace', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
-    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'maintenance', null, h.clock.now()))();
+    h.setMode('h1', 'maintenance', null);
     h.event('h1-door', { type: 'heartbeat' });
     h.advance('3h'); // the SOS button and the smoke detector fall silent past their 2 h (suppressed)
     expect(offlineAlerts('h1-sos')).toHaveLength(0);
-    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'home', null, h.clock.now()))();
+    h.setMode('h1', 'home', null);
     h.event('h1-smoke', { type: 'heartbeat' }); // the installer's last device answers in time
     h.advance('9m');
     expect(offlineAlerts('h1-sos')).toHaveLength(0);
@@ -222,7 +219,7 @@ describe('device_offline', () => {
 
   it('maintenance mode suppresses device health alerts, never smoke', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
-    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'maintenance', null, h.clock.now()))();
+    h.setMode('h1', 'maintenance', null);
     h.event('h1-smoke', { type: 'tamper', battery: 5 });
     h.event('h1-smoke', { type: 'smoke.detected' });
     h.advance('3h');
@@ -248,10 +245,10 @@ describe('battery_low and tamper', () => {
 
   it('a low battery reported during maintenance is raised once maintenance ends and it is still low', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
-    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'maintenance', null, h.clock.now()))();
+    h.setMode('h1', 'maintenance', null);
     h.event('h1-door', { type: 'heartbeat', battery: 10 });
     expect(h.alerts({ kind: 'battery_low' })).toHaveLength(0);
-    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'home', null, h.clock.now()))();
+    h.setMode('h1', 'home', null);
     h.event('h1-door', { type: 'heartbeat', battery: 10 });
     expect(h.alerts({ kind: 'battery_low' })).toHaveLength(1);
   });
@@ -282,7 +279,7 @@ describe('sos and smoke', () => {
     });
     const sup = h.hub.directory.staff('supervisor1');
     if (!sup || !a) throw new Error('setup');
-    h.hub.alerts.resolve(a.alert.id, sup, 'accidental', 'resident pressed by mistake');
+    h.resolve(a.alert.id, 'accidental', 'resident pressed by mistake');
     h.event('h1-sos', { type: 'sos.pressed' });
     const all = h.alerts({ kind: 'sos' });
     expect(all).toHaveLength(2);
@@ -331,7 +328,7 @@ describe('escalation', () => {
     const id = h.alerts({ kind: 'sos' })[0]?.alert.id ?? '';
     const duty = h.hub.directory.staff('duty1');
     if (!duty) throw new Error('setup');
-    h.hub.alerts.acknowledge(id, duty);
+    h.act({ type: 'ack', alertId: id }, duty.id);
     const versionAfterAck = h.alerts({ kind: 'sos' })[0]?.alert.version ?? 0;
     h.advance('29m');
     expect(h.alerts({ kind: 'sos' })[0]?.alert.version).toBe(versionAfterAck);
@@ -348,7 +345,7 @@ describe('escalation', () => {
     const duty = h.hub.directory.staff('duty1');
     const id = h.alerts({ kind: 'sos' })[0]?.alert.id ?? '';
     if (!duty) throw new Error('setup');
-    h.hub.alerts.acknowledge(id, duty);
+    h.act({ type: 'ack', alertId: id }, duty.id);
     h.advance('10m');
     expect(h.alerts({ kind: 'sos' })[0]?.alert.escalationLevel).toBe(0);
   });

@@ -138,7 +138,7 @@ describe('night_exit', () => {
     h = RulesHarness.create({ start: local(26, '20:00') });
     const sup = h.hub.directory.staff('supervisor1');
     if (!sup) throw new Error('demo staff missing');
-    h.hub.db.transaction(() => h.hub.rules.setMode('h1', 'away', null, h.clock.now()))();
+    h.setMode('h1', 'away', null);
     h.advanceTo(local(26, '23:00'));
     h.event('h1-door', { type: 'door.opened' });
     h.advance('15m');

@@ -13,17 +13,15 @@ let h: RulesHarness;
 afterEach(() => h?.close());
 
 function storedState(homeId: string): HomeState {
-  const row = h.hub.db.prepare('SELECT data FROM home_state WHERE home_id = ?').get(homeId) as {
-    data: string;
-  };
-  return JSON.parse(row.data) as HomeState;
+  const state = h.hub.store.homeStates.stored(homeId);
+  if (!state) throw new Error(`no stored state for ${homeId}`);
+  return state;
 }
 
-const timerDue = (key: string) =>
-  (h.hub.db.prepare('SELECT due_at FROM timers WHERE key = ?').get(key) as { due_at: number } | undefined)
-    ?.due_at;
+const timerDue = (key: string) => h.hub.store.timers.get(key)?.dueAt;
 
-const changes = () => (h.hub.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+/** Rows SQLite changed so far (the write amplification of the rules is what these tests measure). */
+const changes = () => (h.hub.store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
 
 let seq = 1_000_000;
 function direct(deviceId: string, type: DeviceEvent['type'], extra: Partial<DeviceEvent> = {}): DeviceEvent {
@@ -39,12 +37,12 @@ describe('rows written per message', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
     h.event('h1-sos', { type: 'heartbeat', battery: 90 });
     h.advance('1m');
-    h.hub.rules.flush();
+    h.hub.core.rules.flush();
     const before = changes();
-    h.hub.db.transaction(() => {
+    h.hub.store.uow.run(() => {
       for (const id of ['h1-sos', 'h1-door', 'h1-motion', 'h1-smoke'])
-        h.hub.rules.onEvent(direct(id, 'heartbeat', { battery: 90, rssi: -60 }));
-    })();
+        h.hub.core.rules.onEvent(direct(id, 'heartbeat', { battery: 90, rssi: -60 }));
+    });
     expect(changes() - before).toBe(0);
   });
 
@@ -53,10 +51,10 @@ describe('rows written per message', () => {
     h.advance('5m');
     h.event('h1-sos', { type: 'heartbeat' });
     expect(storedState('h1').lastSeen['h1-sos']).toBeUndefined();
-    expect(h.hub.rules.stateOf('h1', h.clock.now()).lastSeen['h1-sos']).toBe(at(26, '08:05'));
-    expect(h.hub.rules.flush()).toBe(1);
+    expect(h.state('h1').lastSeen['h1-sos']).toBe(at(26, '08:05'));
+    expect(h.hub.core.rules.flush()).toBe(1);
     expect(storedState('h1').lastSeen['h1-sos']).toBe(at(26, '08:05'));
-    expect(h.hub.rules.flush()).toBe(0);
+    expect(h.hub.core.rules.flush()).toBe(0);
   });
 
   it('on the drill clock too: a minute of hub time later, the next message or timer writes it', () => {
@@ -89,7 +87,7 @@ describe('rows written per message', () => {
     // after a crash (no flush) the door is still known to be open: its countdown still alerts
     h.advance('2m');
     h = h.restart(at(26, '08:03'));
-    expect(h.hub.rules.stateOf('h2', h.clock.now()).doors['h2-door']?.open).toBe(true);
+    expect(h.state('h2').doors['h2-door']?.open).toBe(true);
     h.advance('7m');
     expect(h.alerts({ kind: 'door_left_open', homeId: 'h2' })).toHaveLength(1);
   });
@@ -127,7 +125,7 @@ describe('supervision with a timer that messages do not move', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
     h.advance('1h');
     h.event('h1-sos', { type: 'heartbeat' });
-    h.hub.rules.flush();
+    h.hub.core.rules.flush();
     // the stored check (10:00) fell due while the hub was down; by the message at 09:00 it is due 11:00
     h = h.restart(at(26, '10:55'));
     h.advance('4m');
@@ -153,57 +151,102 @@ describe('supervision with a timer that messages do not move', () => {
   });
 });
 
-describe('a rolled-back batch', () => {
-  /** Rules work in a transaction that then fails, and the processor's rollback hook, as the journal calls it. */
-  function rolledBack(work: () => void): void {
-    expect(() =>
-      h.hub.db.transaction(() => {
-        work();
-        throw new Error('disk full');
-      })(),
-    ).toThrow('disk full');
-    h.hub.processor.rolledBack();
+describe('a rolled-back unit of work', () => {
+  /**
+   * The entry's unit of work fails at its last write (a trigger stands in for a full disk), so the
+   * whole entry rolls back: its changes to the caches (home state, timers, device state, open alerts)
+   * must be gone with it, through the one mechanism (UnitOfWork) every entry kind goes through.
+   */
+  function failing(table: string, work: () => void): void {
+    const db = h.hub.store.db;
+    for (const op of ['INSERT', 'UPDATE', 'DELETE'])
+      db.exec(
+        `CREATE TEMP TRIGGER fail_${op} BEFORE ${op} ON ${table} BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+      );
+    try {
+      work();
+    } finally {
+      for (const op of ['INSERT', 'UPDATE', 'DELETE']) db.exec(`DROP TRIGGER temp.fail_${op}`);
+    }
   }
 
-  it('a cancelled countdown and a changed door come back: the door alert still fires', () => {
+  it('a device event: a cancelled countdown and a changed door come back, and the door alert still fires', () => {
     h = RulesHarness.create({ start: local(26, '14:00') });
     h.event('h2-door', { type: 'door.opened' });
     h.advance('3m');
-    rolledBack(() => h.hub.rules.onEvent(direct('h2-door', 'door.closed')));
-    expect(h.hub.rules.stateOf('h2', h.clock.now()).doors['h2-door']?.open).toBe(true);
-    expect(h.hub.scheduler.has('door_left_open:h2:open:h2-door')).toBe(true);
-    h.advance('7m');
-    expect(h.alerts({ kind: 'door_left_open', homeId: 'h2' }).map((a) => a.raisedAtMs)).toEqual([
-      at(26, '14:10'),
-    ]);
-  });
-
-  it('a countdown set in it is gone, and so is the door it opened', () => {
-    h = RulesHarness.create({ start: local(26, '14:00') });
-    rolledBack(() => h.hub.rules.onEvent(direct('h3-door', 'door.opened')));
-    expect(h.hub.scheduler.has('door_left_open:h3:open:h3-door')).toBe(false);
-    expect(h.hub.rules.stateOf('h3', h.clock.now()).doors['h3-door']).toBeUndefined();
+    // The event is committed to the journal; its application (rules, feed) rolls back.
+    failing('home_state', () => h.event('h2-door', { type: 'door.closed' }));
+    h.hub.core.machine.stop();
+    expect(h.state('h2').doors['h2-door']?.open).toBe(true);
+    expect(h.hub.core.scheduler.has('door_left_open:h2:open:h2-door')).toBe(true);
+    // Applied once the failure is gone (the state machine retries): closed at 14:03, no alert.
+    h.hub.core.machine.drain();
+    expect(h.state('h2').doors['h2-door']?.open).toBe(false);
     h.advance('30m');
-    expect(h.alerts({ kind: 'door_left_open' })).toHaveLength(0);
+    expect(h.alerts({ kind: 'door_left_open', homeId: 'h2' })).toHaveLength(0);
   });
 
-  it('a rolled-back resolve never hides the open alert from the rules', () => {
+  it('a device event: a countdown set in it is gone, and so is the door it opened, until it is applied', () => {
+    h = RulesHarness.create({ start: local(26, '14:00') });
+    failing('home_state', () => h.event('h3-door', { type: 'door.opened' }));
+    h.hub.core.machine.stop();
+    expect(h.hub.core.scheduler.has('door_left_open:h3:open:h3-door')).toBe(false);
+    expect(h.state('h3').doors['h3-door']).toBeUndefined();
+    h.hub.core.machine.drain();
+    expect(h.state('h3').doors['h3-door']?.open).toBe(true);
+    h.advance('10m');
+    expect(h.alerts({ kind: 'door_left_open' })).toHaveLength(1);
+  });
+
+  it('a staff entry: a rolled-back resolve never hides the open alert from the rules', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
-    const staff = h.hub.directory.staff('supervisor1');
-    if (!staff) throw new Error('setup');
     h.event('h1-sos', { type: 'sos.pressed' });
     const id = h.alerts({ kind: 'sos' })[0]?.alert.id ?? '';
-    rolledBack(() => h.hub.alerts.resolve(id, staff, 'genuine', undefined));
-    h.hub.rules.flush();
-    expect(h.hub.alertRepo.findOpen('sos:h1')?.alert.id).toBe(id);
+    expect(() => failing('audit', () => h.resolve(id))).toThrow('disk full');
+    h.hub.core.rules.flush();
+    expect(h.hub.store.alerts.findOpen('sos:h1')?.alert.id).toBe(id);
+    expect(h.hub.core.scheduler.has(`esc:${id}:1`)).toBe(true);
     h.event('h1-sos', { type: 'sos.cancelled' });
     expect(h.alerts({ kind: 'sos' })[0]?.alert.cancelledByResident).toBe(true);
     // a resolve that commits: the next press is a new alert, before and after the filter is pruned
-    h.hub.alerts.resolve(id, staff, 'genuine', undefined);
-    expect(h.hub.alertRepo.findOpen('sos:h1')).toBeUndefined();
-    h.hub.rules.flush();
-    expect(h.hub.alertRepo.findOpen('sos:h1')).toBeUndefined();
+    h.resolve(id);
+    expect(h.hub.store.alerts.findOpen('sos:h1')).toBeUndefined();
+    h.hub.core.rules.flush();
+    expect(h.hub.store.alerts.findOpen('sos:h1')).toBeUndefined();
     h.event('h1-sos', { type: 'sos.pressed' });
     expect(h.alerts({ kind: 'sos' }).map((a) => a.alert.status)).toEqual(['resolved', 'open']);
+  });
+
+  it('a mode entry: the mode, its expiry timer and the rules’ reaction are all gone', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    expect(() => failing('audit', () => h.setMode('h2', 'away', h.clock.now() + 3600_000))).toThrow(
+      'disk full',
+    );
+    expect(h.state('h2').mode).toBe('home');
+    expect(h.hub.core.scheduler.has('mode:h2')).toBe(false);
+    // inactivity still counts for the home that is not away
+    h.advance('24h');
+    expect(h.alerts({ kind: 'inactivity', homeId: 'h2' })).toHaveLength(1);
+  });
+
+  it('a timer entry: an escalation that fails is fired again and escalates once', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.event('h2-sos', { type: 'sos.pressed' });
+    failing('alerts', () => h.advance('61s'));
+    expect(h.alerts({ kind: 'sos' })[0]?.alert.escalationLevel).toBe(0);
+    expect(h.hub.core.scheduler.has(`esc:${h.alerts({ kind: 'sos' })[0]?.alert.id}:1`)).toBe(true);
+    h.advance('5s');
+    expect(h.alerts({ kind: 'sos' })[0]?.alert.escalationLevel).toBe(1);
+    expect(h.alerts({ kind: 'sos' })[0]?.alert.notes.filter((n) => n.by === 'system')).toHaveLength(1);
+  });
+
+  it('a lost last-seen after a rollback comes back from the log: supervision counts from the real last message', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.advance('30m');
+    h.event('h1-sos', { type: 'heartbeat', rssi: -70 });
+    // an unrelated unit of work rolls back: every cache is dropped, and the soft state re-read from the log
+    expect(() => h.resolve('al-none')).toThrow(/no alert/);
+    expect(h.state('h1').lastSeen['h1-sos']).toBe(at(26, '08:30'));
+    expect(h.hub.store.devices.get('h1-sos')).toMatchObject({ lastSeen: at(26, '08:30'), rssi: -70 });
   });
 });

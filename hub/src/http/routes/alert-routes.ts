@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { StaffAction, StaffActions } from '../../alerts/staff-actions.js';
+import type { Commands } from '../../core/commands.js';
 import { ErrorCodes, HubError } from '../../errors.js';
 import { ALERT_KINDS, OUTCOMES } from '../../model/alert.js';
+import type { StaffAction } from '../../model/entries.js';
 import type { Directory } from '../../site/directory.js';
 import type { AlertRepo } from '../../store/alert-repo.js';
 import type { Router } from '../router.js';
@@ -47,12 +48,7 @@ function decodeCursor(cursor: string): { raisedAt: number; id: string } {
   throw new HubError(ErrorCodes.BAD_REQUEST, 'invalid cursor');
 }
 
-export function alertRoutes(
-  router: Router,
-  repo: AlertRepo,
-  actions: StaffActions,
-  directory: Directory,
-): void {
+export function alertRoutes(router: Router, repo: AlertRepo, commands: Commands, directory: Directory): void {
   router.add({
     method: 'GET',
     path: '/api/v1/alerts',
@@ -97,10 +93,10 @@ export function alertRoutes(
       method: 'POST',
       path,
       auth: true,
-      handler: ({ params, body, staff }) => {
+      handler: async ({ params, body, staff }) => {
         if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
         const id = params.id ?? '';
-        const change = actions.perform(staff, toAction(id, body));
+        const change = await commands.staffAction(staff, toAction(id, body));
         return { alert: change ? change.record.alert : repo.get(id)?.alert };
       },
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Commands } from '../../core/commands.js';
 import { ErrorCodes, HubError } from '../../errors.js';
 import type { HomeService } from '../../homes/home-service.js';
 import type { Directory } from '../../site/directory.js';
@@ -34,6 +35,7 @@ export interface DeviceEventSource {
 export function homeRoutes(
   router: Router,
   homes: HomeService,
+  commands: Commands,
   directory: Directory,
   events: DeviceEventSource,
 ): void {
@@ -47,26 +49,21 @@ export function homeRoutes(
     method: 'GET',
     path: '/api/v1/homes/:id',
     auth: true,
-    handler: ({ staff, params }) => {
+    handler: async ({ staff, params }) => {
       if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
-      return { home: homes.detail(staff, params.id ?? '') };
+      return { home: await homes.detail(staff, params.id ?? '') };
     },
   });
   router.add({
     method: 'POST',
     path: '/api/v1/homes/:id/mode',
     auth: true,
-    handler: ({ staff, params, body }) => {
+    handler: async ({ staff, params, body }) => {
       if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
       const b = parseInput(modeSchema, body);
-      return {
-        home: homes.setMode(
-          staff,
-          params.id ?? '',
-          b.mode,
-          b.until === undefined ? null : Date.parse(b.until),
-        ),
-      };
+      const homeId = params.id ?? '';
+      await commands.setMode(staff, homeId, b.mode, b.until === undefined ? null : Date.parse(b.until));
+      return { home: homes.summary(staff, homeId) };
     },
   });
   router.add({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../../clock/clock.js';
+import type { Commands } from '../../core/commands.js';
 import { ErrorCodes, HubError } from '../../errors.js';
 import type { AlertRecord } from '../../model/alert.js';
 import { responseTimeReport } from '../../reports/response-times.js';
@@ -27,6 +28,7 @@ export function staffRoutes(
   router: Router,
   directory: Directory,
   audit: AuditLog,
+  commands: Commands,
   alertRepo: AlertRepo,
   clock: Clock,
 ): void {
@@ -42,14 +44,12 @@ export function staffRoutes(
     method: 'POST',
     path: '/api/v1/console/mute',
     auth: true,
-    handler: ({ staff, body }) => {
+    handler: async ({ staff, body }) => {
       const b = parseInput(muteSchema, body);
-      audit.append(
-        clock.now(),
+      await commands.audit(
         staff?.id ?? '?',
         b.muted ? 'console.mute' : 'console.unmute',
         b.alertId ?? 'console',
-        {},
       );
       return { ok: true };
     },

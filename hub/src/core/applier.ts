@@ -1,0 +1,215 @@
+import type { AlertChange, AlertService } from '../alerts/alert-service.js';
+import { ErrorCodes, HubError } from '../errors.js';
+import type { HomeModes } from '../homes/home-modes.js';
+import type { Logger } from '../log.js';
+import type { DeviceState } from '../model/device-state.js';
+import type {
+  DeviceLogEntry,
+  LogEntry,
+  ModeLogEntry,
+  StaffLogEntry,
+  TimerLogEntry,
+} from '../model/entries.js';
+import type { DeviceEvent } from '../protocol/events.js';
+import type { RulesRuntime } from '../rules/runtime.js';
+import type { Directory } from '../site/directory.js';
+import type { AuditLog } from '../store/audit-log.js';
+import type { DeviceStateRepo } from '../store/device-state-repo.js';
+import type { FeedLog } from '../store/feed-log.js';
+import type { Meta } from '../store/sqlite-db.js';
+import type { TimerStore } from '../store/timer-store.js';
+import { formatIso } from '../time/iso.js';
+import type { Scheduler } from '../timers/scheduler.js';
+import type { Applied, EntryWork } from './applied.js';
+import { TimerOwners } from './timer-owners.js';
+
+/** Where a drill continues after a restart (`clock` entries move it). */
+export const DRILL_CLOCK_KEY = 'drill_clock_now';
+
+export interface ApplierParts {
+  directory: Directory;
+  rules: RulesRuntime;
+  alerts: AlertService;
+  modes: HomeModes;
+  devices: DeviceStateRepo;
+  feedLog: FeedLog;
+  audit: AuditLog;
+  scheduler: Scheduler;
+  timers: TimerStore;
+  meta: Meta;
+  log: Logger;
+}
+
+/**
+ * The one deterministic applier: (state, entry) → next state, inside the caller's unit of work,
+ * with what changed collected in `out` for the effects after the commit. It reads no clock, draws
+ * no random number and writes nothing about the node: every time is the entry's, every id and
+ * number comes from the log position and the state, so every node and every replay of the same
+ * log reaches the same state (`carehub digest`).
+ */
+export class Applier {
+  readonly owners = new TimerOwners();
+
+  constructor(private readonly p: ApplierParts) {
+    this.owners.register('rule', (timer, work, out) => {
+      for (const d of p.rules.onTimer(timer, work.at, work.late)) this.#decide(d, work, out);
+    });
+    this.owners.register('alert', (timer, work, out) => {
+      const change = p.alerts.onTimer(timer, work.at);
+      if (change) out.alertChanges.push(change);
+    });
+    this.owners.register('mode', (timer, work, out) => {
+      const feed = p.modes.onTimer(timer, work.at);
+      if (feed) out.feed.push(feed);
+    });
+  }
+
+  /** Apply one entry. Returns what its submitter waits for (a staff action's alert change). */
+  apply(position: number, entry: LogEntry, out: Applied): unknown {
+    const work: EntryWork = { position, at: entry.at, late: entry.kind === 'timer' && entry.late, raised: 0 };
+    switch (entry.kind) {
+      case 'device':
+        return this.#device(position, entry, work, out);
+      case 'timer':
+        return this.#timer(entry, work, out);
+      case 'staff':
+        return this.#staff(entry, work, out);
+      case 'mode':
+        return this.#mode(entry, out);
+      case 'audit':
+        this.p.audit.append(entry.at, entry.actor, entry.action, entry.target, entry.data);
+        return undefined;
+      case 'clock':
+        this.p.meta.set(DRILL_CLOCK_KEY, entry.at);
+        return undefined;
+      case 'start':
+        this.p.rules.ensureAll(entry.at);
+        return undefined;
+    }
+  }
+
+  #device(position: number, entry: DeviceLogEntry, work: EntryWork, out: Applied): void {
+    const event = toDeviceEvent(position, entry, this.p.log);
+    if (!event) return;
+    if (!this.p.directory.home(event.homeId)) {
+      this.p.log.warn(
+        { seq: position, home: event.homeId },
+        'event for a home no longer configured; skipped',
+      );
+      return;
+    }
+    this.#updateDevice(event, out);
+    for (const d of this.p.rules.onEvent(event)) this.#decide(d, work, out);
+  }
+
+  #timer(entry: TimerLogEntry, work: EntryWork, out: Applied): void {
+    const row = this.p.timers.get(entry.key);
+    // Cancelled or moved since it was fired: nothing to do.
+    if (!row || row.dueAt !== entry.dueAt) return;
+    if (!this.owners.fire(row, work, out)) {
+      this.p.log.warn({ timer: row.key, owner: row.data.owner }, 'timer of an unknown owner dropped');
+      this.p.scheduler.cancel(row.key);
+    }
+  }
+
+  #staff(entry: StaffLogEntry, work: EntryWork, out: Applied): AlertChange | null {
+    const staff = this.#staffMember(entry.staffId);
+    const change = this.p.alerts.act(staff, entry.action, work.at);
+    if (change) {
+      const data: Record<string, unknown> = {
+        version: change.record.alert.version,
+        status: change.record.alert.status,
+      };
+      if (entry.action.type === 'resolve') data.outcome = entry.action.outcome;
+      if (entry.action.type === 'assign') data.assignee = entry.action.staffId;
+      this.p.audit.append(work.at, staff.id, `alert.${entry.action.type}`, change.record.alert.id, data);
+      out.alertChanges.push(change);
+    }
+    return change;
+  }
+
+  #mode(entry: ModeLogEntry, out: Applied): void {
+    const staff = this.#staffMember(entry.staffId);
+    out.feed.push(this.p.modes.set(staff, entry.homeId, entry.mode, entry.until, entry.at));
+    this.p.audit.append(entry.at, staff.id, 'home.mode', entry.homeId, {
+      mode: entry.mode,
+      until: entry.until,
+    });
+  }
+
+  #staffMember(id: string) {
+    const staff = this.p.directory.staff(id);
+    if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, `staff member ${id} no longer exists`);
+    return staff;
+  }
+
+  #decide(d: Parameters<AlertService['decide']>[0], work: EntryWork, out: Applied): void {
+    const change = this.p.alerts.decide(d, work);
+    if (change) out.alertChanges.push(change);
+  }
+
+  #updateDevice(event: DeviceEvent, out: Applied): void {
+    const devices = this.p.devices;
+    const prev = devices.get(event.deviceId);
+    const online = event.type !== 'status.offline';
+    const battery = event.battery ?? prev?.battery ?? null;
+    const batteryLow = event.batteryLow ?? prev?.batteryLow ?? null;
+    const lastSeen = online ? event.at : (prev?.lastSeen ?? event.at);
+    if (prev && prev.online === online && prev.battery === battery && prev.batteryLow === batteryLow) {
+      // Only lastSeen and rssi moved (a heartbeat): written behind (DeviceStateRepo). Updated in place,
+      // so a heartbeat leaves no object behind to outlive the young generation (a rollback drops
+      // the whole cache, see DeviceStateRepo.forget).
+      prev.lastSeen = lastSeen;
+      if (event.rssi !== undefined) prev.rssi = event.rssi;
+      devices.put(prev, 'soft');
+      return;
+    }
+    const next: DeviceState = {
+      deviceId: event.deviceId,
+      online,
+      battery,
+      batteryLow,
+      rssi: event.rssi ?? prev?.rssi ?? null,
+      lastSeen,
+    };
+    devices.put(next, 'durable');
+    out.feed.push(
+      this.p.feedLog.append(event.at, 'device', event.homeId, {
+        type: 'device',
+        device: {
+          id: next.deviceId,
+          homeId: event.homeId,
+          online: next.online,
+          battery: next.battery,
+          lastSeen: formatIso(next.lastSeen, this.p.directory.timezoneOf(event.homeId)),
+        },
+      }),
+    );
+  }
+}
+
+/** The rules' view of a device entry; null (logged) when its stored payload is unreadable. */
+export function toDeviceEvent(position: number, entry: DeviceLogEntry, log: Logger): DeviceEvent | null {
+  let fields = entry.decoded;
+  if (!fields) {
+    try {
+      fields = JSON.parse(entry.payload) as Record<string, unknown>;
+    } catch {
+      log.error({ seq: position }, 'unreadable journal row skipped');
+      return null;
+    }
+  }
+  const event: DeviceEvent = {
+    seq: position,
+    deviceId: entry.deviceId,
+    homeId: entry.homeId,
+    at: entry.at,
+    type: entry.type as DeviceEvent['type'],
+  };
+  if (entry.eventId !== undefined) event.eventId = entry.eventId;
+  if (typeof fields.ts === 'string' || typeof fields.ts === 'number') event.deviceTs = fields.ts;
+  if (typeof fields.battery === 'number') event.battery = fields.battery;
+  if (typeof fields.batteryLow === 'boolean') event.batteryLow = fields.batteryLow;
+  if (typeof fields.rssi === 'number') event.rssi = fields.rssi;
+  return event;
+}

@@ -1,0 +1,42 @@
+import type { AlertChange } from '../alerts/alert-service.js';
+import type { Clock } from '../clock/clock.js';
+import type { StaffConfig } from '../config/schema.js';
+import type { StaffAction } from '../model/entries.js';
+import type { HomeMode } from '../model/home-state.js';
+import type { SubmittedEntry } from './state-machine.js';
+
+/**
+ * What the edges (HTTP API, staff feed, sessions) ask of the core, as log entries stamped with this
+ * node's clock. Each resolves once its entry is applied, with the applier's answer or its coded
+ * error (then nothing of it was kept).
+ */
+export class Commands {
+  constructor(
+    private readonly submit: (entry: SubmittedEntry) => Promise<unknown>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** An alert action; null when it changed nothing (a repeated ack by the same person). */
+  async staffAction(staff: StaffConfig, action: StaffAction): Promise<AlertChange | null> {
+    return (await this.submit({
+      kind: 'staff',
+      at: this.clock.now(),
+      staffId: staff.id,
+      action,
+    })) as AlertChange | null;
+  }
+
+  async setMode(staff: StaffConfig, homeId: string, mode: HomeMode, until: number | null): Promise<void> {
+    await this.submit({ kind: 'mode', at: this.clock.now(), staffId: staff.id, homeId, mode, until });
+  }
+
+  /** A row of the audit trail that no other entry writes (a read of residents' data, a login, a mute). */
+  async audit(
+    actor: string,
+    action: string,
+    target: string,
+    data: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.submit({ kind: 'audit', at: this.clock.now(), actor, action, target, data });
+  }
+}

@@ -1,0 +1,70 @@
+import { commandsFor } from '../alerts/device-notifier.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { FeedEntry } from '../model/feed-entry.js';
+import type { Directory } from '../site/directory.js';
+import type { Applied } from './applied.js';
+
+/** Where the effects of applied entries go once they are committed. */
+export interface EffectSinks {
+  /** Committed feed entries, in seq order, for this node's staff clients. */
+  feed?(entries: readonly FeedEntry[]): void;
+  /**
+   * A message to a device. It leaves the hub, so only the node that performs external effects
+   * sends it; messages name their alert, so a repeat is harmless to the device.
+   */
+  command?(deviceId: string, message: object): void;
+}
+
+/**
+ * Effects after commit: the feed push, device commands, alert metrics, driven from what the applier
+ * changed. A failing sink is logged and never undoes the commit or keeps the others from hearing.
+ */
+export class Effects {
+  readonly #sinks: EffectSinks[] = [];
+
+  constructor(
+    private readonly directory: Directory,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  attach(sinks: EffectSinks): void {
+    this.#sinks.push(sinks);
+  }
+
+  run(applied: Applied): void {
+    const { alertChanges, feed } = applied;
+    if (alertChanges.length === 0 && feed.length === 0) return;
+    for (const c of alertChanges) {
+      const alert = c.record.alert;
+      this.metrics.alertChanges.inc({ kind: alert.kind, status: alert.status });
+      if (c.firstAck && c.record.acknowledgedAtMs !== null)
+        this.metrics.timeToAck.observe(
+          { kind: alert.kind },
+          (c.record.acknowledgedAtMs - c.record.raisedAtMs) / 1000,
+        );
+    }
+    const entries = alertChanges.length === 0 ? feed : [...alertChanges.map((c) => c.feed), ...feed];
+    if (entries.length > 1) entries.sort((a, b) => a.seq - b.seq);
+    for (const sink of this.#sinks) {
+      if (!sink.feed) continue;
+      try {
+        sink.feed(entries);
+      } catch (err) {
+        this.log.error({ err }, 'feed broadcast failed');
+      }
+    }
+    for (const change of alertChanges) {
+      for (const cmd of commandsFor(change, this.directory)) {
+        for (const sink of this.#sinks) {
+          try {
+            sink.command?.(cmd.deviceId, cmd.message);
+          } catch (err) {
+            this.log.error({ err, device: cmd.deviceId }, 'device command failed');
+          }
+        }
+      }
+    }
+  }
+}
