@@ -40,6 +40,7 @@ import { Checkpointer } from './store/checkpointer.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
 import { trimLocal } from './store/retention.js';
 import { type Db, Meta, openDatabase, withoutFsync } from './store/sqlite-db.js';
+import { ZigbeeStateRepo } from './store/zigbee-state-repo.js';
 import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
@@ -152,6 +153,7 @@ export class Hub {
       ALL_RULES,
       this.log.child({ mod: 'rules' }),
     );
+    const zigbeeStates = new ZigbeeStateRepo(this.db);
     this.processor = new Processor(
       this.db,
       meta,
@@ -164,6 +166,7 @@ export class Hub {
       this.log.child({ mod: 'processor' }),
       (batch) => this.#dispatchBatch(batch),
       () => this.#forgetRolledBack(),
+      zigbeeStates,
     );
     this.journal.onCommit(() => this.processor.drain());
 
@@ -174,6 +177,7 @@ export class Hub {
       this.clock,
       this.metrics,
       this.log.child({ mod: 'ingest' }),
+      zigbeeStates,
     );
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
 

@@ -5,7 +5,8 @@ import type { Metrics } from '../metrics.js';
 import { decodeEvent, decodeJson, decodeStatus } from '../protocol/decode.js';
 import type { EventPayload, RejectReason } from '../protocol/events.js';
 import { parseDeviceTopic } from '../protocol/topics.js';
-import { decodeZigbeeState, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
+import { parseZigbeeMemory, type ZigbeeMemory } from '../protocol/zigbee-memory.js';
+import { decodeZigbeeReport, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
 import { type Done, promised } from './callbacks.js';
 import type { AppendDone, AppendResult, Journal, JournalEntry } from './journal.js';
@@ -20,6 +21,11 @@ export interface InboundMessage {
   qos: 0 | 1 | 2;
   dup: boolean;
   messageId?: number | undefined;
+}
+
+/** Where ingest finds what the hub stored of a Zigbee device's last report (store/zigbee-state-repo.ts). */
+export interface ZigbeeMemoryStore {
+  get(deviceId: string): string | undefined;
 }
 
 export type IngestOutcome =
@@ -42,8 +48,12 @@ const GATEWAY_CHECK_IN_MS = 10 * 60_000;
  * never an exception, so a broken device is not disconnected into an endless resend loop.
  */
 export class Ingest {
-  /** Last Zigbee2MQTT state per device, to derive events from changes. */
-  readonly #zigbeeState = new Map<string, Record<string, unknown>>();
+  /**
+   * What the hub kept of each Zigbee2MQTT device's last report, to derive events from changes. Ahead
+   * of the disk by the reports whose commit is pending; read from `zigbeeStore` at a device's first
+   * report after a start, and again after an append failed (the disk has only what committed).
+   */
+  readonly #zigbee = new Map<string, ZigbeeMemory>();
   readonly #gatewayCheckIns = new Map<string, number>();
   /** prom-client hashes the labels on every inc(): keep the child per event type. */
   readonly #acceptedByType = new Map<string, { inc(): void }>();
@@ -55,6 +65,7 @@ export class Ingest {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly zigbeeStore?: ZigbeeMemoryStore,
   ) {}
 
   /** Never throws: a failure is a rejected promise. */
@@ -155,14 +166,21 @@ export class Ingest {
     }
     const json = decodeJson(msg.payload, this.config.mqtt.maxEventBytes);
     if (!json.ok) return promised((d) => this.#reject(msg, json.reason, json.detail, d));
-    const previous = this.#zigbeeState.get(target.device.id);
-    this.#zigbeeState.set(target.device.id, json.value);
-    const events = decodeZigbeeState(
-      { deviceId: target.device.id, kind: target.device.kind },
+    const id = target.device.id;
+    const { events, memory } = decodeZigbeeReport(
+      { deviceId: id, kind: target.device.kind },
       json.value,
-      previous,
+      this.#zigbee.get(id) ?? parseZigbeeMemory(this.zigbeeStore?.get(id)),
     );
-    return promised((d) => this.#journal(msg, target, events, d));
+    this.#zigbee.set(id, memory);
+    // Every row made from the report carries the memory: the processor stores it with the rows.
+    const rows = events.map((e) => ({ ...e, zigbee: memory }));
+    return promised((d) =>
+      this.#journal(msg, target, rows, (err, outcome) => {
+        if (err) this.#zigbee.delete(id);
+        d(err, outcome);
+      }),
+    );
   }
 
   /** A heartbeat for the gateway itself, at most one per GATEWAY_CHECK_IN_MS (keeps the journal small). */

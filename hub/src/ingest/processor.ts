@@ -48,6 +48,8 @@ export class Processor implements CommitHook {
     private readonly log: Logger,
     private readonly dispatch: (batch: ProcessedBatch) => void,
     private readonly onRollback: () => void = () => {},
+    /** Where a Zigbee2MQTT device's memory goes (rows made from a gateway report carry it). */
+    private readonly zigbee?: { put(deviceId: string, memory: string, seq: number): void },
   ) {
     journal.setCommitHook(this);
   }
@@ -122,6 +124,7 @@ export class Processor implements CommitHook {
       if (entry.eventId !== undefined) event.eventId = entry.eventId;
       const fields = entry.event ?? this.#parse(seq, entry.payload);
       if (fields) {
+        this.#remember(entry.deviceId, seq, fields);
         copyFields(fields, event);
         this.#applyEvent(event, out);
       }
@@ -154,8 +157,10 @@ export class Processor implements CommitHook {
     return this.db.transaction(() => {
       const out: ProcessedBatch = { alertChanges: [], deviceEntries: [] };
       for (const row of rows) {
-        const event = this.#toEvent(row);
-        if (event) this.#applyEvent(event, out);
+        const payload = this.#parse(row.seq, row.payload);
+        if (!payload) continue;
+        this.#remember(row.device_id, row.seq, payload);
+        this.#applyEvent(this.#toEvent(row, payload), out);
       }
       // One marker per batch: it commits (or rolls back) with the whole batch.
       this.meta.set(PROCESSED_KEY, (rows[rows.length - 1] as JournalRow).seq);
@@ -172,9 +177,14 @@ export class Processor implements CommitHook {
     }
   }
 
-  #toEvent(row: JournalRow): DeviceEvent | null {
-    const payload = this.#parse(row.seq, row.payload);
-    if (!payload) return null;
+  /** A row made from a Zigbee2MQTT report: keep the device's memory, in this transaction. */
+  #remember(deviceId: string, seq: number, fields: Readonly<Record<string, unknown>>): void {
+    const memory = fields.zigbee;
+    if (this.zigbee && memory && typeof memory === 'object')
+      this.zigbee.put(deviceId, JSON.stringify(memory), seq);
+  }
+
+  #toEvent(row: JournalRow, payload: Readonly<Record<string, unknown>>): DeviceEvent {
     const event: DeviceEvent = {
       seq: row.seq,
       deviceId: row.device_id,

@@ -1,0 +1,32 @@
+import type { Db } from './sqlite-db.js';
+
+/**
+ * What the hub kept of each Zigbee2MQTT device's last report (protocol/zigbee-memory.ts), as JSON.
+ * Written by the processor from the journal rows it applies, in the same transaction, so it never
+ * runs ahead of the journal: after a restart, ingest decodes a device's next report against exactly
+ * the report behind the last stored event. `seq` is the journal row it came from; an older row never
+ * overwrites a newer one.
+ */
+export class ZigbeeStateRepo {
+  readonly #get;
+  readonly #put;
+
+  constructor(db: Db) {
+    this.#get = db.prepare<[string], { memory: string }>(
+      'SELECT memory FROM zigbee_state WHERE device_id = ?',
+    );
+    this.#put = db.prepare<[string, string, number]>(
+      `INSERT INTO zigbee_state(device_id, memory, seq) VALUES (?, ?, ?)
+       ON CONFLICT(device_id) DO UPDATE SET memory = excluded.memory, seq = excluded.seq
+       WHERE excluded.seq >= zigbee_state.seq`,
+    );
+  }
+
+  get(deviceId: string): string | undefined {
+    return this.#get.get(deviceId)?.memory;
+  }
+
+  put(deviceId: string, memory: string, seq: number): void {
+    this.#put.run(deviceId, memory, seq);
+  }
+}
