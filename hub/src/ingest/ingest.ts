@@ -41,6 +41,7 @@ const DUPLICATE_ONE: IngestOutcome = Object.freeze({ status: 'accepted', count: 
 
 const DEAD_LETTER_MAX_BYTES = 8192;
 const GATEWAY_CHECK_IN_MS = 10 * 60_000;
+const ACTION_SUFFIX = '/action';
 
 /**
  * Decode → validate → durable journal. Resolves only once the message is on disk (or recorded as
@@ -143,10 +144,17 @@ export class Ingest {
       parsed.kind === 'bridge_state'
         ? gateway
         : this.directory.zigbeeDevice(gateway.device.id, parsed.friendlyName);
-    if (!target)
+    if (!target) {
+      // Zigbee2MQTT's Home Assistant device trigger: the bare action of a mapped device's report,
+      // which the hub already has from the report itself.
+      const name =
+        parsed.kind === 'state' && parsed.friendlyName.endsWith(ACTION_SUFFIX) ? parsed.friendlyName : '';
+      if (name && this.directory.zigbeeDevice(gateway.device.id, name.slice(0, -ACTION_SUFFIX.length)))
+        return { status: 'accepted', count: 0, duplicates: 0 };
       return promised((d) =>
         this.#reject(msg, 'unknown_device', 'friendly name not mapped to a device of this gateway', d),
       );
+    }
     if (parsed.kind !== 'state') {
       // Zigbee2MQTT sends {"state":"online"} or, in older versions, the bare word.
       const bare = msg.payload.toString('utf8').trim();
