@@ -49,4 +49,41 @@ describe('decodeZigbeeReport over generated Zigbee2MQTT days with hub restarts',
       { numRuns: 400 },
     );
   });
+
+  it('any JSON object a gateway sends decodes to at least one event and a memory that survives the store, never an exception', () => {
+    const kinds = ['sos_button', 'door_sensor', 'smoke_detector', 'motion_sensor', 'gateway'] as const;
+    const field = fc.constantFrom(
+      'smoke',
+      'test',
+      'self_test',
+      'action',
+      'sos',
+      'contact',
+      'tamper',
+      'trouble',
+      'occupancy',
+      'battery',
+      '__proto__',
+      'constructor',
+    );
+    const report = fc.dictionary(
+      fc.oneof(field, fc.string({ maxLength: 8 })),
+      fc.jsonValue({ maxDepth: 3 }),
+      { maxKeys: 8 },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...kinds), fc.array(report, { maxLength: 6 }), (kind, reports) => {
+        let memory: ZigbeeMemory | undefined;
+        for (const r of reports) {
+          const parsed = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+          const d = decodeZigbeeReport({ deviceId: 'd', kind }, parsed, memory);
+          expect(d.events.length).toBeGreaterThan(0);
+          memory = parseZigbeeMemory(JSON.stringify(d.memory));
+          expect(memory).toEqual(d.memory);
+        }
+      }),
+      { numRuns: 500 },
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });

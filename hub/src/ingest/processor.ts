@@ -49,7 +49,7 @@ export class Processor implements CommitHook {
     private readonly dispatch: (batch: ProcessedBatch) => void,
     private readonly onRollback: () => void = () => {},
     /** Where a Zigbee2MQTT device's memory goes (rows made from a gateway report carry it). */
-    private readonly zigbee?: { put(deviceId: string, memory: string, seq: number): void },
+    private readonly zigbee?: { put(deviceId: string, memory: string, seq: number): void; forget(): void },
   ) {
     journal.setCommitHook(this);
   }
@@ -150,6 +150,7 @@ export class Processor implements CommitHook {
 
   #forget(): void {
     this.devices.forget();
+    this.zigbee?.forget();
     this.onRollback();
   }
 

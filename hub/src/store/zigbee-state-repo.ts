@@ -6,10 +6,15 @@ import type { Db } from './sqlite-db.js';
  * runs ahead of the journal: after a restart, ingest decodes a device's next report against exactly
  * the report behind the last stored event. `seq` is the journal row it came from; an older row never
  * overwrites a newer one.
+ *
+ * A report that changes nothing the memory holds (a periodic report with the same values) writes
+ * nothing: the last memory written per device is remembered, and forgotten with a rolled-back
+ * transaction (`forget`), as DeviceStateRepo does.
  */
 export class ZigbeeStateRepo {
   readonly #get;
   readonly #put;
+  readonly #written = new Map<string, string>();
 
   constructor(db: Db) {
     this.#get = db.prepare<[string], { memory: string }>(
@@ -27,6 +32,13 @@ export class ZigbeeStateRepo {
   }
 
   put(deviceId: string, memory: string, seq: number): void {
+    if (this.#written.get(deviceId) === memory) return;
     this.#put.run(deviceId, memory, seq);
+    this.#written.set(deviceId, memory);
+  }
+
+  /** After a rolled-back transaction: what was written may not be on disk. */
+  forget(): void {
+    this.#written.clear();
   }
 }
