@@ -132,6 +132,7 @@ export class Hub {
       this.clock,
       this.metrics,
       this.log.child({ mod: 'ingest' }),
+      store.zigbee,
     );
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
     const sessions = new Sessions(store.db, this.directory, config.http.sessionTtlMinutes * 60_000, {

@@ -179,17 +179,31 @@ class GatewayActor implements Actor {
   }
 }
 
-/** Initial Zigbee2MQTT state of a device by kind (the fields the hub decodes, plus battery and link quality). */
+/**
+ * Initial Zigbee2MQTT state of a device by kind: the fields zigbee-herdsman-converters makes for a
+ * typical model (docs/protocol.md, "Models checked"), plus battery. Zigbee2MQTT (cache_state, its
+ * default) publishes this whole state with every report, so the drills do too.
+ */
 function initialZigbeeState(kind: DeviceKind, battery: number): Record<string, unknown> {
-  const common = { battery, battery_low: false, linkquality: 120 };
+  const common = { battery, voltage: 3000, battery_low: false };
   switch (kind) {
-    case 'door_sensor':
+    case 'door_sensor': // SONOFF SNZB-04 / Tuya TS0203 (ias_contact_alarm_1)
       return { ...common, contact: true, tamper: false };
-    case 'smoke_detector':
-      return { ...common, smoke: false, test: false, tamper: false };
-    case 'motion_sensor':
+    case 'smoke_detector': // Heiman HS1SA-E (ias_smoke_alarm_1: every IAS zone status bit)
+      return {
+        ...common,
+        smoke: false,
+        tamper: false,
+        supervision_reports: true,
+        restore_reports: true,
+        trouble: false,
+        ac_status: false,
+        test: false,
+        battery_defect: false,
+      };
+    case 'motion_sensor': // SONOFF SNZB-03 (iasZoneAlarm occupancy)
       return { ...common, occupancy: false, tamper: false };
-    default:
+    default: // an SOS button (Tuya TS0215A_sos): battery only; `action` is never cached
       return { ...common };
   }
 }
@@ -198,6 +212,8 @@ class ZigbeeActor implements Actor {
   readonly via = 'zigbee' as const;
   alive = true;
   readonly state: Record<string, unknown>;
+  #fire = false;
+  #linkquality = 100;
 
   constructor(
     readonly id: string,
@@ -234,17 +250,23 @@ class ZigbeeActor implements Actor {
         this.state.contact = true;
         return this.#report();
       case 'smoke':
+        this.#fire = true;
         this.state.smoke = true;
         return this.#report();
       case 'smoke-clear':
+        this.#fire = false;
         this.state.smoke = false;
         return this.#report();
-      // Momentary fields: reported true once; the next report carries them false again.
       case 'smoke-test':
-        await this.#report({ test: true });
-        return;
+        // The test button: the detector sounds and its zone status has the alarm and the test bit;
+        // then both clear (the alarm bit stays while there is smoke).
+        await this.#report({ smoke: true, test: true });
+        return this.#report({ smoke: this.#fire, test: false });
       case 'motion':
-        return this.#report({ occupancy: true });
+        // Movement, then Zigbee2MQTT's occupancy_timeout clearing it (drill time is compressed).
+        await this.#report({ occupancy: true });
+        return this.#report({ occupancy: false });
+      // Momentary: reported true once; the next report carries it false again.
       case 'tamper':
         return this.#report({ tamper: true });
       case 'battery':
@@ -270,8 +292,15 @@ class ZigbeeActor implements Actor {
     if (this.alive && this.gateway.connected) await this.#report();
   }
 
-  #report(momentary: Record<string, unknown> = {}): Promise<void> {
-    return this.gateway.gateway.publishState(this.friendlyName, { ...this.state, ...momentary });
+  /** The whole cached state, the update merged in, and the frame's link quality (as Zigbee2MQTT does). */
+  #report(update: Record<string, unknown> = {}): Promise<void> {
+    const { action, tamper, ...kept } = update;
+    Object.assign(this.state, kept);
+    this.#linkquality = this.#linkquality >= 200 ? 60 : this.#linkquality + 23;
+    const message: Record<string, unknown> = { ...this.state, linkquality: this.#linkquality };
+    if (tamper !== undefined) message.tamper = tamper;
+    if (action !== undefined) message.action = action;
+    return this.gateway.gateway.publishState(this.friendlyName, message);
   }
 
   async stop(): Promise<void> {}

@@ -1,8 +1,7 @@
 import { parseDeviceTopic } from '../protocol/topics.js';
+import { ZIGBEE_SOS_ACTIONS } from '../protocol/zigbee2mqtt.js';
 
 const LIFE_SAFETY_TYPES = new Set(['sos.pressed', 'smoke.detected']);
-/** Zigbee2MQTT `action` values decoded as an SOS press (protocol/zigbee2mqtt.ts). */
-const ZIGBEE_SOS_ACTIONS = new Set(['emergency', 'sos', 'single', 'double', 'hold']);
 const MAX_PEEK_BYTES = 65_536;
 
 /**

@@ -18,6 +18,7 @@ import type { DeviceStateRepo } from '../store/device-state-repo.js';
 import type { FeedLog } from '../store/feed-log.js';
 import type { Meta } from '../store/sqlite-db.js';
 import type { TimerStore } from '../store/timer-store.js';
+import type { ZigbeeStateRepo } from '../store/zigbee-state-repo.js';
 import { formatIso } from '../time/iso.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import type { Applied, EntryWork } from './applied.js';
@@ -36,6 +37,7 @@ export interface ApplierParts {
   audit: AuditLog;
   scheduler: Scheduler;
   timers: TimerStore;
+  zigbee: ZigbeeStateRepo;
   meta: Meta;
   log: Logger;
 }
@@ -89,8 +91,13 @@ export class Applier {
   }
 
   #device(position: number, entry: DeviceLogEntry, work: EntryWork, out: Applied): void {
-    const event = toDeviceEvent(position, entry, this.p.log);
-    if (!event) return;
+    const fields = fieldsOf(position, entry, this.p.log);
+    if (!fields) return;
+    // A row made from a Zigbee2MQTT report carries what the hub keeps of the device's last report.
+    const memory = fields.zigbee;
+    if (memory && typeof memory === 'object')
+      this.p.zigbee.put(entry.deviceId, JSON.stringify(memory), position);
+    const event = toDeviceEvent(position, entry, fields);
     if (!this.p.directory.home(event.homeId)) {
       this.p.log.warn(
         { seq: position, home: event.homeId },
@@ -188,17 +195,27 @@ export class Applier {
   }
 }
 
-/** The rules' view of a device entry; null (logged) when its stored payload is unreadable. */
-export function toDeviceEvent(position: number, entry: DeviceLogEntry, log: Logger): DeviceEvent | null {
-  let fields = entry.decoded;
-  if (!fields) {
-    try {
-      fields = JSON.parse(entry.payload) as Record<string, unknown>;
-    } catch {
-      log.error({ seq: position }, 'unreadable journal row skipped');
-      return null;
-    }
+/** A device entry's payload fields; null (logged) when its stored payload is unreadable. */
+function fieldsOf(
+  position: number,
+  entry: DeviceLogEntry,
+  log: Logger,
+): Readonly<Record<string, unknown>> | null {
+  if (entry.decoded) return entry.decoded;
+  try {
+    return JSON.parse(entry.payload) as Record<string, unknown>;
+  } catch {
+    log.error({ seq: position }, 'unreadable journal row skipped');
+    return null;
   }
+}
+
+/** The rules' view of a device entry. */
+function toDeviceEvent(
+  position: number,
+  entry: DeviceLogEntry,
+  fields: Readonly<Record<string, unknown>>,
+): DeviceEvent {
   const event: DeviceEvent = {
     seq: position,
     deviceId: entry.deviceId,

@@ -63,6 +63,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     audit: store.audit,
     scheduler,
     timers: store.timers,
+    zigbee: store.zigbee,
     meta: store.meta,
     log: log.child({ mod: 'applier' }),
   });

@@ -6,7 +6,8 @@ import type { Metrics } from '../metrics.js';
 import { decodeEvent, decodeJson, decodeStatus } from '../protocol/decode.js';
 import type { EventPayload, RejectReason } from '../protocol/events.js';
 import { parseDeviceTopic } from '../protocol/topics.js';
-import { decodeZigbeeState, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
+import { parseZigbeeMemory, type ZigbeeMemory } from '../protocol/zigbee-memory.js';
+import { decodeZigbeeReport, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
 import type { AppendDone, AppendResult, Journal, JournalEntry } from '../store/journal.js';
 
@@ -22,6 +23,11 @@ export interface InboundMessage {
   messageId?: number | undefined;
 }
 
+/** Where ingest finds what the hub stored of a Zigbee device's last report (store/zigbee-state-repo.ts). */
+export interface ZigbeeMemoryStore {
+  get(deviceId: string): string | undefined;
+}
+
 export type IngestOutcome =
   | { status: 'accepted'; count: number; duplicates: number }
   | { status: 'rejected'; reason: RejectReason; detail: string };
@@ -35,6 +41,7 @@ const DUPLICATE_ONE: IngestOutcome = Object.freeze({ status: 'accepted', count: 
 
 const DEAD_LETTER_MAX_BYTES = 8192;
 const GATEWAY_CHECK_IN_MS = 10 * 60_000;
+const ACTION_SUFFIX = '/action';
 
 /**
  * Decode → validate → durable journal. Resolves only once the message is on disk (or recorded as
@@ -42,8 +49,12 @@ const GATEWAY_CHECK_IN_MS = 10 * 60_000;
  * never an exception, so a broken device is not disconnected into an endless resend loop.
  */
 export class Ingest {
-  /** Last Zigbee2MQTT state per device, to derive events from changes. */
-  readonly #zigbeeState = new Map<string, Record<string, unknown>>();
+  /**
+   * What the hub kept of each Zigbee2MQTT device's last report, to derive events from changes. Ahead
+   * of the disk by the reports whose commit is pending; read from `zigbeeStore` at a device's first
+   * report after a start, and again after an append failed (the disk has only what committed).
+   */
+  readonly #zigbee = new Map<string, ZigbeeMemory>();
   readonly #gatewayCheckIns = new Map<string, number>();
   /** prom-client hashes the labels on every inc(): keep the child per event type. */
   readonly #acceptedByType = new Map<string, { inc(): void }>();
@@ -55,6 +66,7 @@ export class Ingest {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly zigbeeStore?: ZigbeeMemoryStore,
   ) {}
 
   /** Never throws: a failure is a rejected promise. */
@@ -132,10 +144,17 @@ export class Ingest {
       parsed.kind === 'bridge_state'
         ? gateway
         : this.directory.zigbeeDevice(gateway.device.id, parsed.friendlyName);
-    if (!target)
+    if (!target) {
+      // Zigbee2MQTT's Home Assistant device trigger: the bare action of a mapped device's report,
+      // which the hub already has from the report itself.
+      const name =
+        parsed.kind === 'state' && parsed.friendlyName.endsWith(ACTION_SUFFIX) ? parsed.friendlyName : '';
+      if (name && this.directory.zigbeeDevice(gateway.device.id, name.slice(0, -ACTION_SUFFIX.length)))
+        return { status: 'accepted', count: 0, duplicates: 0 };
       return promised((d) =>
         this.#reject(msg, 'unknown_device', 'friendly name not mapped to a device of this gateway', d),
       );
+    }
     if (parsed.kind !== 'state') {
       // Zigbee2MQTT sends {"state":"online"} or, in older versions, the bare word.
       const bare = msg.payload.toString('utf8').trim();
@@ -155,14 +174,21 @@ export class Ingest {
     }
     const json = decodeJson(msg.payload, this.config.mqtt.maxEventBytes);
     if (!json.ok) return promised((d) => this.#reject(msg, json.reason, json.detail, d));
-    const previous = this.#zigbeeState.get(target.device.id);
-    this.#zigbeeState.set(target.device.id, json.value);
-    const events = decodeZigbeeState(
-      { deviceId: target.device.id, kind: target.device.kind },
+    const id = target.device.id;
+    const { events, memory } = decodeZigbeeReport(
+      { deviceId: id, kind: target.device.kind },
       json.value,
-      previous,
+      this.#zigbee.get(id) ?? parseZigbeeMemory(this.zigbeeStore?.get(id)),
     );
-    return promised((d) => this.#journal(msg, target, events, d));
+    this.#zigbee.set(id, memory);
+    // Every row made from the report carries the memory: the processor stores it with the rows.
+    const rows = events.map((e) => ({ ...e, zigbee: memory }));
+    return promised((d) =>
+      this.#journal(msg, target, rows, (err, outcome) => {
+        if (err) this.#zigbee.delete(id);
+        d(err, outcome);
+      }),
+    );
   }
 
   /** A heartbeat for the gateway itself, at most one per GATEWAY_CHECK_IN_MS (keeps the journal small). */

@@ -10,6 +10,7 @@ import { Journal } from './journal.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
 import { TimerStore } from './timer-store.js';
 import { UnitOfWork } from './unit-of-work.js';
+import { ZigbeeStateRepo } from './zigbee-state-repo.js';
 
 /** Everything the hub keeps, behind one narrow interface per kind of state. */
 export interface HubStore {
@@ -23,6 +24,8 @@ export interface HubStore {
   readonly homeStates: HomeStateRepo;
   readonly timers: TimerStore;
   readonly audit: AuditLog;
+  /** What the hub kept of each Zigbee2MQTT device's last report. */
+  readonly zigbee: ZigbeeStateRepo;
   readonly checkpointer: Checkpointer;
   /** Close the database and give the data dir up. */
   close(): void;
@@ -44,8 +47,10 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
   const uow = new UnitOfWork(db);
   const devices = new DeviceStateRepo(db);
   const homeStates = new HomeStateRepo(db);
+  const zigbee = new ZigbeeStateRepo(db);
   uow.register(devices);
   uow.register(homeStates);
+  uow.register(zigbee);
   return {
     db,
     uow,
@@ -57,6 +62,7 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
     homeStates,
     timers: new TimerStore(db),
     audit: new AuditLog(db),
+    zigbee,
     checkpointer: new Checkpointer(db, log.child({ mod: 'store' })),
     close() {
       if (db.open) db.close();

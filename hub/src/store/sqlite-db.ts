@@ -106,6 +106,14 @@ const MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX journal_event_id ON journal(device_id, event_id) WHERE event_id IS NOT NULL AND indexed = 1;
   CREATE INDEX journal_device_time ON journal(device_id, received_at) WHERE indexed = 1;
   `,
+  // What the hub kept of each Zigbee2MQTT device's last report (store/zigbee-state-repo.ts).
+  `
+  CREATE TABLE zigbee_state (
+    device_id TEXT PRIMARY KEY,
+    memory TEXT NOT NULL,
+    seq INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function openDatabase(dataDir: string, file = 'hub.db'): Db {
