@@ -23,6 +23,8 @@ export const ErrorCodes = {
   CLOCK_NOT_MANUAL: 'HUB_ERR_CLOCK_NOT_MANUAL',
   DATA_DIR_LOCKED: 'HUB_ERR_DATA_DIR_LOCKED',
   FATAL: 'HUB_ERR_FATAL',
+  LOG_TRIMMED: 'HUB_ERR_LOG_TRIMMED',
+  TARGET_NOT_EMPTY: 'HUB_ERR_TARGET_NOT_EMPTY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -119,6 +119,18 @@ export class RulesHarness {
     return this.alerts().map((r) => `${r.alert.homeId}:${r.alert.kind}`);
   }
 
+  /** Stop the hub cleanly (soft state written, as `carehub start` does on SIGTERM) and keep its data dir. */
+  stop(): void {
+    this.hub.core.soft.stop();
+    this.close(true);
+  }
+
+  /** Restart after a clean stop, at `at`. */
+  restartClean(at: number): RulesHarness {
+    this.stop();
+    return RulesHarness.create({ raw: demoRawFrom(this.hub), start: at, dataDir: this.dataDir });
+  }
+
   /** Abandon the hub as a crash would (soft state not written), keeping or removing its data dir. */
   close(keepData = false): void {
     this.hub.core.scheduler.stop();

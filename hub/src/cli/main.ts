@@ -13,6 +13,7 @@ import { AuditLog, parseExpectedHead } from '../store/audit-log.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
 import { installProcessPolicy } from './process-policy.js';
+import { digestCommand, replayCommand, runStateCommand } from './state-commands.js';
 
 const USAGE = `Usage: carehub <command> [options]
 
@@ -22,6 +23,9 @@ Commands:
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
+  digest --config FILE       the state digest of the data dir (CAREHUB_DATA_DIR overrides), as the last line
+  replay --config FILE --into EMPTY_DIR
+                             rebuild the whole state in EMPTY_DIR from the data dir's log alone; prints its digest
   audit verify (--config FILE | --data-dir DIR) [--expect-head SEQ:HASH]
                              check the audit trail's hash chain; exit 1 if a row was changed or removed,
                              or if the head exported earlier (printed here, logged at start) is gone
@@ -39,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
       return hashSecretCommand(rest);
     case 'audit':
       return auditCommand(rest);
+    case 'digest':
+      return runStateCommand('digest', () => digestCommand(rest, (t) => process.stdout.write(t)));
+    case 'replay':
+      return runStateCommand('replay', () => replayCommand(rest, (t) => process.stdout.write(t)));
     case 'purge-resident':
       return purgeResidentCommand(rest);
     case undefined:

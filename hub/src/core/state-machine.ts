@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { DeviceLogEntry, LogEntry } from '../model/entries.js';
+import type { DeviceLogEntry, LogEntry, Positioned } from '../model/entries.js';
 import type { TimerRow } from '../model/timer.js';
 import type { CommitHook, CommittedRow, Journal } from '../store/journal.js';
 import type { Meta } from '../store/sqlite-db.js';
@@ -92,6 +92,28 @@ export class StateMachine implements CommitHook, TransactionalCache {
     });
     this.effects.run(out);
     return result;
+  }
+
+  /**
+   * Entries of another log, at their own positions (a replay into an empty data dir, a follower):
+   * appended and applied in one unit of work. Positions must follow the last one applied.
+   */
+  copy(page: readonly Positioned[]): void {
+    if (page.length === 0) return;
+    const out = emptyApplied();
+    this.uow.run(() => {
+      // A catch-up is applied first, as for a submitted entry.
+      this.#applyBacklog(out);
+      let last = this.processedSeq();
+      for (const { position, entry } of page) {
+        if (position <= last) throw new Error(`entry ${position} does not follow ${last}`);
+        this.journal.insertAt(position, entry);
+        this.applier.apply(position, entry, out);
+        last = position;
+      }
+      this.meta.set(PROCESSED_KEY, last);
+    });
+    this.effects.run(out);
   }
 
   /** A stored timer fell due (the scheduler's callback): its entry, or another try in a few seconds. */

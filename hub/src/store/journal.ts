@@ -91,11 +91,13 @@ export class Journal {
   readonly #dupMid;
   readonly #afterSeq;
   readonly #maxSeq;
+  readonly #firstSeq;
   readonly #commitBatch;
   readonly #insertDead;
   readonly #listeners: Array<() => void> = [];
   readonly #durableListeners: Array<(commit: number) => void> = [];
   readonly #insertOther;
+  readonly #insertAt;
   #hook: CommitHook | undefined;
   /** Duplicate check and index sampling of heartbeats (they stay out of the per-device indexes). */
   readonly #heartbeats = new HeartbeatIndex();
@@ -113,6 +115,10 @@ export class Journal {
   ) {
     uow.register({ rolledBack: () => this.#heartbeats.forget() });
     // Entries other than device events: no device, kept out of the per-device indexes (indexed = 0).
+    this.#insertAt = db.prepare(
+      `INSERT INTO journal(seq, device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
+       VALUES (@seq, @deviceId, @homeId, @at, @type, @eventId, NULL, @payload, @indexed)`,
+    );
     this.#insertOther = db.prepare<[string, number, string, string], { seq: number }>(
       `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
        VALUES ('', ?, ?, ?, NULL, NULL, ?, 0) RETURNING seq`,
@@ -137,6 +143,7 @@ export class Journal {
       'SELECT seq, device_id, home_id, received_at, type, event_id, payload FROM journal WHERE seq > ? ORDER BY seq LIMIT ?',
     );
     this.#maxSeq = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM journal');
+    this.#firstSeq = db.prepare<[], { seq: number | null }>('SELECT min(seq) AS seq FROM journal');
     this.#insertDead = db.prepare(
       `INSERT INTO dead_letter(received_at, client_id, topic, reason, detail, payload)
        VALUES (@receivedAt, @clientId, @topic, @reason, @detail, @payload)`,
@@ -234,6 +241,30 @@ export class Journal {
     const homeId = 'homeId' in entry ? entry.homeId : '';
     const row = this.#insertOther.get(homeId, entry.at, entry.kind, JSON.stringify(entry)) as { seq: number };
     return row.seq;
+  }
+
+  /**
+   * Put an entry of another log at its own position, in the caller's transaction (a replay into an
+   * empty data dir, a follower): positions, and so alert ids, stay those of the source.
+   */
+  insertAt(position: number, entry: LogEntry): void {
+    const device = entry.kind === 'device';
+    this.#insertAt.run({
+      seq: position,
+      deviceId: device ? entry.deviceId : '',
+      homeId: device || 'homeId' in entry ? entry.homeId : '',
+      at: entry.at,
+      type: device ? entry.type : entry.kind,
+      eventId: device ? (entry.eventId ?? null) : null,
+      payload: device ? entry.payload : JSON.stringify(entry),
+      // Device rows are indexed (duplicate check, device history); heartbeats are sampled by HeartbeatIndex live.
+      indexed: device && entry.type !== 'heartbeat' ? 1 : 0,
+    });
+  }
+
+  /** The position of the first entry kept (retention trims old device events), or undefined when empty. */
+  firstSeq(): number | undefined {
+    return this.#firstSeq.get()?.seq ?? undefined;
   }
 
   /** Entries after position `seq`, in order, at most `limit`. */

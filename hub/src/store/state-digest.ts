@@ -1,0 +1,96 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Db } from './sqlite-db.js';
+
+/** The parts of the state the digest covers, in the order they are hashed. */
+export const DIGEST_PARTS = ['alerts', 'timers', 'homes', 'devices', 'zigbee', 'feed', 'audit'] as const;
+export type DigestPart = (typeof DIGEST_PARTS)[number];
+
+export interface StateDigest {
+  /** Position of the last entry applied. */
+  position: number;
+  parts: Record<DigestPart, string>;
+  /** Over every part: equal on two data dirs means the same state at that position. */
+  total: string;
+}
+
+/** JSON with object keys sorted: two states equal in content hash alike, whatever order keys were set in. */
+export function canonicalJson(text: string): string {
+  return JSON.stringify(sortKeys(JSON.parse(text)));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+function hashRows(
+  db: Db,
+  sql: string,
+  row: (r: Record<string, unknown>) => string,
+  ...params: unknown[]
+): string {
+  const h: Hash = createHash('sha256');
+  for (const r of db.prepare(sql).iterate(...params) as IterableIterator<Record<string, unknown>>) {
+    h.update(row(r));
+    h.update('\n');
+  }
+  return h.digest('hex');
+}
+
+/**
+ * The digest of everything the applier writes: alerts, stored timers, home and device state, what
+ * the hub keeps of Zigbee2MQTT reports, the
+ * feed log (its newest `feedWindow` entries, which every node keeps, and its next number) and the
+ * audit trail. Soft state is read from the rows: flush it first. Two data dirs that applied the
+ * same log agree on it (`carehub digest`, docs/architecture.md).
+ */
+export function stateDigest(db: Db, position: number, feedWindow: number): StateDigest {
+  const feedSeq =
+    (
+      db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'feed_log'").get() as
+        | { seq: number }
+        | undefined
+    )?.seq ?? 0;
+  const parts: Record<DigestPart, string> = {
+    alerts: hashRows(
+      db,
+      'SELECT id, home_id, kind, status, merge_key, raised_at, updated_at, version, data FROM alerts ORDER BY id',
+      (r) =>
+        `${r.id}|${r.home_id}|${r.kind}|${r.status}|${r.merge_key}|${r.raised_at}|${r.updated_at}|${r.version}|${canonicalJson(String(r.data))}`,
+    ),
+    timers: hashRows(
+      db,
+      'SELECT key, home_id, due_at, data FROM timers ORDER BY key',
+      (r) => `${r.key}|${r.home_id}|${r.due_at}|${canonicalJson(String(r.data))}`,
+    ),
+    homes: hashRows(
+      db,
+      'SELECT home_id, data FROM home_state ORDER BY home_id',
+      (r) => `${r.home_id}|${canonicalJson(String(r.data))}`,
+    ),
+    devices: hashRows(
+      db,
+      'SELECT device_id, online, battery, battery_low, rssi, last_seen FROM device_state ORDER BY device_id',
+      (r) => `${r.device_id}|${r.online}|${r.battery}|${r.battery_low}|${r.rssi}|${r.last_seen}`,
+    ),
+    zigbee: hashRows(
+      db,
+      // Not its `seq`: an unchanged memory is not written again, so which row wrote it last depends on restarts.
+      'SELECT device_id, memory FROM zigbee_state ORDER BY device_id',
+      (r) => `${r.device_id}|${canonicalJson(String(r.memory))}`,
+    ),
+    feed: `${feedSeq}:${hashRows(
+      db,
+      'SELECT seq, at, type, home_id, data FROM feed_log WHERE seq > ? ORDER BY seq',
+      (r) => `${r.seq}|${r.at}|${r.type}|${r.home_id}|${r.data}`,
+      feedSeq - feedWindow,
+    )}`,
+    audit: hashRows(db, 'SELECT seq, hash FROM audit ORDER BY seq', (r) => `${r.seq}|${r.hash}`),
+  };
+  const total = createHash('sha256');
+  for (const p of DIGEST_PARTS) total.update(`${p}=${parts[p]}\n`);
+  return { position, parts, total: total.digest('hex') };
+}

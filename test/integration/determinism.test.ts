@@ -1,0 +1,202 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../hub/src/config/load.js';
+import type { HubConfig } from '../../hub/src/config/schema.js';
+import { replayInto } from '../../hub/src/core/replay.js';
+import { Replica } from '../../hub/src/core/replica.js';
+import { createLogger } from '../../hub/src/log.js';
+import { openLogReader } from '../../hub/src/store/log-reader.js';
+import { demoRaw } from '../helpers/hub.js';
+import { RulesHarness } from '../helpers/rules-harness.js';
+
+/**
+ * One log, one deterministic applier (issue 17): a scripted drill week played on the hub (every
+ * alert kind, staff actions, mode changes, clean restarts and crashes), then its log replayed into an
+ * empty data dir, must give the same state digest; and two stores fed the same entries side by side
+ * agree after every entry.
+ */
+const DAY = 86_400_000;
+const START = Date.parse('2026-11-23T06:00:00+08:00'); // a Monday morning in Asia/Shanghai
+const log = createLogger('silent');
+const dirs: string[] = [];
+const replicas: Replica[] = [];
+let h: RulesHarness | undefined;
+
+afterEach(() => {
+  for (const r of replicas.splice(0)) r.close();
+  h?.close();
+  h = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** On tmpfs where there is one: the side-by-side test commits (and syncs) once per entry. */
+function tempDir(): string {
+  const d = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'carehub-determinism-'));
+  dirs.push(d);
+  return d;
+}
+
+function configFor(dataDir: string): Readonly<HubConfig> {
+  return parseConfig({ ...demoRaw(), clock: 'manual', dataDir }, {});
+}
+
+function open(dataDir: string): Replica {
+  const r = Replica.open(configFor(dataDir), log);
+  replicas.push(r);
+  return r;
+}
+
+const open1 = (hh: RulesHarness, kind: string, homeId?: string) =>
+  hh.alerts({ kind, ...(homeId ? { homeId } : {}) }).filter((a) => a.alert.status !== 'resolved');
+
+/** Days of the demo community on the drill clock; returns the harness (its data dir holds the log). */
+function playWeek(dataDir: string, days = 7): RulesHarness {
+  let hh = RulesHarness.create({ start: START, dataDir });
+  const at = (day: number, hhmm: string) =>
+    Date.parse(`2026-11-${String(23 + day).padStart(2, '0')}T${hhmm}:00+08:00`);
+  const to = (day: number, hhmm: string) => hh.advanceTo(new Date(at(day, hhmm)).toISOString());
+  for (let day = 0; day < days; day++) {
+    // Everyday life: doors, motion, heartbeats with battery and signal.
+    to(day, '07:30');
+    hh.event('h1-motion', { type: 'motion.detected' });
+    hh.event('h3-motion', { type: 'motion.detected', rssi: -60 - day });
+    to(day, '08:15');
+    for (const home of ['h1', 'h3']) hh.event(`${home}-door`, { type: 'door.opened' });
+    hh.advance('2m');
+    for (const home of ['h1', 'h3']) hh.event(`${home}-door`, { type: 'door.closed' });
+    for (const id of ['h1-sos', 'h2-sos', 'h3-sos', 'h1-smoke', 'h2-smoke', 'h3-smoke'])
+      hh.event(id, { type: 'heartbeat', battery: 90 - day * 10, rssi: -55 - day });
+    to(day, '11:00');
+    if (day === 0) {
+      // SOS, pressed twice, acknowledged, noted, resolved.
+      hh.event('h1-sos', { type: 'sos.pressed' });
+      hh.advance('20s');
+      hh.event('h1-sos', { type: 'sos.pressed' });
+      const sos = open1(hh, 'sos', 'h1')[0]?.alert.id ?? '';
+      hh.act({ type: 'ack', alertId: sos }, 'duty1');
+      hh.act({ type: 'note', alertId: sos, text: 'called the daughter' }, 'duty1');
+      hh.advance('40m');
+      hh.act({ type: 'resolve', alertId: sos, outcome: 'genuine', note: 'helped up' }, 'duty1');
+    }
+    if (day === 1) {
+      // A fire nobody answers for 4 minutes: it escalates twice; then a smoke test (never a fire).
+      hh.event('h2-smoke', { type: 'smoke.detected' });
+      hh.advance('4m');
+      const fire = open1(hh, 'smoke', 'h2')[0]?.alert.id ?? '';
+      hh.act({ type: 'assign', alertId: fire, staffId: 'duty1' });
+      hh.act({ type: 'resolve', alertId: fire, outcome: 'false_alarm' });
+      hh.event('h2-smoke', { type: 'smoke.cleared' });
+      hh.event('h3-smoke', { type: 'smoke.test' });
+      // Tamper and a battery running low.
+      hh.event('h3-sos', { type: 'tamper' });
+      hh.event('h3-door', { type: 'heartbeat', battery: 12 });
+      // A crash mid-day: the soft state of the last minute comes back from the log.
+      hh.advance('30s');
+      hh.event('h1-door', { type: 'heartbeat', rssi: -77 });
+      hh = hh.restart(hh.clock.now() + 60_000);
+    }
+    if (day === 2) {
+      // The door left open.
+      hh.event('h3-door', { type: 'door.opened' });
+      hh.advance('15m');
+      hh.event('h3-door', { type: 'door.closed' });
+      // h3 goes away until tomorrow noon (the expiry is a timer entry); h2 in maintenance.
+      hh.setMode('h3', 'away', at(3, '12:00'));
+      hh.setMode('h2', 'maintenance', null);
+    }
+    if (day === 3) {
+      // A device goes offline and stays so; h2 back from maintenance.
+      hh.event('h1-smoke', { type: 'status.offline' });
+      hh.setMode('h2', 'home', null);
+      // A clean restart.
+      hh = hh.restartClean(hh.clock.now() + 120_000);
+      hh.event('h1-smoke', { type: 'status.online' });
+    }
+    if (day === 4) {
+      // The wandering resident's door at night: night exit.
+      to(day, '23:50');
+      hh.advance('150m');
+      hh.event('h1-door', { type: 'door.opened' });
+      hh.advance('12m');
+      hh.event('h1-door', { type: 'door.closed' });
+    }
+    // h2 (door only) is quiet all week: inactivity comes around, and is resolved as a false alarm.
+    for (const a of open1(hh, 'inactivity'))
+      hh.act(
+        { type: 'resolve', alertId: a.alert.id, outcome: 'false_alarm', note: 'resting' },
+        'supervisor1',
+      );
+    for (const a of open1(hh, 'battery_low')) hh.act({ type: 'ack', alertId: a.alert.id }, 'supervisor1');
+  }
+  to(days - 1, '23:00');
+  return hh;
+}
+
+describe('determinism: the state is a function of the log', () => {
+  it('a drill week (every alert kind, staff actions, modes, a crash and a clean restart) replays into an empty data dir with the same digest', () => {
+    const live = tempDir();
+    h = playWeek(live);
+    const kinds = new Set(h.alerts().map((a) => a.alert.kind));
+    for (const k of [
+      'sos',
+      'smoke',
+      'night_exit',
+      'door_left_open',
+      'inactivity',
+      'device_offline',
+      'battery_low',
+      'tamper',
+    ])
+      expect(kinds, `the week raised ${k}`).toContain(k);
+    h.stop();
+    h = undefined;
+
+    const source = open(live);
+    const expected = source.digest();
+    expect(expected.position).toBeGreaterThan(100);
+    const reader = openLogReader(live);
+    const copy = open(join(tempDir(), 'copy'));
+    expect(replayInto(reader, copy)).toBe(expected.position);
+    reader.close();
+    expect(copy.digest()).toEqual(expected);
+  });
+
+  it('two stores fed the same entries side by side agree after every entry', { timeout: 120_000 }, () => {
+    // Five days (crash, clean restart, modes and their expiry, all but night exit): a digest per entry.
+    const live = tempDir();
+    h = playWeek(live, 5);
+    h.stop();
+    h = undefined;
+    const source = open(live);
+    const a = open(join(tempDir(), 'a'));
+    const b = open(join(tempDir(), 'b'));
+    let compared = 0;
+    for (let at = 0; ; ) {
+      const page = source.read(at, 1);
+      const entry = page[0];
+      if (!entry) break;
+      a.copy(page);
+      b.copy(page);
+      const da = a.digest();
+      expect(b.digest(), `after entry ${entry.position} (${entry.entry.kind})`).toEqual(da);
+      compared++;
+      at = entry.position;
+    }
+    expect(compared).toBe(source.position);
+    console.info(`determinism: ${compared} entries applied side by side, digests equal after each`);
+    expect(a.digest()).toEqual(source.digest());
+  });
+
+  it('a replay refuses a log that retention has cut, and a target that is not empty', () => {
+    const live = tempDir();
+    h = RulesHarness.create({ start: START, dataDir: live });
+    h.event('h1-sos', { type: 'sos.pressed' });
+    h.stop();
+    h = undefined;
+    const copy = open(join(tempDir(), 'copy'));
+    const cut = { first: () => 5, read: () => [] };
+    expect(() => replayInto(cut, copy)).toThrow(/retention removed entries 1-4/);
+  });
+});
