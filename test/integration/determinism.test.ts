@@ -17,7 +17,6 @@ import { RulesHarness } from '../helpers/rules-harness.js';
  * empty data dir, must give the same state digest; and two stores fed the same entries side by side
  * agree after every entry.
  */
-const DAY = 86_400_000;
 const START = Date.parse('2026-11-23T06:00:00+08:00'); // a Monday morning in Asia/Shanghai
 const log = createLogger('silent');
 const dirs: string[] = [];
