@@ -1,7 +1,5 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
-import { createWebSocketStream, WebSocketServer } from 'ws';
 import { type AlertChange, AlertService } from './alerts/alert-service.js';
 import { commandsFor } from './alerts/device-notifier.js';
 import { StaffActions } from './alerts/staff-actions.js';
@@ -15,13 +13,12 @@ import { type FeedEntry, FeedLog } from './feed/feed-log.js';
 import { FeedServer } from './feed/feed-server.js';
 import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
-import { Router } from './http/router.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
 import { staffRoutes } from './http/routes/staff-routes.js';
-import { staticHandler } from './http/static-files.js';
+import { feedRoute, mqttOverWsRoute } from './http/routes/ws-routes.js';
 import { loadCatalog, Messages } from './i18n/messages.js';
 import { Ingest } from './ingest/ingest.js';
 import { Journal } from './ingest/journal.js';
@@ -64,6 +61,8 @@ export interface HubOptions {
   manualClockStart?: number;
   /** Collect Node process metrics (off in tests that run many hubs). */
   processMetrics?: boolean;
+  /** Real time for session expiry (tests move it); defaults to Date.now. */
+  realNow?: () => number;
 }
 
 /** The composition root: config → store → broker → rules → alerts → http/ws. Constructors wire; start() acts. */
@@ -177,11 +176,13 @@ export class Hub {
     );
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
 
+    const realNow = options.realNow ?? Date.now;
     const sessions = new Sessions(
       this.db,
       this.directory,
       config.http.sessionTtlMinutes * 60_000,
       this.audit,
+      realNow,
     );
     const actions = new StaffActions(
       this.db,
@@ -213,45 +214,43 @@ export class Hub {
       this.clock,
       this.metrics,
       this.log.child({ mod: 'feed' }),
+      realNow,
     );
+    // A logout (or a staff member's removal) closes their feeds at once.
+    sessions.onEnded((ended) => this.feed.endSessions(ended));
 
-    const router = new Router();
-    authRoutes(router, sessions, !config.http.plaintext, {
-      name: config.site.name,
-      locale: config.site.locale,
-      timezone: config.site.timezone,
-    });
-    alertRoutes(router, this.alertRepo, actions, this.directory);
-    homeRoutes(router, homes, this.directory, this.journal);
-    staffRoutes(router, this.directory, this.audit, this.alertRepo, this.clock);
-    opsRoutes(router, { health: () => this.health() }, this.metrics);
-    if (this.clock.kind === 'manual') {
-      const clock = this.clock as ManualClock;
-      clockRoutes(router, clock, (ms) => {
-        clock.advance(ms);
-        meta.set(DRILL_CLOCK_KEY, clock.now());
-      });
-    }
-    this.http = new HttpServer(
-      router,
+    const clock = this.clock;
+    this.http = new HttpServer({
+      http: config.http,
       sessions,
-      config.http.maxBodyBytes,
-      this.log.child({ mod: 'http' }),
-      staticHandler(join(packageRoot(), 'dashboards', 'console', 'dist')),
-    );
-    this.http.onUpgrade('/api/v1/feed', (req, socket, head) => this.feed.handleUpgrade(req, socket, head));
-    const mqttWs = new WebSocketServer({
-      noServer: true,
-      maxPayload: config.mqtt.maxPacketBytes + 16,
-      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+      log: this.log.child({ mod: 'http' }),
+      consoleRoot: join(packageRoot(), 'dashboards', 'console', 'dist'),
+      routes: (app) => {
+        authRoutes(app, sessions, !config.http.plaintext, {
+          name: config.site.name,
+          locale: config.site.locale,
+          timezone: config.site.timezone,
+        });
+        alertRoutes(app, this.alertRepo, actions, this.directory);
+        homeRoutes(app, homes, this.directory, this.journal);
+        staffRoutes(app, this.directory, this.audit, this.alertRepo, clock);
+        opsRoutes(app, { health: () => this.health() }, this.metrics);
+        if (clock.kind === 'manual') {
+          const manual = clock as ManualClock;
+          clockRoutes(app, manual, (ms) => {
+            manual.advance(ms);
+            meta.set(DRILL_CLOCK_KEY, manual.now());
+          });
+        }
+        feedRoute(app, this.feed);
+        mqttOverWsRoute(app, {
+          path: config.mqtt.wsPath,
+          plaintext: config.mqtt.plaintext,
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          handle: (stream, remote) => this.broker.handle(stream, remote),
+        });
+      },
     });
-    this.http.onUpgrade(config.mqtt.wsPath, (req, socket, head) =>
-      !config.mqtt.plaintext && !(req.socket as TLSSocket).encrypted
-        ? void socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n') // mqtt.plaintext: false: WSS only
-        : mqttWs.handleUpgrade(req, socket, head, (ws) =>
-            this.broker.handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'ws'),
-          ),
-    );
   }
 
   get ports(): Ports {
