@@ -84,6 +84,8 @@ export class Hub {
   readonly scheduler: Scheduler;
   readonly audit: AuditLog;
   readonly rules: RulesRuntime;
+  /** Staff logins; `endSessionsOf` ends a removed staff member's sessions (and closes their feeds). */
+  readonly sessions: Sessions;
   /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
   readonly timeSeries: TimeSeries | undefined;
   #ports: Ports | undefined;
@@ -177,13 +179,14 @@ export class Hub {
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
 
     const realNow = options.realNow ?? Date.now;
-    const sessions = new Sessions(
+    this.sessions = new Sessions(
       this.db,
       this.directory,
       config.http.sessionTtlMinutes * 60_000,
       this.audit,
       realNow,
     );
+    const sessions = this.sessions;
     const actions = new StaffActions(
       this.db,
       this.alerts,
