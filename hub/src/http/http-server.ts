@@ -63,6 +63,8 @@ export class HttpServer {
     this.#refusals = new RefusalLog(log);
     this.#serverOptions = {
       maxHeaderSize: 16_384,
+      // Checked in onRequest instead, so the 400 carries the coded error like every other refusal.
+      requireHostHeader: false,
       headersTimeout: http.headersTimeoutMs,
       requestTimeout: http.requestTimeoutMs,
       connectionsCheckingInterval: checkIntervalFor(http.headersTimeoutMs),
@@ -122,6 +124,8 @@ export class HttpServer {
       strictTransportSecurity: false,
     });
     app.addHook('onRequest', async (request, reply) => {
+      if (request.raw.httpVersion === '1.1' && request.headers.host === undefined)
+        throw new HubError(ErrorCodes.BAD_REQUEST, 'an HTTP/1.1 request needs a Host header');
       if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
     });
     app.register(fastifyRateLimit, { global: false });
