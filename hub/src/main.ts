@@ -1,7 +1,5 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
-import { createWebSocketStream, WebSocketServer } from 'ws';
 import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
 import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
@@ -12,13 +10,12 @@ import { ErrorCodes, HubError, isHubError } from './errors.js';
 import { FeedServer } from './feed/feed-server.js';
 import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
-import { Router } from './http/router.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
 import { staffRoutes } from './http/routes/staff-routes.js';
-import { staticHandler } from './http/static-files.js';
+import { feedRoute, mqttOverWsRoute } from './http/routes/ws-routes.js';
 import { loadCatalog, Messages } from './i18n/messages.js';
 import { Ingest } from './ingest/ingest.js';
 import { RetentionJob } from './jobs/retention-job.js';
@@ -51,6 +48,8 @@ export interface HubOptions {
    * abandoning a hub in the same process, where the kernel would have dropped the lock.
    */
   lockDataDir?: boolean;
+  /** Real time for session expiry (tests move it); defaults to Date.now. */
+  realNow?: () => number;
 }
 
 /**
@@ -68,6 +67,8 @@ export class Hub {
   readonly broker: Broker;
   readonly feed: FeedServer;
   readonly http: HttpServer;
+  /** Staff logins; `endSessionsOf` ends a removed staff member's sessions (and closes their feeds). */
+  readonly sessions: Sessions;
   /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
   readonly timeSeries: TimeSeries | undefined;
   readonly #retention: RetentionJob;
@@ -135,10 +136,19 @@ export class Hub {
       store.zigbee,
     );
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
-    const sessions = new Sessions(store.db, this.directory, config.http.sessionTtlMinutes * 60_000, {
-      append: (at, actor, action, target, data = {}) =>
-        machine.submitNow({ kind: 'audit', at, actor, action, target, data }),
-    });
+    const realNow = options.realNow ?? Date.now;
+    // Logins and failed logins are audit rows: log entries like every other change.
+    this.sessions = new Sessions(
+      store.db,
+      this.directory,
+      config.http.sessionTtlMinutes * 60_000,
+      {
+        append: (at, actor, action, target, data = {}) =>
+          machine.submitNow({ kind: 'audit', at, actor, action, target, data }),
+      },
+      realNow,
+    );
+    const sessions = this.sessions;
     const homes = new HomeService(
       this.directory,
       this.core.rules,
@@ -157,49 +167,46 @@ export class Hub {
       this.clock,
       this.metrics,
       this.log.child({ mod: 'feed' }),
+      realNow,
     );
+    // A logout (or a staff member's removal) closes their feeds at once.
+    sessions.onEnded((ended) => this.feed.endSessions(ended));
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
       command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
     });
 
-    const router = new Router();
-    authRoutes(router, sessions, !config.http.plaintext, {
-      name: config.site.name,
-      locale: config.site.locale,
-      timezone: config.site.timezone,
-    });
-    alertRoutes(router, store.alerts, commands, this.directory);
-    homeRoutes(router, homes, commands, this.directory, store.journal);
-    staffRoutes(router, this.directory, store.audit, commands, store.alerts, this.clock);
-    opsRoutes(router, { health: () => this.health() }, this.metrics);
-    if (this.clock instanceof ManualClock) {
-      const clock = this.clock;
-      clockRoutes(router, clock, (ms) => {
-        clock.advance(ms);
-        machine.submitNow({ kind: 'clock', at: clock.now() });
-      });
-    }
-    this.http = new HttpServer(
-      router,
+    const clock = this.clock;
+    this.http = new HttpServer({
+      http: config.http,
       sessions,
-      config.http.maxBodyBytes,
-      this.log.child({ mod: 'http' }),
-      staticHandler(join(packageRoot(), 'dashboards', 'console', 'dist')),
-    );
-    this.http.onUpgrade('/api/v1/feed', (req, socket, head) => this.feed.handleUpgrade(req, socket, head));
-    const mqttWs = new WebSocketServer({
-      noServer: true,
-      maxPayload: config.mqtt.maxPacketBytes + 16,
-      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+      log: this.log.child({ mod: 'http' }),
+      consoleRoot: join(packageRoot(), 'dashboards', 'console', 'dist'),
+      routes: (app) => {
+        authRoutes(app, sessions, !config.http.plaintext, {
+          name: config.site.name,
+          locale: config.site.locale,
+          timezone: config.site.timezone,
+        });
+        alertRoutes(app, store.alerts, commands, this.directory);
+        homeRoutes(app, homes, commands, this.directory, store.journal);
+        staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
+        opsRoutes(app, { health: () => this.health() }, this.metrics);
+        if (clock instanceof ManualClock) {
+          clockRoutes(app, clock, (ms) => {
+            clock.advance(ms);
+            machine.submitNow({ kind: 'clock', at: clock.now() });
+          });
+        }
+        feedRoute(app, this.feed);
+        mqttOverWsRoute(app, {
+          path: config.mqtt.wsPath,
+          plaintext: config.mqtt.plaintext,
+          maxPacketBytes: config.mqtt.maxPacketBytes,
+          handle: (stream, remote) => this.broker.handle(stream, remote),
+        });
+      },
     });
-    this.http.onUpgrade(config.mqtt.wsPath, (req, socket, head) =>
-      !config.mqtt.plaintext && !(req.socket as TLSSocket).encrypted
-        ? void socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n') // mqtt.plaintext: false: WSS only
-        : mqttWs.handleUpgrade(req, socket, head, (ws) =>
-            this.broker.handle(createWebSocketStream(ws), req.socket.remoteAddress ?? 'ws'),
-          ),
-    );
   }
 
   get ports(): Ports {

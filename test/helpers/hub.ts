@@ -55,6 +55,7 @@ export async function startHub(
       logger: overrides.logger ?? createLogger('silent'),
       processMetrics: false,
       ...(overrides.manualClockStart !== undefined ? { manualClockStart: overrides.manualClockStart } : {}),
+      ...(overrides.realNow ? { realNow: overrides.realNow } : {}),
     },
   );
   const ports = await hub.start();

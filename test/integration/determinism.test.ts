@@ -129,7 +129,7 @@ function playWeek(dataDir: string, days = 7): RulesHarness {
       );
     for (const a of open1(hh, 'battery_low')) hh.act({ type: 'ack', alertId: a.alert.id }, 'supervisor1');
   }
-  to(days - 1, '23:00');
+  to(days, '05:00');
   return hh;
 }
 

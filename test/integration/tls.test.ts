@@ -186,6 +186,21 @@ describe('TLS', () => {
     });
   }
 
+  /** The headers of a HEAD request over HTTPS (for answers that are not JSON). */
+  function httpsHead(port: number, path: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, path, method: 'HEAD', ca: readFileSync(pem('cert.pem')) },
+        (res) => {
+          res.resume();
+          resolve(res.headers);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
   it('serves MQTT over TLS and HTTPS/WSS from PEM files beside plaintext; ports.json gains mqtts and https', async () => {
     const { t, lines, ports } = await tlsHub(
       { tls: { ...files(), port: 0 } },
@@ -291,6 +306,17 @@ describe('TLS', () => {
     expect(String(login.headers['set-cookie'])).toMatch(/; Secure/);
     const health = await https(ports.https as number, '/healthz');
     expect(health.status).toBe(200);
+  });
+
+  it('answers over HTTPS carry HSTS and frame-ancestors; plain HTTP answers carry no HSTS', async () => {
+    const { ports } = await tlsHub({}, { tls: { ...files(), port: 0 } });
+    for (const path of ['/healthz', '/api/v1/alerts', '/']) {
+      const headers = await httpsHead(ports.https as number, path);
+      expect(String(headers['strict-transport-security']), path).toMatch(/^max-age=31536000/);
+      expect(String(headers['content-security-policy']), path).toContain("frame-ancestors 'none'");
+      const plain = await fetch(`http://127.0.0.1:${ports.http}${path}`);
+      expect(plain.headers.get('strict-transport-security'), path).toBeNull();
+    }
   });
 
   it('mutual TLS (mqtt.tls.ca): a device must also present a certificate signed by the CA', async () => {

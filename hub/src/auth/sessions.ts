@@ -3,7 +3,9 @@ import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Directory } from '../site/directory.js';
 import type { AuditWriter } from '../store/audit-log.js';
+import { SessionRepo } from '../store/session-repo.js';
 import type { Db } from '../store/sqlite-db.js';
+import { LoginThrottle } from './login-throttle.js';
 import { SecretVerifier, verifySecret } from './secrets.js';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -11,25 +13,32 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 /** A hash that verifies nothing, checked when the user is unknown so timing does not reveal which names exist. */
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-interface Failures {
-  count: number;
-  lockedUntil: number;
+/** A logged-in session: `id` is the hash of its token (the token itself is never kept). */
+export interface Session {
+  id: string;
+  staff: StaffConfig;
+  /** Real time (epoch ms), not the drill clock. */
+  expiresAt: number;
 }
+
+export type SessionEndReason = 'logout' | 'staff_removed';
+
+/** Sessions that have just ended: one by its id, or all of one staff member. */
+export type SessionsEnded =
+  | { sessionId: string; reason: SessionEndReason }
+  | { staffId: string; reason: SessionEndReason };
 
 /**
  * Staff login and bearer tokens. Only a hash of each token is stored (SQLite), so sessions survive
- * a restart and a copy of the database yields no usable token. Repeated failures lock the user
- * name and the address for a while (HTTP 429).
+ * a restart and a copy of the database yields no usable token. Failed logins slow down the (user
+ * name, address) pair that failed (LoginThrottle, HTTP 429). Whoever holds a session open (the feed)
+ * hears when one ends through `onEnded`.
  */
 export class Sessions {
   readonly #verifier = new SecretVerifier();
-  readonly #failures = new Map<string, Failures>();
-  readonly #insert;
-  readonly #lookup;
-  readonly #delete;
-  readonly #purge;
-  static readonly MAX_FAILURES = 5;
-  static readonly LOCK_MS = 5 * 60_000;
+  readonly #throttle: LoginThrottle;
+  readonly #repo: SessionRepo;
+  readonly #listeners: Array<(ended: SessionsEnded) => void> = [];
 
   constructor(
     db: Db,
@@ -39,14 +48,8 @@ export class Sessions {
     /** Real time, not the drill clock: a drill that plays a day must not expire the supervisor's login. */
     private readonly realNow: () => number = Date.now,
   ) {
-    this.#insert = db.prepare(
-      'INSERT INTO sessions(token_hash, staff_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
-    );
-    this.#lookup = db.prepare<[string], { staff_id: string; expires_at: number }>(
-      'SELECT staff_id, expires_at FROM sessions WHERE token_hash = ?',
-    );
-    this.#delete = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
-    this.#purge = db.prepare('DELETE FROM sessions WHERE expires_at < ?');
+    this.#repo = new SessionRepo(db);
+    this.#throttle = new LoginThrottle(realNow);
   }
 
   async login(
@@ -54,54 +57,63 @@ export class Sessions {
     password: string,
     address: string,
   ): Promise<{ token: string; staff: StaffConfig; expiresAt: number }> {
+    this.#throttle.check(username, address);
     const now = this.realNow();
-    for (const key of [`u:${username}`, `a:${address}`]) {
-      const f = this.#failures.get(key);
-      if (f && f.lockedUntil > now) {
-        throw new HubError(ErrorCodes.TOO_MANY_ATTEMPTS, 'too many failed logins; try again later', {
-          details: { retryAfterSeconds: Math.ceil((f.lockedUntil - now) / 1000) },
-        });
-      }
-    }
     const staff = this.directory.staff(username);
     const ok = staff
       ? await this.#verifier.verify(`staff:${staff.id}`, password, staff.passwordHash)
       : await verifySecret(password, DUMMY_HASH);
     if (!staff || !ok) {
-      this.#fail(`u:${username}`, now);
-      this.#fail(`a:${address}`, now);
+      this.#throttle.failed(username, address);
       this.audit?.append(now, staff ? staff.id : '(unknown)', 'login.failed', address, {});
       throw new HubError(ErrorCodes.LOGIN_FAILED, 'wrong user name or password');
     }
-    this.#failures.delete(`u:${username}`);
+    this.#throttle.succeeded(username, address);
     this.audit?.append(now, staff.id, 'login', address, {});
     const token = randomBytes(32).toString('base64url');
     const expiresAt = this.realNow() + this.ttlMs;
-    this.#purge.run(this.realNow());
-    this.#insert.run(hashToken(token), staff.id, this.realNow(), expiresAt);
+    this.#repo.purge(this.realNow());
+    this.#repo.insert(hashToken(token), staff.id, this.realNow(), expiresAt);
     return { token, staff, expiresAt };
   }
 
   /** The staff member a token belongs to, or undefined (unknown, expired, or staff removed from config). */
   authenticate(token: string | undefined): StaffConfig | undefined {
+    return this.session(token)?.staff;
+  }
+
+  /** The live session of a token, or undefined. */
+  session(token: string | undefined): Session | undefined {
     if (!token || token.length > 200) return undefined;
-    const row = this.#lookup.get(hashToken(token));
-    if (!row || row.expires_at <= this.realNow()) return undefined;
-    return this.directory.staff(row.staff_id);
+    return this.recheck(hashToken(token));
+  }
+
+  /** The session again, as it stands now: undefined once it has been logged out, expired or its staff removed. */
+  recheck(sessionId: string): Session | undefined {
+    const row = this.#repo.get(sessionId);
+    if (!row || row.expiresAt <= this.realNow()) return undefined;
+    const staff = this.directory.staff(row.staffId);
+    return staff && { id: sessionId, staff, expiresAt: row.expiresAt };
   }
 
   logout(token: string): void {
-    this.#delete.run(hashToken(token));
+    const sessionId = hashToken(token);
+    this.#repo.delete(sessionId);
+    this.#emit({ sessionId, reason: 'logout' });
   }
 
-  #fail(key: string, now: number): void {
-    const f = this.#failures.get(key) ?? { count: 0, lockedUntil: 0 };
-    f.count++;
-    if (f.count >= Sessions.MAX_FAILURES) {
-      f.lockedUntil = now + Sessions.LOCK_MS;
-      f.count = 0;
-    }
-    this.#failures.set(key, f);
-    if (this.#failures.size > 10_000) this.#failures.delete(this.#failures.keys().next().value as string);
+  /** End every session of a staff member (removed, or their password reset): they must log in again. */
+  endSessionsOf(staffId: string): void {
+    this.#repo.deleteOfStaff(staffId);
+    this.#emit({ staffId, reason: 'staff_removed' });
+  }
+
+  /** Told at once when sessions end by logout or staff removal (expiry is each holder's own timer). */
+  onEnded(listener: (ended: SessionsEnded) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #emit(ended: SessionsEnded): void {
+    for (const l of this.#listeners) l(ended);
   }
 }

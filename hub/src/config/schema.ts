@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
 import { crossCheck } from './cross-checks.js';
+import { httpHardeningFields, timeoutsFit } from './http-hardening-schema.js';
 import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
 import { httpTlsSchema, mqttLimitsSchema, mqttTlsSchema, plaintextNeedsTls } from './security-schema.js';
 
@@ -132,8 +133,11 @@ const httpSchema = z
     tls: httpTlsSchema.optional(),
     /** false: no plain HTTP listener (and Secure session cookies); needs `tls`. */
     plaintext: z.boolean().default(true),
+    /** Trusted proxies, allowed origins and request timeouts (docs/security.md). */
+    ...httpHardeningFields,
   })
-  .superRefine(plaintextNeedsTls('http'));
+  .superRefine(plaintextNeedsTls('http'))
+  .superRefine(timeoutsFit);
 
 const feedSchema = z.strictObject({
   /** Feed events kept for `resume`; older resumes get a fresh snapshot. */
@@ -143,6 +147,8 @@ const feedSchema = z.strictObject({
   maxBacklogBytes: z.number().int().min(65_536).max(268_435_456).default(4_194_304),
   /** Ping interval; a client that misses a pong until the next ping is dropped (so within 2 intervals ≤ 60 s). */
   pingIntervalMs: z.number().int().min(100).max(30_000).default(25_000),
+  /** Feed connections one login session may hold open at once; more are refused (429). */
+  maxConnectionsPerSession: z.number().int().min(1).max(100).default(8),
 });
 
 const influxSchema = z

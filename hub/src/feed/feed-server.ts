@@ -1,12 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Sessions } from '../auth/sessions.js';
+import type { Session, Sessions, SessionsEnded } from '../auth/sessions.js';
 import type { Clock } from '../clock/clock.js';
 import type { HubConfig, StaffConfig } from '../config/schema.js';
 import type { Commands } from '../core/commands.js';
 import { ErrorCodes, HubError, isHubError } from '../errors.js';
-import { bearerToken } from '../http/credentials.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { FeedEntry } from '../model/feed-entry.js';
@@ -19,10 +18,21 @@ import { type ClientMessage, clientMessageSchema } from './messages.js';
 interface FeedClient {
   ws: WebSocket;
   staff: StaffConfig;
+  session: Session;
   alive: boolean;
+  /** Fires when the session expires (real time). */
+  expiry: NodeJS.Timeout | undefined;
 }
 
 const REPLAY_PAGE = 1000;
+
+/**
+ * Close code for a feed whose login session has ended (logout, expiry, staff removed): log in again.
+ * 4000–4999 are the application's own (RFC 6455 §7.4.2); 4401 echoes HTTP 401.
+ */
+export const SESSION_ENDED_CLOSE = 4401;
+/** setTimeout's largest delay; a session that ends later is caught by the periodic re-check. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The duty-staff WebSocket feed (PROTOCOL.md §2): authenticated at the upgrade, scoped to the
@@ -31,6 +41,8 @@ const REPLAY_PAGE = 1000;
 export class FeedServer {
   readonly #wss: WebSocketServer;
   readonly #clients = new Set<FeedClient>();
+  /** Open feeds by session id, for the per-session cap and for closing them when the session ends. */
+  readonly #bySession = new Map<string, Set<FeedClient>>();
   #ping: NodeJS.Timeout | undefined;
 
   constructor(
@@ -43,14 +55,17 @@ export class FeedServer {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** Real time, as the sessions keep it (their expiry is not on the drill clock). */
+    private readonly realNow: () => number = Date.now,
   ) {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: config.feed.maxMessageBytes });
   }
 
   start(): void {
-    // Dead peers (no pong within two intervals) are dropped within 60 s.
+    // Dead peers (no pong within two intervals) are dropped within 60 s; sessions are checked again as well.
     this.#ping = setInterval(() => {
       for (const c of this.#clients) {
+        if (!this.#stillLoggedIn(c)) continue;
         if (!c.alive) {
           c.ws.terminate();
           continue;
@@ -64,7 +79,10 @@ export class FeedServer {
 
   stop(): void {
     if (this.#ping) clearInterval(this.#ping);
-    for (const c of this.#clients) c.ws.close(1001, 'hub shutting down');
+    for (const c of this.#clients) {
+      clearTimeout(c.expiry);
+      c.ws.close(1001, 'hub shutting down');
+    }
     this.#wss.close();
   }
 
@@ -72,23 +90,34 @@ export class FeedServer {
     return this.#clients.size;
   }
 
-  /** HTTP upgrade on /api/v1/feed: 401 without a valid session, never an upgrade. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const staff = this.sessions.authenticate(bearerToken(req));
-    if (!staff) {
-      const body = JSON.stringify({
-        error: {
-          code: ErrorCodes.UNAUTHENTICATED,
-          message: 'log in first: Authorization: Bearer <token> or the session cookie',
-        },
-      });
-      socket.end(
-        `HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  /**
+   * Throws HUB_ERR_TOO_MANY_CONNECTIONS when the session already holds `feed.maxConnectionsPerSession`
+   * feeds. The HTTP layer asks before it upgrades (authentication and origin are its checks).
+   */
+  admit(session: Session): void {
+    const open = this.#bySession.get(session.id)?.size ?? 0;
+    const max = this.config.feed.maxConnectionsPerSession;
+    if (open >= max) {
+      this.log.info({ staff: session.staff.id, open }, 'feed upgrade refused: too many connections');
+      throw new HubError(
+        ErrorCodes.TOO_MANY_CONNECTIONS,
+        `this session already has ${open} feed connections (at most ${max}); close one first`,
       );
-      this.log.info({ remote: req.socket.remoteAddress }, 'feed upgrade refused: not authenticated');
-      return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, staff));
+  }
+
+  /** The WebSocket handshake on /api/v1/feed for an admitted session (ws answers a bad handshake itself). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, session: Session): void {
+    this.admit(session);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, session));
+  }
+
+  /** Close, at once, every feed of sessions that have just ended. */
+  endSessions(ended: SessionsEnded): void {
+    const matches = (c: FeedClient) =>
+      'sessionId' in ended ? c.session.id === ended.sessionId : c.session.staff.id === ended.staffId;
+    for (const c of [...this.#clients])
+      if (matches(c)) this.#endSession(c, ended.reason === 'logout' ? 'logged out' : 'staff removed');
   }
 
   /** Send feed entries (already committed) to every client whose scope includes the home. */
@@ -103,9 +132,19 @@ export class FeedServer {
     }
   }
 
-  #onConnection(ws: WebSocket, staff: StaffConfig): void {
-    const client: FeedClient = { ws, staff, alive: true };
+  #onConnection(ws: WebSocket, session: Session): void {
+    const staff = session.staff;
+    const client: FeedClient = { ws, staff, session, alive: true, expiry: undefined };
+    const untilExpiry = session.expiresAt - this.realNow();
+    if (untilExpiry <= MAX_TIMER_MS)
+      client.expiry = setTimeout(
+        () => this.#endSession(client, 'session expired'),
+        Math.max(0, untilExpiry),
+      ).unref();
     this.#clients.add(client);
+    const mine = this.#bySession.get(session.id) ?? new Set<FeedClient>();
+    this.#bySession.set(session.id, mine);
+    mine.add(client);
     this.metrics.feedClients.set(this.#clients.size);
     this.log.info({ staff: staff.id, clients: this.#clients.size }, 'feed client connected');
     ws.on('pong', () => {
@@ -114,8 +153,7 @@ export class FeedServer {
     ws.on('message', (data, isBinary) => this.#onMessage(client, data as Buffer, isBinary));
     ws.on('error', (err) => this.log.info({ staff: staff.id, reason: err.message }, 'feed client error'));
     ws.on('close', (code) => {
-      this.#clients.delete(client);
-      this.metrics.feedClients.set(this.#clients.size);
+      this.#forget(client);
       this.log.info({ staff: staff.id, code }, 'feed client disconnected');
     });
     const seq = this.feedLog.currentSeq();
@@ -140,6 +178,8 @@ export class FeedServer {
   }
 
   #onMessage(client: FeedClient, data: Buffer, isBinary: boolean): void {
+    // Every message acts as the session's staff member only while the session still stands.
+    if (!this.#clients.has(client) || !this.#stillLoggedIn(client)) return;
     let msg: ClientMessage;
     let requestId: unknown;
     try {
@@ -220,12 +260,40 @@ export class FeedServer {
         { staff: client.staff.id, buffered: client.ws.bufferedAmount },
         'feed client too slow; closing (1013)',
       );
-      this.#clients.delete(client);
-      this.metrics.feedClients.set(this.#clients.size);
+      this.#forget(client);
       client.ws.close(1013, 'too slow: reconnect and resume');
       setTimeout(() => client.ws.terminate(), 2000).unref();
       return;
     }
     client.ws.send(text);
+  }
+
+  /** Re-reads the session; a client whose session has ended is closed and false is returned. */
+  #stillLoggedIn(client: FeedClient): boolean {
+    const session = this.sessions.recheck(client.session.id);
+    if (!session) {
+      this.#endSession(client, 'session ended');
+      return false;
+    }
+    client.staff = session.staff;
+    return true;
+  }
+
+  /** Stop serving the client at once, and close it with 4401 (the peer should log in again). */
+  #endSession(client: FeedClient, reason: string): void {
+    if (!this.#clients.has(client)) return;
+    this.#forget(client);
+    this.log.info({ staff: client.staff.id, reason }, 'feed closed: session ended');
+    client.ws.close(SESSION_ENDED_CLOSE, reason);
+    setTimeout(() => client.ws.terminate(), 2000).unref();
+  }
+
+  #forget(client: FeedClient): void {
+    clearTimeout(client.expiry);
+    this.#clients.delete(client);
+    const mine = this.#bySession.get(client.session.id);
+    mine?.delete(client);
+    if (mine?.size === 0) this.#bySession.delete(client.session.id);
+    this.metrics.feedClients.set(this.#clients.size);
   }
 }

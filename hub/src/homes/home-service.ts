@@ -8,8 +8,17 @@ import type { AlertRepo } from '../store/alert-repo.js';
 import type { DeviceStateRepo } from '../store/device-state-repo.js';
 import { formatIso, localParts } from '../time/iso.js';
 
-/** Homes as staff see them: residents, contacts, device health, mode. Reading resident details is audited. */
+/** A staff member's list reads within this of the last recorded one are not recorded again. */
+export const LIST_AUDIT_WINDOW_MS = 60_000;
+
+/**
+ * Homes as staff see them: residents, contacts, device health, mode. Reading resident details is
+ * audited; so is reading the list (names, ages, addresses), at most once a minute per staff member.
+ */
 export class HomeService {
+  /** Staff id → hub time of their last recorded list read. */
+  readonly #listAudited = new Map<string, number>();
+
   constructor(
     private readonly directory: Directory,
     private readonly rules: RulesRuntime,
@@ -20,14 +29,30 @@ export class HomeService {
     private readonly submit: (entry: AuditLogEntry) => Promise<unknown>,
   ) {}
 
-  list(staff: StaffConfig) {
+  /** The homes in scope with their residents' names and ages: an audited read (see LIST_AUDIT_WINDOW_MS). */
+  async list(staff: StaffConfig) {
     const open = new Map<string, number>();
     for (const r of this.alertRepo.unresolved())
       open.set(r.alert.homeId, (open.get(r.alert.homeId) ?? 0) + 1);
-    return this.directory
-      .homes()
-      .filter((h) => this.directory.canSee(staff, h.id))
-      .map((h) => ({ ...this.#summary(h), openAlerts: open.get(h.id) ?? 0 }));
+    const homes = this.directory.homes().filter((h) => this.directory.canSee(staff, h.id));
+    await this.#auditList(staff, homes);
+    return homes.map((h) => ({ ...this.#summary(h), openAlerts: open.get(h.id) ?? 0 }));
+  }
+
+  /** One `resident.list` row per staff member and minute: the trail shows who saw the list, without a row per reload. */
+  async #auditList(staff: StaffConfig, homes: readonly HomeConfig[]): Promise<void> {
+    const now = this.clock.now();
+    const last = this.#listAudited.get(staff.id);
+    if (last !== undefined && now >= last && now - last < LIST_AUDIT_WINDOW_MS) return;
+    this.#listAudited.set(staff.id, now);
+    await this.submit({
+      kind: 'audit',
+      at: now,
+      actor: staff.id,
+      action: 'resident.list',
+      target: 'homes',
+      data: { homes: homes.map((h) => h.id) },
+    });
   }
 
   /** Full details including residents' notes and contacts: an audited read (the audit row is a log entry). */

@@ -1,17 +1,19 @@
-import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'carehub_session';
 
-/** The session token from `Authorization: Bearer …` or the console's session cookie. */
-export function bearerToken(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice('Bearer '.length).trim() || undefined;
-  const cookie = req.headers.cookie;
-  if (!cookie) return undefined;
-  for (const part of cookie.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE)
-      return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
-  }
-  return undefined;
+export interface Credentials {
+  /** The session token from `Authorization: Bearer …`, else from the console's session cookie. */
+  token: string | undefined;
+  /** The token came from the cookie: the browser sends it by itself, so the request may be cross-site. */
+  viaCookie: boolean;
+}
+
+/** The header wins when both are sent. Cookies are parsed by @fastify/cookie (bad encodings stay as sent). */
+export function credentials(request: FastifyRequest): Credentials {
+  const auth = request.headers.authorization;
+  if (auth?.startsWith('Bearer '))
+    return { token: auth.slice('Bearer '.length).trim() || undefined, viaCookie: false };
+  const cookie = request.cookies?.[SESSION_COOKIE];
+  return cookie ? { token: cookie, viaCookie: true } : { token: undefined, viaCookie: false };
 }

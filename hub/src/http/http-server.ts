@@ -1,108 +1,229 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import './fastify-types.js';
+import { createServer, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import type { Sessions } from '../auth/sessions.js';
+import type { HubConfig } from '../config/schema.js';
 import { readTlsFiles, TLS_DEFAULTS } from '../config/tls-files.js';
-import { type ErrorCode, ErrorCodes, HubError, isHubError } from '../errors.js';
+import { ErrorCodes, HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { listenOn } from '../net/listen.js';
-import { bearerToken } from './credentials.js';
-import type { RequestContext, Router } from './router.js';
+import { errorBody, rawErrorResponse, statusOf, toHubError } from './error-reply.js';
+import { withMethodNotAllowed } from './method-not-allowed.js';
+import { RefusalLog } from './refusal-log.js';
+import { installGuards, OriginPolicy } from './request-guards.js';
+import { consoleFiles } from './static-files.js';
+import { isUpgrade, type Routing, routeUpgrades } from './upgrade-bridge.js';
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  [ErrorCodes.BAD_REQUEST]: 400,
-  [ErrorCodes.UNAUTHENTICATED]: 401,
-  [ErrorCodes.LOGIN_FAILED]: 401,
-  [ErrorCodes.FORBIDDEN]: 403,
-  [ErrorCodes.NOT_FOUND]: 404,
-  [ErrorCodes.ALERT_NOT_FOUND]: 404,
-  [ErrorCodes.CLOCK_NOT_MANUAL]: 404,
-  [ErrorCodes.METHOD_NOT_ALLOWED]: 405,
-  [ErrorCodes.VERSION_CONFLICT]: 409,
-  [ErrorCodes.ALERT_RESOLVED]: 409,
-  [ErrorCodes.ALERT_ACKNOWLEDGED]: 409,
-  [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
-  [ErrorCodes.TOO_MANY_ATTEMPTS]: 429,
-  [ErrorCodes.STORE_UNAVAILABLE]: 503,
-};
-
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-const SERVER_LIMITS = { maxHeaderSize: 16_384, requestTimeout: 30_000, headersTimeout: 10_000 } as const;
-
-/** The status for a request node:http could not parse: 431 for oversize headers, 408 for a timeout, else 400. */
-function clientErrorStatus(err: NodeJS.ErrnoException): string {
-  if (err.code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout';
-  return '400 Bad Request';
+export interface HttpServerOptions {
+  http: HubConfig['http'];
+  sessions: Sessions;
+  log: Logger;
+  /** The built staff console (dashboards/console/dist). */
+  consoleRoot: string;
+  /** Registers the API's routes on the guarded scope (one function per area, hub/src/http/routes). */
+  routes: (app: FastifyInstance) => void;
 }
 
-/** JSON over node:http. Every failure answers `{"error":{"code","message"}}` with a fitting status. */
-export class HttpServer {
-  readonly #server: Server;
-  /** The HTTPS listener, when `http.tls` is set. */
-  #tlsServer: Server | undefined;
-  readonly #upgrades = new Map<string, UpgradeHandler>();
-  readonly #sockets = new Set<Duplex>();
+/** Paths that are never the console's: an unknown one is a JSON 404, not index.html. */
+const isApiPath = (path: string) =>
+  path === '/api' || path.startsWith('/api/') || path === '/healthz' || path === '/metrics';
 
-  constructor(
-    private readonly router: Router,
-    private readonly sessions: Sessions,
-    private readonly maxBodyBytes: number,
-    private readonly log: Logger,
-    private readonly fallback?: (req: IncomingMessage, res: ServerResponse) => boolean,
-  ) {
-    this.#server = createServer(SERVER_LIMITS, (req, res) => {
-      void this.#onRequest(req, res);
+/** How often node looks for requests past their header or request timeout: it cuts them no later than this after. */
+const checkIntervalFor = (headersTimeoutMs: number) =>
+  Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 10)));
+
+/**
+ * The staff side over HTTP: fastify with its kept plugins (cookie, helmet, rate-limit, static), on a
+ * plain listener and, with `http.tls`, an HTTPS one serving the same routes. Every failure answers
+ * `{"error":{"code","message"}}` with a fitting status, including fastify's own (bad JSON, 413, 415,
+ * a bad URL), requests node cannot parse (400/408/431) and refused upgrades.
+ */
+export class HttpServer {
+  readonly #app: FastifyInstance;
+  readonly #server: Server;
+  #routing: Routing | undefined;
+  #tlsServer: Server | undefined;
+  readonly #sockets = new Set<Duplex>();
+  readonly #refusals: RefusalLog;
+  readonly #serverOptions: ServerOptions;
+  #ready: Promise<unknown> | undefined;
+
+  constructor(private readonly o: HttpServerOptions) {
+    const { http, log } = o;
+    this.#refusals = new RefusalLog(log);
+    this.#serverOptions = {
+      maxHeaderSize: 16_384,
+      // Checked in onRequest instead, so the 400 carries the coded error like every other refusal.
+      requireHostHeader: false,
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: checkIntervalFor(http.headersTimeoutMs),
+    };
+    let server: Server | undefined;
+    this.#app = Fastify({
+      loggerInstance: log as unknown as FastifyBaseLogger,
+      // No line per request: refusals are summarised (RefusalLog), failures logged by #sendError.
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: http.maxBodyBytes,
+      trustProxy: http.trustedProxies.length > 0 ? [...http.trustedProxies] : false,
+      return503OnClosing: true,
+      serverFactory: (handler) => {
+        this.#routing = handler;
+        server = createServer(this.#serverOptions, handler);
+        return server;
+      },
+      clientErrorHandler: (err, socket) => this.#clientError(err, socket),
+      frameworkErrors: (err, _request, reply) => this.#sendError(reply, err),
     });
+    this.#server = server as unknown as Server;
     this.#wire(this.#server);
+    this.#build();
   }
 
-  /** Connection bookkeeping, unparseable requests and upgrades: the same on the HTTP and the HTTPS listener. */
+  #build(): void {
+    const app = this.#app;
+    const { http, sessions } = this.o;
+    app.removeAllContentTypeParsers();
+    const json = app.getDefaultJsonParser('error', 'error');
+    // JSON only (415 otherwise); an empty body counts as {}.
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (body === '') done(null, {});
+      else json(request, body as string, done);
+    });
+    app.setErrorHandler((err, _request, reply) => this.#sendError(reply, err));
+    app.register(fastifyCookie);
+    app.register(fastifyHelmet, {
+      global: true,
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      crossOriginEmbedderPolicy: false,
+      // Sent only over HTTPS (below): a plain-HTTP hub on a LAN must stay reachable.
+      strictTransportSecurity: false,
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.raw.httpVersion === '1.1' && request.headers.host === undefined)
+        throw new HubError(ErrorCodes.BAD_REQUEST, 'an HTTP/1.1 request needs a Host header');
+      if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
+    });
+    app.register(fastifyRateLimit, { global: false });
+    app.register(async (scope) => {
+      installGuards(scope, sessions, new OriginPolicy(http.allowedOrigins));
+      scope.addHook('onSend', async (request, reply) => {
+        if (isApiPath(pathOf(request.url))) reply.header('cache-control', 'no-store');
+      });
+      withMethodNotAllowed(scope, () => this.o.routes(scope));
+      const index = consoleFiles(scope, this.o.consoleRoot);
+      scope.setNotFoundHandler(async (request, reply) => {
+        const path = pathOf(request.url);
+        if (
+          (request.method === 'GET' || request.method === 'HEAD') &&
+          !isApiPath(path) &&
+          !isUpgrade(request.raw)
+        )
+          return index(reply);
+        throw new HubError(ErrorCodes.NOT_FOUND, `no such endpoint: ${path.slice(0, 200)}`);
+      });
+    });
+  }
+
+  /** Connection bookkeeping, upgrades and CONNECT: the same on the HTTP and the HTTPS listener. */
   #wire(server: Server): void {
-    server.on('connection', (s) => {
+    server.on('connection', (s: Duplex) => {
       this.#sockets.add(s);
       s.once('close', () => this.#sockets.delete(s));
     });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      const status = clientErrorStatus(err);
-      this.log.info(
-        { reason: err.code ?? err.message, status: Number.parseInt(status, 10) },
-        'bad HTTP request',
-      );
-      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', () => {});
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const handler = this.#upgrades.get(path);
-      if (!handler) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      handler(req, socket, head);
+    routeUpgrades(server, (req, res) => this.#routing?.(req, res), this.o.log);
+    server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      this.#refused('connect', req.socket.remoteAddress, 405);
+      socket.end(rawErrorResponse(new HubError(ErrorCodes.METHOD_NOT_ALLOWED, 'CONNECT is not served')));
     });
   }
 
-  onUpgrade(path: string, handler: UpgradeHandler): void {
-    this.#upgrades.set(path, handler);
+  /** A request node could not parse, or that ran out of time: 431, 408, else 400, coded; then the socket closes. */
+  #clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const e =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new HubError(ErrorCodes.HEADERS_TOO_LARGE, 'request headers over 16 KiB')
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new HubError(ErrorCodes.REQUEST_TIMEOUT, 'the request took too long to arrive')
+          : new HubError(ErrorCodes.BAD_REQUEST, 'the request is not valid HTTP/1.1');
+    this.#refused(
+      err.code ?? 'client_error',
+      (socket as { remoteAddress?: string }).remoteAddress,
+      statusOf(e),
+    );
+    if (socket.writable) socket.end(rawErrorResponse(e));
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
-  listen(port: number, host: string): Promise<number> {
+  #refused(reason: string, remote: string | undefined, status: number): void {
+    this.#refusals.info(reason, { remote, status }, 'bad HTTP request');
+  }
+
+  #sendError(reply: FastifyReply, err: unknown): FastifyReply {
+    const e = toHubError(err, this.o.http.maxBodyBytes);
+    const status = statusOf(e);
+    if (status >= 500) this.o.log.error({ err: e.cause ?? e, code: e.code }, 'request failed');
+    else this.o.log.debug({ code: e.code }, 'request refused');
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return reply;
+    }
+    const retry = (e.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    if (status === 429 && retry) reply.header('retry-after', String(retry));
+    return reply
+      .code(status)
+      .header('cache-control', 'no-store')
+      .type('application/json; charset=utf-8')
+      .send(errorBody(e));
+  }
+
+  #whenReady(): Promise<unknown> {
+    this.#ready ??= Promise.resolve(this.#app.ready());
+    return this.#ready;
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await this.#whenReady();
     return listenOn(this.#server, port, host);
   }
 
   /** Serve HTTPS (and WSS) on a second listener from the configured PEM files; returns its port. */
   async listenTls(tls: { port: number; cert: string; key: string }, host: string): Promise<number> {
+    await this.#whenReady();
     const server = createHttpsServer(
-      { ...readTlsFiles(tls, 'http.tls'), ...TLS_DEFAULTS, ...SERVER_LIMITS },
-      (req, res) => {
-        void this.#onRequest(req, res);
-      },
+      { ...readTlsFiles(tls, 'http.tls'), ...TLS_DEFAULTS, ...this.#serverOptions },
+      (req, res) => this.#routing?.(req, res),
     );
     this.#wire(server);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(err, socket));
     server.on('tlsClientError', (err: NodeJS.ErrnoException) =>
-      this.log.info({ reason: err.code ?? err.message }, 'HTTPS handshake failed'),
+      this.#refusals.info('tls_handshake', { detail: err.code ?? err.message }, 'HTTPS handshake failed'),
     );
     this.#tlsServer = server;
     return listenOn(server, tls.port, host);
@@ -110,84 +231,19 @@ export class HttpServer {
 
   async close(): Promise<void> {
     const servers = [this.#server, ...(this.#tlsServer ? [this.#tlsServer] : [])];
-    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    const closed = servers.map(
+      (server) =>
+        new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
+    );
     for (const s of this.#sockets) s.destroy();
     for (const server of servers) server.closeAllConnections();
     await Promise.all(closed);
-  }
-
-  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    try {
-      if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz' && url.pathname !== '/metrics') {
-        if (this.fallback?.(req, res)) return;
-      }
-      const { route, params } = this.router.match(req.method ?? 'GET', url.pathname);
-      const token = bearerToken(req);
-      const staff = route.auth ? this.sessions.authenticate(token) : undefined;
-      if (route.auth && !staff)
-        throw new HubError(
-          ErrorCodes.UNAUTHENTICATED,
-          'log in first: Authorization: Bearer <token> or the session cookie',
-        );
-      const body = req.method === 'POST' ? await this.#readJson(req) : undefined;
-      const ctx: RequestContext = { req, res, url, params, body, staff, token };
-      const result = await route.handler(ctx);
-      if (res.headersSent || res.writableEnded) return;
-      if (typeof result === 'string') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(result);
-        return;
-      }
-      sendJson(res, 200, result ?? { ok: true });
-    } catch (err) {
-      this.#sendError(res, err);
-    }
-  }
-
-  #sendError(res: ServerResponse, err: unknown): void {
-    const e = isHubError(err) ? err : new HubError(ErrorCodes.INTERNAL, 'internal error', { cause: err });
-    const status = STATUS[e.code] ?? 500;
-    if (status >= 500) this.log.error({ err: e.cause ?? e, code: e.code }, 'request failed');
-    else this.log.debug({ code: e.code }, 'request refused');
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const headers: Record<string, string> = {};
-    const retry = (e.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-    if (status === 429 && retry) headers['retry-after'] = String(retry);
-    sendJson(res, status, { error: { code: e.code, message: e.message } }, headers);
-  }
-
-  async #readJson(req: IncomingMessage): Promise<unknown> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxBodyBytes)
-        throw new HubError(ErrorCodes.PAYLOAD_TOO_LARGE, `request body over ${this.maxBodyBytes} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-    if (size === 0) return {};
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new HubError(ErrorCodes.BAD_REQUEST, 'request body is not JSON');
-    }
+    await this.#app.close();
   }
 }
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
-}
+/** The path of a request target, without its query; never throws. */
+export const pathOf = (url: string): string => {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+};

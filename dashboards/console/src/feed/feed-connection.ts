@@ -14,6 +14,9 @@ export interface ConnectionState {
   everOpen: boolean;
 }
 
+/** The hub closes a feed with this code when its login session ends (logout elsewhere, expiry). */
+export const SESSION_ENDED_CLOSE = 4401;
+
 export interface FeedOptions {
   url: string;
   onMessage: (msg: FeedMessage) => void;
@@ -121,11 +124,12 @@ export class FeedConnection {
       if ('seq' in msg && typeof msg.seq === 'number') this.#lastSeq = Math.max(this.#lastSeq ?? 0, msg.seq);
       this.#o.onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev: CloseEvent) => {
       if (ws !== this.#ws) return;
       this.#ws = undefined;
       if (this.#stopped) return;
-      if (!opened && this.#state.attempts >= 1) this.#o.checkSession?.();
+      // The session is over: find out at once (the app then shows the login), do not wait for retries to fail.
+      if (ev.code === SESSION_ENDED_CLOSE || (!opened && this.#state.attempts >= 1)) this.#o.checkSession?.();
       this.#scheduleRetry();
     };
   }

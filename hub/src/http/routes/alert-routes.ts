@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Commands } from '../../core/commands.js';
 import { ErrorCodes, HubError } from '../../errors.js';
@@ -5,9 +6,9 @@ import { ALERT_KINDS, OUTCOMES } from '../../model/alert.js';
 import type { StaffAction } from '../../model/entries.js';
 import type { Directory } from '../../site/directory.js';
 import type { AlertRepo } from '../../store/alert-repo.js';
-import type { Router } from '../router.js';
+import { staffOf } from '../request-guards.js';
 import { parseInput } from '../validate.js';
-import { timeParam } from './params.js';
+import { pathId, timeParam } from './params.js';
 
 const listSchema = z.strictObject({
   status: z.enum(['open', 'acknowledged', 'resolved', 'unresolved']).optional(),
@@ -48,57 +49,50 @@ function decodeCursor(cursor: string): { raisedAt: number; id: string } {
   throw new HubError(ErrorCodes.BAD_REQUEST, 'invalid cursor');
 }
 
-export function alertRoutes(router: Router, repo: AlertRepo, commands: Commands, directory: Directory): void {
-  router.add({
-    method: 'GET',
-    path: '/api/v1/alerts',
-    auth: true,
-    handler: ({ url, staff }) => {
-      const q = parseInput(listSchema, Object.fromEntries(url.searchParams), 'query');
-      const visible = directory
-        .homes()
-        .filter((h) => staff && directory.canSee(staff, h.id))
-        .map((h) => h.id);
-      const homeIds = q.homeId ? visible.filter((id) => id === q.homeId) : visible;
-      const rows = repo.query({
-        status: q.status,
-        homeIds,
-        kind: q.kind,
-        fromMs: q.from,
-        toMs: q.to,
-        limit: q.limit + 1,
-        after: q.cursor ? decodeCursor(q.cursor) : undefined,
-      });
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        alerts: page.map((r) => r.alert),
-        nextCursor: rows.length > q.limit && last ? encodeCursor(last.raisedAtMs, last.alert.id) : null,
-      };
-    },
+export function alertRoutes(
+  app: FastifyInstance,
+  repo: AlertRepo,
+  commands: Commands,
+  directory: Directory,
+): void {
+  const auth = { config: { auth: true } };
+  app.get('/api/v1/alerts', auth, async (request) => {
+    const staff = staffOf(request);
+    const q = parseInput(listSchema, request.query, 'query');
+    const visible = directory
+      .homes()
+      .filter((h) => directory.canSee(staff, h.id))
+      .map((h) => h.id);
+    const homeIds = q.homeId ? visible.filter((id) => id === q.homeId) : visible;
+    const rows = repo.query({
+      status: q.status,
+      homeIds,
+      kind: q.kind,
+      fromMs: q.from,
+      toMs: q.to,
+      limit: q.limit + 1,
+      after: q.cursor ? decodeCursor(q.cursor) : undefined,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      alerts: page.map((r) => r.alert),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.raisedAtMs, last.alert.id) : null,
+    };
   });
-  router.add({
-    method: 'GET',
-    path: '/api/v1/alerts/:id',
-    auth: true,
-    handler: ({ params, staff }) => {
-      const rec = repo.get(params.id ?? '');
-      if (!rec || !staff || !directory.canSee(staff, rec.alert.homeId))
-        throw new HubError(ErrorCodes.ALERT_NOT_FOUND, `no alert ${params.id}`);
-      return { alert: rec.alert };
-    },
+  app.get('/api/v1/alerts/:id', auth, async (request) => {
+    const id = pathId(request);
+    const rec = repo.get(id);
+    if (!rec || !directory.canSee(staffOf(request), rec.alert.homeId))
+      throw new HubError(ErrorCodes.ALERT_NOT_FOUND, `no alert ${id}`);
+    return { alert: rec.alert };
   });
   const act = (path: string, toAction: (id: string, body: unknown) => StaffAction) =>
-    router.add({
-      method: 'POST',
-      path,
-      auth: true,
-      handler: async ({ params, body, staff }) => {
-        if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
-        const id = params.id ?? '';
-        const change = await commands.staffAction(staff, toAction(id, body));
-        return { alert: change ? change.record.alert : repo.get(id)?.alert };
-      },
+    app.post(path, auth, async (request) => {
+      const staff = staffOf(request);
+      const id = pathId(request);
+      const change = await commands.staffAction(staff, toAction(id, request.body ?? {}));
+      return { alert: change ? change.record.alert : repo.get(id)?.alert };
     });
   act('/api/v1/alerts/:id/ack', (alertId, body) => ({
     type: 'ack',

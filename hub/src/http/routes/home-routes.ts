@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Commands } from '../../core/commands.js';
 import { ErrorCodes, HubError } from '../../errors.js';
@@ -5,9 +6,9 @@ import type { HomeService } from '../../homes/home-service.js';
 import type { Directory } from '../../site/directory.js';
 import type { JournalRow } from '../../store/journal.js';
 import { formatIso } from '../../time/iso.js';
-import type { Router } from '../router.js';
+import { staffOf } from '../request-guards.js';
 import { parseInput } from '../validate.js';
-import { timeParam } from './params.js';
+import { pathId, timeParam } from './params.js';
 
 const modeSchema = z.strictObject({
   mode: z.enum(['home', 'away', 'maintenance']),
@@ -33,59 +34,41 @@ export interface DeviceEventSource {
 }
 
 export function homeRoutes(
-  router: Router,
+  app: FastifyInstance,
   homes: HomeService,
   commands: Commands,
   directory: Directory,
   events: DeviceEventSource,
 ): void {
-  router.add({
-    method: 'GET',
-    path: '/api/v1/homes',
-    auth: true,
-    handler: ({ staff }) => ({ homes: staff ? homes.list(staff) : [] }),
+  const auth = { config: { auth: true } };
+  app.get('/api/v1/homes', auth, async (request) => ({ homes: await homes.list(staffOf(request)) }));
+  app.get('/api/v1/homes/:id', auth, async (request) => ({
+    home: await homes.detail(staffOf(request), pathId(request)),
+  }));
+  app.post('/api/v1/homes/:id/mode', auth, async (request) => {
+    const staff = staffOf(request);
+    const id = pathId(request);
+    const b = parseInput(modeSchema, request.body ?? {});
+    await commands.setMode(staff, id, b.mode, b.until === undefined ? null : Date.parse(b.until));
+    return { home: homes.summary(staff, id) };
   });
-  router.add({
-    method: 'GET',
-    path: '/api/v1/homes/:id',
-    auth: true,
-    handler: async ({ staff, params }) => {
-      if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
-      return { home: await homes.detail(staff, params.id ?? '') };
-    },
-  });
-  router.add({
-    method: 'POST',
-    path: '/api/v1/homes/:id/mode',
-    auth: true,
-    handler: async ({ staff, params, body }) => {
-      if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
-      const b = parseInput(modeSchema, body);
-      const homeId = params.id ?? '';
-      await commands.setMode(staff, homeId, b.mode, b.until === undefined ? null : Date.parse(b.until));
-      return { home: homes.summary(staff, homeId) };
-    },
-  });
-  router.add({
-    method: 'GET',
-    path: '/api/v1/devices/:id/events',
-    auth: true,
-    handler: ({ staff, params, url }) => {
-      const entry = directory.device(params.id ?? '');
-      if (!entry || !staff || !directory.canSee(staff, entry.home.id))
-        throw new HubError(ErrorCodes.NOT_FOUND, `no device ${params.id}`);
-      const q = parseInput(eventsSchema, Object.fromEntries(url.searchParams), 'query');
-      const tz = directory.timezoneOf(entry.home.id);
-      return {
-        events: events.deviceEvents(entry.device.id, q.from, q.to, q.limit).map((r) => {
-          const payload = JSON.parse(r.payload) as Record<string, unknown>;
-          const out: Record<string, unknown> = { seq: r.seq, at: formatIso(r.received_at, tz), type: r.type };
-          if (r.event_id !== null) out.id = r.event_id;
-          for (const k of ['battery', 'batteryLow', 'rssi'] as const)
-            if (payload[k] !== undefined) out[k] = payload[k];
-          return out;
-        }),
-      };
-    },
+  app.get('/api/v1/devices/:id/events', auth, async (request) => {
+    const staff = staffOf(request);
+    const id = pathId(request);
+    const entry = directory.device(id);
+    if (!entry || !directory.canSee(staff, entry.home.id))
+      throw new HubError(ErrorCodes.NOT_FOUND, `no device ${id}`);
+    const q = parseInput(eventsSchema, request.query, 'query');
+    const tz = directory.timezoneOf(entry.home.id);
+    return {
+      events: events.deviceEvents(entry.device.id, q.from, q.to, q.limit).map((r) => {
+        const payload = JSON.parse(r.payload) as Record<string, unknown>;
+        const out: Record<string, unknown> = { seq: r.seq, at: formatIso(r.received_at, tz), type: r.type };
+        if (r.event_id !== null) out.id = r.event_id;
+        for (const k of ['battery', 'batteryLow', 'rssi'] as const)
+          if (payload[k] !== undefined) out[k] = payload[k];
+        return out;
+      }),
+    };
   });
 }

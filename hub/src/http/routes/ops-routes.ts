@@ -1,8 +1,9 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock, ManualClock } from '../../clock/clock.js';
 import { ErrorCodes, HubError } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
-import type { Router } from '../router.js';
+import { staffOf } from '../request-guards.js';
 import { parseInput } from '../validate.js';
 
 export interface HealthSource {
@@ -17,30 +18,18 @@ const advanceSchema = z.strictObject({
     .max(366 * 24 * 3600_000),
 });
 
-export function opsRoutes(router: Router, health: HealthSource, metrics: Metrics): void {
-  router.add({
-    method: 'GET',
-    path: '/healthz',
-    auth: false,
-    handler: ({ res }) => {
-      const h = health.health();
-      // 200 while the hub takes alarms, even degraded (a sink down): liveness, not a pager.
-      res.statusCode = 200;
-      return h;
-    },
-  });
-  router.add({
-    method: 'GET',
-    path: '/metrics',
-    auth: false,
-    handler: async () => metrics.registry.metrics(),
-  });
+export function opsRoutes(app: FastifyInstance, health: HealthSource, metrics: Metrics): void {
+  // 200 while the hub takes alarms, even degraded (a sink down): liveness, not a pager.
+  app.get('/healthz', async () => health.health());
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.registry.metrics()),
+  );
 }
 
 /** PROTOCOL.md §3 drill clock: only with `clock: manual`, and only for supervisors and admins. */
-export function clockRoutes(router: Router, clock: Clock, advance: (ms: number) => void): void {
+export function clockRoutes(app: FastifyInstance, clock: Clock, advance: (ms: number) => void): void {
   const manual = clock.kind === 'manual' ? (clock as ManualClock) : undefined;
-  const guard = (role: string | undefined) => {
+  const guard = (role: string) => {
     if (!manual)
       throw new HubError(
         ErrorCodes.CLOCK_NOT_MANUAL,
@@ -49,24 +38,15 @@ export function clockRoutes(router: Router, clock: Clock, advance: (ms: number) 
     if (role !== 'supervisor' && role !== 'admin')
       throw new HubError(ErrorCodes.FORBIDDEN, 'only supervisors and admins move the drill clock');
   };
-  router.add({
-    method: 'GET',
-    path: '/api/v1/clock',
-    auth: true,
-    handler: ({ staff }) => {
-      guard(staff?.role);
-      return { now: new Date(clock.now()).toISOString(), nowMs: clock.now(), kind: clock.kind };
-    },
+  const auth = { config: { auth: true } };
+  app.get('/api/v1/clock', auth, async (request) => {
+    guard(staffOf(request).role);
+    return { now: new Date(clock.now()).toISOString(), nowMs: clock.now(), kind: clock.kind };
   });
-  router.add({
-    method: 'POST',
-    path: '/api/v1/clock/advance',
-    auth: true,
-    handler: ({ staff, body }) => {
-      guard(staff?.role);
-      const { ms } = parseInput(advanceSchema, body);
-      advance(ms);
-      return { now: new Date(clock.now()).toISOString(), nowMs: clock.now() };
-    },
+  app.post('/api/v1/clock/advance', auth, async (request) => {
+    guard(staffOf(request).role);
+    const { ms } = parseInput(advanceSchema, request.body ?? {});
+    advance(ms);
+    return { now: new Date(clock.now()).toISOString(), nowMs: clock.now() };
   });
 }

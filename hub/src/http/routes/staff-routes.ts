@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../clock/clock.js';
 import type { Commands } from '../../core/commands.js';
@@ -7,7 +8,7 @@ import { responseTimeReport } from '../../reports/response-times.js';
 import type { Directory } from '../../site/directory.js';
 import type { AlertRepo } from '../../store/alert-repo.js';
 import type { AuditLog } from '../../store/audit-log.js';
-import type { Router } from '../router.js';
+import { staffOf } from '../request-guards.js';
 import { parseInput } from '../validate.js';
 import { timeParam } from './params.js';
 
@@ -25,85 +26,63 @@ const reportSchema = z.strictObject({ from: timeParam, to: timeParam });
 const DAY = 24 * 3600_000;
 
 export function staffRoutes(
-  router: Router,
+  app: FastifyInstance,
   directory: Directory,
   audit: AuditLog,
   commands: Commands,
   alertRepo: AlertRepo,
   clock: Clock,
 ): void {
-  router.add({
-    method: 'GET',
-    path: '/api/v1/staff',
-    auth: true,
-    handler: () => ({
-      staff: directory.allStaff().map((s) => ({ id: s.id, name: s.name, role: s.role, grids: s.grids })),
-    }),
+  const auth = { config: { auth: true } };
+  app.get('/api/v1/staff', auth, async () => ({
+    staff: directory.allStaff().map((s) => ({ id: s.id, name: s.name, role: s.role, grids: s.grids })),
+  }));
+  app.post('/api/v1/console/mute', auth, async (request) => {
+    const staff = staffOf(request);
+    const b = parseInput(muteSchema, request.body ?? {});
+    await commands.audit(staff.id, b.muted ? 'console.mute' : 'console.unmute', b.alertId ?? 'console');
+    return { ok: true };
   });
-  router.add({
-    method: 'POST',
-    path: '/api/v1/console/mute',
-    auth: true,
-    handler: async ({ staff, body }) => {
-      const b = parseInput(muteSchema, body);
-      await commands.audit(
-        staff?.id ?? '?',
-        b.muted ? 'console.mute' : 'console.unmute',
-        b.alertId ?? 'console',
-      );
-      return { ok: true };
-    },
+  app.get('/api/v1/audit', auth, async (request) => {
+    if (staffOf(request).role !== 'admin')
+      throw new HubError(ErrorCodes.FORBIDDEN, 'only admins read the audit trail');
+    const q = parseInput(auditSchema, request.query, 'query');
+    const entries = audit.query({
+      fromMs: q.from,
+      toMs: q.to,
+      actor: q.actor,
+      action: q.action,
+      afterSeq: q.afterSeq,
+      limit: q.limit,
+    });
+    const last = entries[entries.length - 1];
+    return {
+      entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      nextAfterSeq: entries.length === q.limit && last ? last.seq : null,
+    };
   });
-  router.add({
-    method: 'GET',
-    path: '/api/v1/audit',
-    auth: true,
-    handler: ({ staff, url }) => {
-      if (staff?.role !== 'admin')
-        throw new HubError(ErrorCodes.FORBIDDEN, 'only admins read the audit trail');
-      const q = parseInput(auditSchema, Object.fromEntries(url.searchParams), 'query');
-      const entries = audit.query({
-        fromMs: q.from,
-        toMs: q.to,
-        actor: q.actor,
-        action: q.action,
-        afterSeq: q.afterSeq,
-        limit: q.limit,
-      });
-      const last = entries[entries.length - 1];
-      return {
-        entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
-        nextAfterSeq: entries.length === q.limit && last ? last.seq : null,
-      };
-    },
-  });
-  router.add({
-    method: 'GET',
-    path: '/api/v1/reports/response-times',
-    auth: true,
-    handler: ({ staff, url }) => {
-      if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, 'log in first');
-      const q = parseInput(reportSchema, Object.fromEntries(url.searchParams), 'query');
-      const to = q.to ?? clock.now();
-      const from = q.from ?? to - 30 * DAY;
-      const homeIds = directory
-        .homes()
-        .filter((h) => directory.canSee(staff, h.id))
-        .map((h) => h.id);
-      const records: AlertRecord[] = [];
-      let after: { raisedAt: number; id: string } | undefined;
-      for (;;) {
-        const page = alertRepo.query({ homeIds, fromMs: from, toMs: to, limit: 1000, after });
-        records.push(...page);
-        const last = page[page.length - 1];
-        if (page.length < 1000 || !last) break;
-        after = { raisedAt: last.raisedAtMs, id: last.alert.id };
-      }
-      return {
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
-        ...responseTimeReport(records, directory),
-      };
-    },
+  app.get('/api/v1/reports/response-times', auth, async (request) => {
+    const staff = staffOf(request);
+    const q = parseInput(reportSchema, request.query, 'query');
+    const to = q.to ?? clock.now();
+    const from = q.from ?? to - 30 * DAY;
+    const homeIds = directory
+      .homes()
+      .filter((h) => directory.canSee(staff, h.id))
+      .map((h) => h.id);
+    const records: AlertRecord[] = [];
+    let after: { raisedAt: number; id: string } | undefined;
+    for (;;) {
+      const page = alertRepo.query({ homeIds, fromMs: from, toMs: to, limit: 1000, after });
+      records.push(...page);
+      const last = page[page.length - 1];
+      if (page.length < 1000 || !last) break;
+      after = { raisedAt: last.raisedAtMs, id: last.alert.id };
+    }
+    return {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      ...responseTimeReport(records, directory),
+    };
   });
 }
