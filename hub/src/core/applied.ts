@@ -1,4 +1,4 @@
-import type { AlertChange, EntryContext } from '../alerts/alert-service.js';
+import type { AlertChange, EntryContext } from '../alerts/alert-change.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 
 /** The entry being applied: its position and time, and what it raised so far. */

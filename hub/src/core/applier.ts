@@ -1,4 +1,5 @@
-import type { AlertChange, AlertService } from '../alerts/alert-service.js';
+import type { AlertChange } from '../alerts/alert-change.js';
+import type { AlertService } from '../alerts/alert-service.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { HomeModes } from '../homes/home-modes.js';
 import type { Logger } from '../log.js';
