@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FeedClient } from '../helpers/feed-client.js';
 import { connectDevice, login, startHub, type TestHub } from '../helpers/hub.js';
@@ -53,11 +51,12 @@ describe('SOS end to end: device → durable → alert → duty feed → ack →
       .toEqual(['alert.received', 'alert.acknowledged']);
     expect(commands[1]).toMatchObject({ alertId: alert.id, by: 'Liu Yang (刘洋)' });
 
-    // The alert is in SQLite, acknowledged.
-    const db = new Database(join(t.dataDir, 'hub.db'), { readonly: true });
-    const row = db.prepare('SELECT status, kind, home_id FROM alerts WHERE id = ?').get(alert.id);
-    db.close();
-    expect(row).toEqual({ status: 'acknowledged', kind: 'sos', home_id: 'h1' });
+    // The alert is in the store, acknowledged.
+    expect(t.hub.store.alerts.get(alert.id)?.alert).toMatchObject({
+      status: 'acknowledged',
+      kind: 'sos',
+      homeId: 'h1',
+    });
     await sos.endAsync();
     await feed.close();
   });
