@@ -31,6 +31,9 @@ export interface DeviceLogEntry {
   payload: string;
   /** The hub node that received it (cluster); never part of what the applier writes. */
   node?: string | undefined;
+  /** MQTT message id and DUP flag of a QoS 1 publish without an event id: a redelivery is recognised by them. */
+  mqttMid?: number | undefined;
+  dup?: boolean | undefined;
   /** `payload` already decoded, when the receiving node has it (saves a parse); never stored. */
   decoded?: Readonly<Record<string, unknown>> | undefined;
 }
@@ -101,6 +104,12 @@ export interface StartLogEntry {
   kind: 'start';
   at: number;
 }
+
+/**
+ * Entries other than device events submitted by a hub node carry its name (cluster), so that node
+ * finds the answer to what it submitted; the applier never writes it.
+ */
+export type Submitted<E extends LogEntry = LogEntry> = E & { node?: string | undefined };
 
 /** An entry with its place in the log: positions rise by at least one, in log order. */
 export interface Positioned<E extends LogEntry = LogEntry> {

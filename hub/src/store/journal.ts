@@ -115,9 +115,12 @@ export class Journal {
   ) {
     uow.register({ rolledBack: () => this.#heartbeats.forget() });
     // Entries other than device events: no device, kept out of the per-device indexes (indexed = 0).
+    // A redelivered device event (same event id) is not put in again: the row is ignored, the
+    // position stays empty, and insertAt reports it.
     this.#insertAt = db.prepare(
       `INSERT INTO journal(seq, device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
-       VALUES (@seq, @deviceId, @homeId, @at, @type, @eventId, NULL, @payload, @indexed)`,
+       VALUES (@seq, @deviceId, @homeId, @at, @type, @eventId, @mid, @payload, @indexed)
+       ON CONFLICT DO NOTHING`,
     );
     this.#insertOther = db.prepare<[string, number, string, string], { seq: number }>(
       `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
@@ -245,21 +248,33 @@ export class Journal {
 
   /**
    * Put an entry of another log at its own position, in the caller's transaction (a replay into an
-   * empty data dir, a follower): positions, and so alert ids, stay those of the source.
+   * empty data dir, a cluster node following the replicated log): positions, and so alert ids, stay
+   * those of the source. False when it is a device event already in the log (same event id, or a
+   * DUP redelivery of a recent message): then nothing was put and the entry is not to be applied.
    */
-  insertAt(position: number, entry: LogEntry): void {
+  insertAt(position: number, entry: LogEntry): boolean {
     const device = entry.kind === 'device';
-    this.#insertAt.run({
+    if (
+      device &&
+      entry.dup &&
+      entry.mqttMid !== undefined &&
+      entry.eventId === undefined &&
+      this.#dupMid.get(entry.deviceId, entry.mqttMid, entry.payload, entry.at - 3600_000)
+    )
+      return false;
+    const info = this.#insertAt.run({
       seq: position,
       deviceId: device ? entry.deviceId : '',
       homeId: device || 'homeId' in entry ? entry.homeId : '',
       at: entry.at,
       type: device ? entry.type : entry.kind,
       eventId: device ? (entry.eventId ?? null) : null,
+      mid: device ? (entry.mqttMid ?? null) : null,
       payload: device ? entry.payload : JSON.stringify(entry),
       // Device rows are indexed (duplicate check, device history); heartbeats are sampled by HeartbeatIndex live.
       indexed: device && entry.type !== 'heartbeat' ? 1 : 0,
     });
+    return info.changes === 1;
   }
 
   /** The position of the first entry kept (retention trims old device events), or undefined when empty. */
