@@ -100,7 +100,8 @@ export class Hub {
     readonly config: Readonly<HubConfig>,
     options: HubOptions = {},
   ) {
-    this.log = options.logger ?? createLogger(config.log.level);
+    this.log =
+      options.logger ?? createLogger(config.log.level, undefined, { timezone: config.site.timezone });
     this.metrics = new Metrics(options.processMetrics ?? true);
     this.directory = new Directory(config);
     const messages = new Messages(loadCatalog());
