@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/audit-log.js';
 import { hashSecret } from '../auth/secrets.js';
-import { loadConfigFile, problemsOf } from '../config/load.js';
+import { loadConfigFile } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
 import { HeapGovernor, operatorSetHeapGrowth } from '../heap-governor.js';
 import { Hub } from '../main.js';
@@ -12,6 +12,8 @@ import { collectGarbage } from '../memory.js';
 import { missingNodeFlags } from '../node-flags.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
+import { describeConfigError } from './config-problems.js';
+import { deadLettersCommand } from './dead-letters.js';
 
 const USAGE = `Usage: carehub <command> [options]
 
@@ -23,6 +25,8 @@ Commands:
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
   audit verify (--config FILE | --data-dir DIR)
                              check the audit trail's hash chain; exit 1 if a row was changed or removed
+  dead-letters (--config FILE | --data-dir DIR) [--limit N] [--reason R] [--device ID] [--json]
+                             the device messages the hub rejected, newest first, and why
   help                       this text
 `;
 
@@ -39,6 +43,12 @@ export async function main(argv: string[]): Promise<number> {
       return auditCommand(rest);
     case 'purge-resident':
       return purgeResidentCommand(rest);
+    case 'dead-letters':
+      return deadLettersCommand(
+        rest,
+        { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+        process.env,
+      );
     case undefined:
     case 'help':
     case '--help':
@@ -52,10 +62,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function printConfigError(file: string, err: unknown): void {
-  const problems = problemsOf(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${file}: ${msg}\n`);
-  for (const p of problems) process.stderr.write(`  ${p.path}: ${p.message}\n`);
+  process.stderr.write(describeConfigError(file, err));
 }
 
 function checkConfig(args: string[]): number {
