@@ -79,7 +79,7 @@ describe('staff console: login, live queue, acknowledge and resolve (real hub, r
     await page.locator('.alert-card[data-kind=sos][data-status=acknowledged]').waitFor({ timeout: 2000 });
     await expect
       .poll(() => sos.commands.find((c) => c.type === 'alert.acknowledged'), { timeout: 3000 })
-      .toMatchObject({ alertId, by: 'Liu Yang (刘洋)' });
+      .toMatchObject({ alertId, by: '刘洋 (Liu Yang)' });
 
     // resolve from the detail view, with an outcome and a note
     await card.getByRole('link', { name: '详情' }).click();
