@@ -61,7 +61,7 @@ export function humanLines(
   return prettyStream({
     destination: destination ?? 1,
     sync: true,
-    colorize: destination === undefined && process.stdout.isTTY === true,
+    colorize: destination === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR,
     singleLine: true,
     translateTime: false,
     ignore: 'pid,hostname,svc',

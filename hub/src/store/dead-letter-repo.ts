@@ -40,24 +40,26 @@ export class DeadLetterRepo {
 
   constructor(db: Db) {
     // NULL filters match everything: one statement for every combination of filters.
-    this.#newest = db.prepare<[string | null, string | null, number], Row>(
+    this.#newest = db.prepare<[{ reason: string | null; client: string | null; limit: number }], Row>(
       `SELECT id, received_at, client_id, topic, reason, detail, payload FROM dead_letter
-       WHERE (?1 IS NULL OR reason = ?1) AND (?2 IS NULL OR client_id = ?2)
-       ORDER BY id DESC LIMIT ?3`,
+       WHERE (@reason IS NULL OR reason = @reason) AND (@client IS NULL OR client_id = @client)
+       ORDER BY id DESC LIMIT @limit`,
     );
     this.#count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM dead_letter');
   }
 
   newest(q: DeadLetterQuery): DeadLetter[] {
-    return this.#newest.all(q.reason ?? null, q.clientId ?? null, q.limit).map((r) => ({
-      id: r.id,
-      receivedAt: r.received_at,
-      clientId: r.client_id,
-      topic: r.topic,
-      reason: r.reason,
-      detail: r.detail,
-      payload: r.payload,
-    }));
+    return this.#newest
+      .all({ reason: q.reason ?? null, client: q.clientId ?? null, limit: q.limit })
+      .map((r) => ({
+        id: r.id,
+        receivedAt: r.received_at,
+        clientId: r.client_id,
+        topic: r.topic,
+        reason: r.reason,
+        detail: r.detail,
+        payload: r.payload,
+      }));
   }
 
   count(): number {
