@@ -298,8 +298,11 @@ describe('the first hour with the console: calls first, own words, each kind its
       await page.evaluate(`localStorage.setItem('carehub.lang', 'zh-CN');
         localStorage.setItem('carehub.lang.duty1', 'zh-CN')`);
       await page.reload();
+      await page.locator('#login-username').waitFor();
+      await expectOwnWords(page, 'zh-CN', 'login');
       await page.locator('.login-form select').selectOption('en');
       await page.locator('html[lang="en"]').waitFor();
+      await expectOwnWords(page, 'en', 'login');
       // signing in on this very page (loginThroughForm would load the page again)
       await page.locator('#login-username').fill('duty1');
       await page.locator('#login-password').fill('duty1-demo');
