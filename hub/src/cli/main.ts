@@ -19,7 +19,8 @@ const USAGE = `Usage: carehub <command> [options]
 
 Commands:
   start --config FILE        run the hub (environment overrides: see docs/configuration.md)
-  check-config FILE          validate a configuration file; prints every problem by path, exit 1 if any
+  check-config FILE          validate a configuration file; each problem once, with line:column, the
+                             value and what is allowed; exit 1 if any
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
