@@ -33,6 +33,6 @@ export function didYouMean(given: string, allowed: readonly string[]): string | 
       bestDistance = d;
     }
   }
-  const limit = Math.max(1, Math.min(3, Math.floor(g.length / 3)));
+  const limit = Math.max(1, Math.min(3, Math.ceil(g.length / 3)));
   return best !== undefined && bestDistance <= limit ? best : undefined;
 }
