@@ -84,7 +84,8 @@ export class Hub {
     readonly config: Readonly<HubConfig>,
     options: HubOptions = {},
   ) {
-    this.log = options.logger ?? createLogger(config.log.level);
+    this.log =
+      options.logger ?? createLogger(config.log.level, undefined, { timezone: config.site.timezone });
     this.metrics = new Metrics(options.processMetrics ?? true);
     this.directory = new Directory(config);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.

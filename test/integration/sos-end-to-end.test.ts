@@ -49,7 +49,7 @@ describe('SOS end to end: device → durable → alert → duty feed → ack →
     await expect
       .poll(() => commands.map((c) => c.type), { timeout: 3000 })
       .toEqual(['alert.received', 'alert.acknowledged']);
-    expect(commands[1]).toMatchObject({ alertId: alert.id, by: 'Liu Yang (刘洋)' });
+    expect(commands[1]).toMatchObject({ alertId: alert.id, by: '刘洋 (Liu Yang)' });
 
     // The alert is in the store, acknowledged.
     expect(t.hub.store.alerts.get(alert.id)?.alert).toMatchObject({

@@ -9,7 +9,8 @@ import type { Ingest } from '../ingest/ingest.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { listenOn } from '../net/listen.js';
-import type { Directory } from '../site/directory.js';
+import { TOPIC_PREFIX } from '../protocol/topics.js';
+import type { DeviceEntry, Directory } from '../site/directory.js';
 import { mayPublish, maySubscribe } from './acl.js';
 import { discard, skipDiscardedPublishes } from './discard.js';
 import { useFastAcks } from './fast-acks.js';
@@ -269,7 +270,10 @@ export class Broker {
     }
     if (!entry || !mayPublish(this.directory, entry, packet.topic)) {
       this.metrics.rejected.inc({ reason: 'acl_denied' });
-      this.log.warn({ client: client.id, topic: packet.topic.slice(0, 200) }, 'publish refused by ACL');
+      this.log.warn(
+        { client: client.id, topic: packet.topic.slice(0, 200), expected: entry && publishTopicsOf(entry) },
+        'publish refused by ACL: a device publishes only on its own topics',
+      );
       discard(packet);
       cb(null);
       return;
@@ -324,9 +328,21 @@ export class Broker {
     if (entry && maySubscribe(this.directory, entry, sub.topic))
       return { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 };
     this.metrics.rejected.inc({ reason: 'acl_denied' });
-    this.log.warn({ client: client.id, topic: sub.topic.slice(0, 200) }, 'subscribe refused by ACL');
+    this.log.warn(
+      { client: client.id, topic: sub.topic.slice(0, 200), expected: entry && subscribeTopicOf(entry) },
+      'subscribe refused by ACL: a device subscribes only to its own commands topic',
+    );
     return null;
   }
+}
+
+/** What the device may publish on, for the refusal's log line (device ids and topics only). */
+function publishTopicsOf(entry: DeviceEntry): string {
+  return `${entry.eventsTopic} or ${entry.statusTopic}${entry.device.kind === 'gateway' ? ' or under its Zigbee2MQTT base topic' : ''}`;
+}
+
+function subscribeTopicOf(entry: DeviceEntry): string {
+  return `${TOPIC_PREFIX}${entry.device.id}/commands${entry.device.kind === 'gateway' ? ' or its Zigbee2MQTT base topic' : ''}`;
 }
 
 function toBuffer(payload: PublishPacket['payload']): Buffer {

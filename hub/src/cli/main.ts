@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { hashSecret } from '../auth/secrets.js';
-import { loadConfigFile, problemsOf } from '../config/load.js';
+import { loadConfigFile } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
 import { HeapGovernor, operatorSetHeapGrowth } from '../heap-governor.js';
 import { Hub } from '../main.js';
@@ -12,6 +12,8 @@ import { missingNodeFlags } from '../node-flags.js';
 import { AuditLog, parseExpectedHead } from '../store/audit-log.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
+import { describeConfigError } from './config-problems.js';
+import { deadLettersCommand } from './dead-letters.js';
 import { installProcessPolicy } from './process-policy.js';
 import { digestCommand, replayCommand, runStateCommand } from './state-commands.js';
 
@@ -19,7 +21,8 @@ const USAGE = `Usage: carehub <command> [options]
 
 Commands:
   start --config FILE        run the hub (environment overrides: see docs/configuration.md)
-  check-config FILE          validate a configuration file; prints every problem by path, exit 1 if any
+  check-config FILE          validate a configuration file; each problem once, with line:column, the
+                             value and what is allowed; exit 1 if any
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
@@ -29,6 +32,8 @@ Commands:
   audit verify (--config FILE | --data-dir DIR) [--expect-head SEQ:HASH]
                              check the audit trail's hash chain; exit 1 if a row was changed or removed,
                              or if the head exported earlier (printed here, logged at start) is gone
+  dead-letters (--config FILE | --data-dir DIR) [--limit N] [--reason R] [--device ID] [--json]
+                             the device messages the hub rejected, newest first, and why
   help                       this text
 `;
 
@@ -49,6 +54,12 @@ export async function main(argv: string[]): Promise<number> {
       return runStateCommand('replay', () => replayCommand(rest, (t) => process.stdout.write(t)));
     case 'purge-resident':
       return purgeResidentCommand(rest);
+    case 'dead-letters':
+      return deadLettersCommand(
+        rest,
+        { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+        process.env,
+      );
     case undefined:
     case 'help':
     case '--help':
@@ -62,10 +73,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function printConfigError(file: string, err: unknown): void {
-  const problems = problemsOf(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${file}: ${msg}\n`);
-  for (const p of problems) process.stderr.write(`  ${p.path}: ${p.message}\n`);
+  process.stderr.write(describeConfigError(file, err));
 }
 
 function checkConfig(args: string[]): number {

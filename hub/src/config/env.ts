@@ -1,5 +1,5 @@
 import { LOG_LEVELS } from '../log.js';
-import type { ConfigProblem } from './load.js';
+import type { ConfigProblem } from './problems.js';
 
 /**
  * Environment overrides of PROTOCOL.md §4. Applied to the raw document before validation, so an

@@ -48,6 +48,11 @@ const residentSchema = z.strictObject({
   language: z.string().min(2).max(35).optional(),
   notes: z.string().max(2000).optional(),
   wanderingRisk: z.boolean().default(false),
+  /** The resident's own phone: the first number duty staff call (PROTOCOL.md §5). */
+  phone: z
+    .string()
+    .regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number')
+    .optional(),
 });
 
 const contactSchema = z.strictObject({

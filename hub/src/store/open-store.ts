@@ -3,6 +3,7 @@ import { AlertRepo } from './alert-repo.js';
 import { AuditLog } from './audit-log.js';
 import { Checkpointer } from './checkpointer.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { DeadLetterRepo } from './dead-letter-repo.js';
 import { DeviceStateRepo } from './device-state-repo.js';
 import { FeedLog } from './feed-log.js';
 import { HomeStateRepo } from './home-state-repo.js';
@@ -24,6 +25,8 @@ export interface HubStore {
   readonly homeStates: HomeStateRepo;
   readonly timers: TimerStore;
   readonly audit: AuditLog;
+  /** Device messages the hub rejected (ingest writes them through the journal). */
+  readonly deadLetters: DeadLetterRepo;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
   readonly checkpointer: Checkpointer;
@@ -62,6 +65,7 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
     homeStates,
     timers: new TimerStore(db),
     audit: new AuditLog(db),
+    deadLetters: new DeadLetterRepo(db),
     zigbee,
     checkpointer: new Checkpointer(db, log.child({ mod: 'store' })),
     close() {
