@@ -106,13 +106,17 @@ export class Hub {
     const messages = new Messages(loadCatalog());
 
     this.db = openDatabase(config.dataDir);
-    this.#checkpointer = new Checkpointer(this.db, this.log.child({ mod: 'store' }));
     const meta = new Meta(this.db);
     // A drill continues where it was after a restart: drill time never goes backwards.
     const drillNow = Math.max(Date.now(), meta.getNumber(DRILL_CLOCK_KEY, 0));
     this.clock =
       config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? drillNow) : new SystemClock();
     this.journal = new Journal(this.db, this.log.child({ mod: 'journal' }));
+    this.#checkpointer = new Checkpointer(this.db, this.log.child({ mod: 'store' }), {
+      walLimitBytes: config.store.walLimitMB * 2 ** 20,
+      gate: this.journal,
+      metrics: this.metrics,
+    });
     this.alertRepo = new AlertRepo(this.db);
     this.feedLog = new FeedLog(this.db);
     this.devices = new DeviceStateRepo(this.db);
