@@ -38,7 +38,7 @@ import { Directory } from './site/directory.js';
 import { AlertRepo } from './store/alert-repo.js';
 import { Checkpointer } from './store/checkpointer.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
-import { trimLocal } from './store/retention.js';
+import { LocalTrimmer, type Trimmed } from './store/retention.js';
 import { type Db, Meta, openDatabase, withoutFsync } from './store/sqlite-db.js';
 import { formatIso } from './time/iso.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
@@ -47,6 +47,8 @@ const DRILL_CLOCK_KEY = 'drill_clock_now';
 /** How often heartbeat-driven state (device and home lastSeen, rssi) is written: what a crash can lose of it. */
 const SOFT_STATE_FLUSH_MS = LAST_SEEN_WRITE_MS;
 const SOFT_STATE_SLICE = 500;
+/** Rows deleted per turn by the hourly retention job (a few ms each). */
+const TRIM_CHUNK = 2000;
 
 export interface Ports {
   mqtt: number;
@@ -92,6 +94,7 @@ export class Hub {
   #writeBehind: NodeJS.Timeout | undefined;
   #softFlushing = false;
   readonly #checkpointer: Checkpointer;
+  readonly #trimmer: LocalTrimmer;
   #startedAt = 0;
   #stopped = false;
   #homeStates: HomeStateRepo;
@@ -120,6 +123,7 @@ export class Hub {
     this.alertRepo = new AlertRepo(this.db);
     this.feedLog = new FeedLog(this.db);
     this.devices = new DeviceStateRepo(this.db);
+    this.#trimmer = new LocalTrimmer(this.db);
     this.timeSeries = config.influx
       ? createTimeSeries({
           config,
@@ -379,9 +383,34 @@ export class Hub {
     this.feedLog.trim(floor === undefined ? retain : Math.max(retain, this.feedLog.currentSeq() - floor + 1));
     const processed = this.processor.processedSeq();
     const keepAfter = Math.min(processed, this.timeSeries?.journalShipped() ?? processed);
-    const trimmed = trimLocal(this.db, this.clock.now(), this.config.retention, keepAfter);
-    if (trimmed.journal + trimmed.deadLetters > 0)
-      this.log.info(trimmed, 'retention: old device events and dead letters deleted');
+    this.#trimLocal(this.clock.now(), keepAfter, { journal: 0, deadLetters: 0 });
+  }
+
+  /**
+   * Retention of the journal and dead letters, TRIM_CHUNK rows a turn (the first chunk at once),
+   * pausing while the checkpointer holds journal commits so that it can restart the WAL. Deletes
+   * skip their fsync: after a power cut they are simply made again an hour later.
+   */
+  #trimLocal(now: number, keepAfter: number, total: Trimmed): void {
+    if (this.#stopped) return;
+    if (this.journal.held) {
+      setTimeout(() => this.#trimLocal(now, keepAfter, total), 5).unref();
+      return;
+    }
+    let more = false;
+    try {
+      const r = withoutFsync(this.db, () =>
+        this.#trimmer.step(now, this.config.retention, keepAfter, TRIM_CHUNK),
+      );
+      total.journal += r.journal;
+      total.deadLetters += r.deadLetters;
+      more = r.more;
+    } catch (err) {
+      this.log.error({ err }, 'retention job failed');
+    }
+    if (more) setImmediate(() => this.#trimLocal(now, keepAfter, total));
+    else if (total.journal + total.deadLetters > 0)
+      this.log.info(total, 'retention: old device events and dead letters deleted');
   }
 
   health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {

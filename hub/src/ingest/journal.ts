@@ -251,6 +251,11 @@ export class Journal {
     this.#held = true;
   }
 
+  /** Commits are held for a checkpoint: other background writers (retention) wait too. */
+  get held(): boolean {
+    return this.#held;
+  }
+
   release(): void {
     if (!this.#held) return;
     this.#held = false;
