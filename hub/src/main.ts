@@ -438,6 +438,12 @@ export class Hub {
    */
   #flushSoftState(slice = SOFT_STATE_SLICE): void {
     if (this.#softFlushing && slice !== Number.POSITIVE_INFINITY) return;
+    if (this.journal.held && slice !== Number.POSITIVE_INFINITY) {
+      // A checkpoint is about to restart the WAL: a write now would spoil it (store/checkpointer.ts).
+      this.#softFlushing = true;
+      setTimeout(() => this.#continueSoftFlush(), 5).unref();
+      return;
+    }
     let more = false;
     withoutFsync(this.db, () => {
       try {
