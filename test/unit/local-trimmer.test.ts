@@ -42,6 +42,18 @@ describe('LocalTrimmer', () => {
     expect((db.prepare('SELECT min(seq) AS s FROM journal').get() as { s: number }).s).toBe(5001);
   });
 
+  it('stops at the first row inside the retention (rows come in time order): older rows behind it wait', () => {
+    rows(10, NOW - 10 * DAY);
+    rows(1, NOW - DAY);
+    rows(5, NOW - 20 * DAY); // the clock was set back: older than the row before them
+    const t = new LocalTrimmer(db);
+    const retention = { journalDays: 7, deadLetterDays: 30 };
+    expect(t.step(NOW, retention, 1_000_000, 2000)).toEqual({ journal: 10, deadLetters: 0, more: false });
+    expect(count()).toBe(6);
+    db.prepare('DELETE FROM journal WHERE seq = 11').run(); // once that row has gone (a later trim)...
+    expect(t.step(NOW, retention, 1_000_000, 2000).journal).toBe(5); // ...they go too
+  });
+
   it('keeps rows the rules have not applied yet (after keepAfterSeq), however old', () => {
     rows(100, NOW - 10 * DAY);
     const t = new LocalTrimmer(db);

@@ -25,11 +25,16 @@ export class LocalTrimmer {
   readonly #delDead;
 
   constructor(db: Db) {
+    // The oldest `chunk` rows by key, of which those past the retention: a step reads at most
+    // `chunk` rows. (Filtering on received_at inside the subquery read the whole table whenever no
+    // row was old enough: every hour and at every start, seconds for a few million rows.) Rows come
+    // in time order, so the first too-recent row ends the trim; a row older than one before it
+    // (the clock set back) waits until that one has gone.
     this.#delJournal = db.prepare(
-      'DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? AND received_at < ? ORDER BY seq LIMIT ?)',
+      'DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? ORDER BY seq LIMIT ?) AND received_at < ?',
     );
     this.#delDead = db.prepare(
-      'DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter WHERE received_at < ? ORDER BY id LIMIT ?)',
+      'DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter ORDER BY id LIMIT ?) AND received_at < ?',
     );
   }
 
@@ -42,10 +47,10 @@ export class LocalTrimmer {
   ): Trimmed & { more: boolean } {
     const journal = this.#delJournal.run(
       keepAfterSeq,
-      now - retention.journalDays * 86_400_000,
       chunk,
+      now - retention.journalDays * 86_400_000,
     ).changes;
-    const deadLetters = this.#delDead.run(now - retention.deadLetterDays * 86_400_000, chunk).changes;
+    const deadLetters = this.#delDead.run(chunk, now - retention.deadLetterDays * 86_400_000).changes;
     return { journal, deadLetters, more: journal >= chunk || deadLetters >= chunk };
   }
 }
