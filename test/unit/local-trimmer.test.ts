@@ -42,16 +42,18 @@ describe('LocalTrimmer', () => {
     expect((db.prepare('SELECT min(seq) AS s FROM journal').get() as { s: number }).s).toBe(5001);
   });
 
-  it('stops at the first row inside the retention (rows come in time order): older rows behind it wait', () => {
+  it('reads one chunk of the oldest rows a step and ends when a chunk was not all past the retention', () => {
     rows(10, NOW - 10 * DAY);
     rows(1, NOW - DAY);
     rows(5, NOW - 20 * DAY); // the clock was set back: older than the row before them
     const t = new LocalTrimmer(db);
     const retention = { journalDays: 7, deadLetterDays: 30 };
-    expect(t.step(NOW, retention, 1_000_000, 2000)).toEqual({ journal: 10, deadLetters: 0, more: false });
+    // The first 11 rows: 10 deleted, one too recent: the trim ends here...
+    expect(t.step(NOW, retention, 1_000_000, 11)).toEqual({ journal: 10, deadLetters: 0, more: false });
     expect(count()).toBe(6);
-    db.prepare('DELETE FROM journal WHERE seq = 11').run(); // once that row has gone (a later trim)...
-    expect(t.step(NOW, retention, 1_000_000, 2000).journal).toBe(5); // ...they go too
+    // ...and the next one (an hour later) takes the 5 behind the recent row.
+    expect(t.step(NOW, retention, 1_000_000, 11).journal).toBe(5);
+    expect(count()).toBe(1);
   });
 
   it('keeps rows the rules have not applied yet (after keepAfterSeq), however old', () => {

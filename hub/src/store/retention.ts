@@ -28,8 +28,8 @@ export class LocalTrimmer {
     // The oldest `chunk` rows by key, of which those past the retention: a step reads at most
     // `chunk` rows. (Filtering on received_at inside the subquery read the whole table whenever no
     // row was old enough: every hour and at every start, seconds for a few million rows.) Rows come
-    // in time order, so the first too-recent row ends the trim; a row older than one before it
-    // (the clock set back) waits until that one has gone.
+    // in time order, so a chunk that is not all past the retention ends the trim; old rows behind a
+    // recent one (the clock set back) go at the next trim.
     this.#delJournal = db.prepare(
       'DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? ORDER BY seq LIMIT ?) AND received_at < ?',
     );
