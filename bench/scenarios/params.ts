@@ -1,6 +1,7 @@
 import type { BrokerParams } from './broker.js';
 import type { ConnectionsParams } from './connections.js';
 import type { MicroParams } from './micro.js';
+import type { SoakParams } from './soak.js';
 import type { StartupParams } from './startup.js';
 
 interface Params {
@@ -8,6 +9,7 @@ interface Params {
   connections: ConnectionsParams;
   startup: StartupParams;
   micro: MicroParams;
+  soak: SoakParams;
 }
 
 /** Full: the sizes of the issue. Quick: every scenario scaled down to fit 3 minutes in total. */
@@ -38,6 +40,19 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       feedPhaseMs: 30_000,
       slowMaxMs: 120_000,
     },
+    // The load of issue 23's measurement (`carehub-sim load`, 3 000 devices): 1 800 QoS 1 msg/s.
+    soak: {
+      minutes: 60,
+      devices: 3000,
+      generators: 2,
+      heartbeatMs: 10_000,
+      rate: 1500,
+      window: 4000,
+      sampleMs: 30_000,
+      walBoundMB: 64,
+      walCapMB: 16_384,
+      probeEveryMs: 200,
+    },
   },
   quick: {
     broker: {
@@ -64,6 +79,18 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       feedClients: 100,
       feedPhaseMs: 3000,
       slowMaxMs: 4000,
+    },
+    soak: {
+      minutes: 0.5,
+      devices: 1000,
+      generators: 2,
+      heartbeatMs: 10_000,
+      rate: 1500,
+      window: 2000,
+      sampleMs: 5000,
+      walBoundMB: 64,
+      walCapMB: 4096,
+      probeEveryMs: 200,
     },
   },
 };

@@ -89,7 +89,11 @@ export class Hub {
     this.metrics = new Metrics(options.processMetrics ?? true);
     this.directory = new Directory(config);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
-    const store = openStore(config.dataDir, this.log, { lock: options.lockDataDir !== false });
+    const store = openStore(config.dataDir, this.log, {
+      lock: options.lockDataDir !== false,
+      walLimitBytes: config.store.walLimitMB * 2 ** 20,
+      metrics: this.metrics,
+    });
     this.store = store;
     this.#runs = new RunRecord(store.meta, Date.now());
     this.metrics.restarts.set({ kind: 'all' }, this.#runs.history.starts);
@@ -120,6 +124,7 @@ export class Hub {
     this.#retention = new RetentionJob(
       config,
       store.db,
+      store.journal,
       store.feedLog,
       this.clock,
       () => machine.processedSeq(),

@@ -213,6 +213,8 @@ export const configSchema = z
         deadLetterDays: z.number().min(1).max(3650).default(30),
       })
       .prefault({}),
+    /** The SQLite store: the write-ahead log is kept under `walLimitMB` (store/checkpointer.ts). */
+    store: z.strictObject({ walLimitMB: z.number().int().min(4).max(4096).default(64) }).prefault({}),
     /** Site-wide rule settings; every home may override them under homes[].rules. */
     rules: ruleSettingsSchema.prefault({}),
     homes: z.array(homeSchema).min(1),

@@ -87,6 +87,9 @@ export class Journal {
   #scheduled = false;
   #urgent = false;
   #closed = false;
+  /** Commits held for a checkpoint (CommitGate); an urgent entry commits anyway. */
+  #held = false;
+  #urgentPending = false;
   readonly #insert;
   readonly #dupMid;
   readonly #afterSeq;
@@ -207,6 +210,7 @@ export class Journal {
       return;
     }
     this.#pending.push(pending);
+    if (urgent) this.#urgentPending = true;
     if (urgent && !this.#urgent) {
       // A fire or an SOS does not wait for the rest of this turn's reads: commit what is pending
       // as soon as the current I/O callback returns (at most one such commit per callback).
@@ -308,10 +312,31 @@ export class Journal {
 
   /** Commit whatever is pending now (used on shutdown). */
   flushNow(): void {
-    this.#flush();
+    this.#flush(false, true);
+  }
+
+  /**
+   * CommitGate for the checkpointer: no commits until `release`, so that a checkpoint can catch up
+   * with the WAL and the next commit restarts it. Appends wait; an SOS or smoke alarm does not (it
+   * commits what is pending, and that attempt at a restart is lost).
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Commits are held for a checkpoint: other background writers (retention) wait too. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (this.#pending.length > 0) this.#flush();
   }
 
   close(): void {
+    this.#held = false;
     this.#flush(true);
     this.#closed = true;
     if (this.#walSync) {
@@ -370,11 +395,16 @@ export class Journal {
     }
   }
 
-  /** `inline`: the commit itself syncs (at close, so nothing is left waiting for a closed database). */
-  #flush(inline = false): void {
+  /**
+   * `inline`: the commit itself syncs (at close, so nothing is left waiting for a closed database).
+   * `force`: even while held.
+   */
+  #flush(inline = false, force = false): void {
     const batch = this.#pending;
     if (batch.length === 0) return;
+    if (this.#held && !inline && !force && !this.#urgentPending) return;
     this.#pending = [];
+    this.#urgentPending = false;
     let results: AppendResult[];
     const sync = inline ? undefined : this.#walSync;
     try {

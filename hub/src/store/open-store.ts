@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { AlertRepo } from './alert-repo.js';
 import { AuditLog } from './audit-log.js';
 import { Checkpointer } from './checkpointer.js';
@@ -38,7 +39,16 @@ export interface HubStore {
  * Lock the data dir (one hub per data dir, before the database is touched), open the database and
  * make the repositories, their caches registered with the unit of work.
  */
-export function openStore(dataDir: string, log: Logger, options: { lock?: boolean } = {}): HubStore {
+export interface StoreOptions {
+  /** Take the data dir's lock (default). */
+  lock?: boolean;
+  /** Bound of the write-ahead log (store.walLimitMB): checkpoints restart it before it grows past. */
+  walLimitBytes?: number;
+  /** Where the checkpointer reports WAL size, restarts and holds. */
+  metrics?: Metrics;
+}
+
+export function openStore(dataDir: string, log: Logger, options: StoreOptions = {}): HubStore {
   const lock: DataDirLock = options.lock === false ? { release() {} } : lockDataDir(dataDir);
   let db: Db;
   try {
@@ -54,10 +64,11 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
   uow.register(devices);
   uow.register(homeStates);
   uow.register(zigbee);
+  const journal = new Journal(db, uow, log.child({ mod: 'journal' }));
   return {
     db,
     uow,
-    journal: new Journal(db, uow, log.child({ mod: 'journal' })),
+    journal,
     meta: new Meta(db),
     alerts: new AlertRepo(db),
     feedLog: new FeedLog(db),
@@ -67,7 +78,12 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
     audit: new AuditLog(db),
     deadLetters: new DeadLetterRepo(db),
     zigbee,
-    checkpointer: new Checkpointer(db, log.child({ mod: 'store' })),
+    checkpointer: new Checkpointer(db, log.child({ mod: 'store' }), {
+      ...(options.walLimitBytes === undefined ? {} : { walLimitBytes: options.walLimitBytes }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      // The checkpointer holds journal commits for a moment to restart the WAL.
+      gate: journal,
+    }),
     close() {
       if (db.open) db.close();
       lock.release();
