@@ -143,15 +143,12 @@ export class Hub {
     );
     this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
     const realNow = options.realNow ?? Date.now;
-    // Logins and failed logins are audit rows: log entries like every other change.
+    // Logins, logouts and their audit rows are log entries like every other change.
     this.sessions = new Sessions(
-      store.db,
+      store.sessions,
       this.directory,
       config.http.sessionTtlMinutes * 60_000,
-      {
-        append: (at, actor, action, target, data = {}) =>
-          machine.submitNow({ kind: 'audit', at, actor, action, target, data }),
-      },
+      (entry) => machine.submit(entry),
       realNow,
     );
     const sessions = this.sessions;
@@ -180,6 +177,7 @@ export class Hub {
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
       command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
+      sessionEnded: (ended) => sessions.ended(ended),
     });
 
     const clock = this.clock;

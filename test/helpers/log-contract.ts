@@ -52,6 +52,8 @@ export function sampleEntries(): LogEntry[] {
     },
     { kind: 'clock', at: T0 + 6 },
     { kind: 'start', at: T0 + 7 },
+    { kind: 'session', at: T0 + 8, op: 'open', tokenHash: 'h', staffId: 'duty1', expiresAt: T0 + 3600_000 },
+    { kind: 'session', at: T0 + 9, op: 'close-staff', staffId: 'duty1' },
   ];
 }
 

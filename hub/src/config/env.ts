@@ -93,5 +93,24 @@ export function applyEnvOverrides(
     }
     cfg.influx = influx;
   }
+  // PROTOCOL.md §8: a cluster node. Both variables or neither.
+  const natsUrl = env.CAREHUB_NATS_URL;
+  const nodeId = env.CAREHUB_NODE_ID;
+  if (natsUrl || nodeId) {
+    if (!natsUrl || !nodeId)
+      problems.push({
+        path: natsUrl ? '$CAREHUB_NODE_ID' : '$CAREHUB_NATS_URL',
+        message:
+          'a cluster node needs both CAREHUB_NATS_URL (the NATS servers) and CAREHUB_NODE_ID (its unique name)',
+      });
+    else {
+      const cluster = section('cluster');
+      cluster.natsUrls = natsUrl
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u !== '');
+      cluster.nodeId = nodeId;
+    }
+  }
   return { value: cfg, problems };
 }

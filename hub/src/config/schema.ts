@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
+import { clusterSchema } from './cluster-schema.js';
 import { crossCheck } from './cross-checks.js';
 import { httpHardeningFields, timeoutsFit } from './http-hardening-schema.js';
 import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
@@ -215,6 +216,8 @@ export const configSchema = z
       .prefault({}),
     /** The SQLite store: the write-ahead log is kept under `walLimitMB` (store/checkpointer.ts). */
     store: z.strictObject({ walLimitMB: z.number().int().min(4).max(4096).default(64) }).prefault({}),
+    /** A cluster of hubs on NATS JetStream (docs/cluster.md); absent: the hub runs alone. */
+    cluster: clusterSchema.optional(),
     /** Site-wide rule settings; every home may override them under homes[].rules. */
     rules: ruleSettingsSchema.prefault({}),
     homes: z.array(homeSchema).min(1),

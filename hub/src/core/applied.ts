@@ -12,8 +12,22 @@ export interface Applied {
   alertChanges: AlertChange[];
   /** Feed entries other than alert changes' own (devices, home modes). */
   feed: FeedEntry[];
+  /** Sessions that ended: their feeds close, on every node. */
+  sessionsEnded: SessionsEnded[];
 }
 
+/** Sessions that have just ended: one by its token's hash, or all of one staff member. */
+export type SessionsEnded =
+  | { sessionId: string; reason: 'logout' }
+  | { staffId: string; reason: 'staff_removed' };
+
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [] };
+  return { alertChanges: [], feed: [], sessionsEnded: [] };
+}
+
+/** Add what one entry changed to what a batch changed. */
+export function mergeApplied(into: Applied, from: Applied): void {
+  for (const c of from.alertChanges) into.alertChanges.push(c);
+  for (const f of from.feed) into.feed.push(f);
+  for (const e of from.sessionsEnded) into.sessionsEnded.push(e);
 }

@@ -7,7 +7,7 @@ import type { TimerRow } from '../model/timer.js';
 import type { CommitHook, CommittedRow, Journal } from '../store/journal.js';
 import type { Meta } from '../store/sqlite-db.js';
 import type { TransactionalCache, UnitOfWork } from '../store/unit-of-work.js';
-import { type Applied, emptyApplied } from './applied.js';
+import { type Applied, emptyApplied, mergeApplied } from './applied.js';
 import type { Applier } from './applier.js';
 import type { Effects } from './effects.js';
 
@@ -202,8 +202,7 @@ export class StateMachine implements CommitHook, TransactionalCache {
     const mine = emptyApplied();
     try {
       const value = this.uow.run(() => this.applier.apply(position, entry, mine));
-      for (const c of mine.alertChanges) out.alertChanges.push(c);
-      for (const f of mine.feed) out.feed.push(f);
+      mergeApplied(out, mine);
       return { ok: true, value };
     } catch (err) {
       if (!isHubError(err)) throw err;

@@ -9,7 +9,7 @@ import { parseDeviceTopic } from '../protocol/topics.js';
 import { parseZigbeeMemory, type ZigbeeMemory } from '../protocol/zigbee-memory.js';
 import { decodeZigbeeReport, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
-import type { AppendDone, AppendResult, Journal, JournalEntry } from '../store/journal.js';
+import type { AppendDone, AppendResult, DeviceEventLog, JournalEntry } from '../store/journal.js';
 
 /** What the broker hands to ingest: transport-neutral, so an external-broker client can do the same. */
 export interface InboundMessage {
@@ -62,7 +62,7 @@ export class Ingest {
   constructor(
     private readonly config: Readonly<HubConfig>,
     private readonly directory: Directory,
-    private readonly journal: Journal,
+    private readonly journal: DeviceEventLog,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly log: Logger,

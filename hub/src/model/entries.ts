@@ -14,7 +14,8 @@ export type LogEntry =
   | ModeLogEntry
   | AuditLogEntry
   | ClockLogEntry
-  | StartLogEntry;
+  | StartLogEntry
+  | SessionLogEntry;
 
 export type EntryKind = LogEntry['kind'];
 
@@ -110,6 +111,17 @@ export interface StartLogEntry {
  * finds the answer to what it submitted; the applier never writes it.
  */
 export type Submitted<E extends LogEntry = LogEntry> = E & { node?: string | undefined };
+
+/**
+ * A staff session opened (login) or ended (logout, or all of one staff member's). Only the hash of
+ * the token is in the log, as in the sessions table. Sessions are state like any other, so a
+ * console that loses its node carries on with another, and a logout anywhere ends the session's
+ * feeds everywhere.
+ */
+export type SessionLogEntry =
+  | { kind: 'session'; at: number; op: 'open'; tokenHash: string; staffId: string; expiresAt: number }
+  | { kind: 'session'; at: number; op: 'close'; tokenHash: string }
+  | { kind: 'session'; at: number; op: 'close-staff'; staffId: string };
 
 /** An entry with its place in the log: positions rise by at least one, in log order. */
 export interface Positioned<E extends LogEntry = LogEntry> {

@@ -67,6 +67,17 @@ export interface DeadLetter {
   payload: Buffer;
 }
 
+/**
+ * Where ingest puts accepted device events and rejected messages: the journal alone; in a cluster,
+ * the replicated log (events) and this node's journal (dead letters). `done` is called once the
+ * event is durable (then the device gets its PUBACK), or with the error that kept it off.
+ */
+export interface DeviceEventLog {
+  appendThen(entry: JournalEntry, done: AppendDone): void;
+  append(entry: JournalEntry): Promise<AppendResult>;
+  deadLetter(dead: DeadLetter): Promise<AppendResult>;
+}
+
 /** Life-safety events: committed (and so processed and on the feed) without waiting for the end of the turn. */
 const URGENT: ReadonlySet<string> = new Set(['sos.pressed', 'smoke.detected']);
 
@@ -82,7 +93,7 @@ type Pending =
  * event loop are committed in one transaction (group commit: one fsync for a burst); each append's
  * promise resolves only after that commit, which is what lets the broker PUBACK.
  */
-export class Journal {
+export class Journal implements DeviceEventLog {
   #pending: Pending[] = [];
   #scheduled = false;
   #urgent = false;

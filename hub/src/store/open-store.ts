@@ -9,6 +9,7 @@ import { DeviceStateRepo } from './device-state-repo.js';
 import { FeedLog } from './feed-log.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
+import { SessionRepo } from './session-repo.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
 import { TimerStore } from './timer-store.js';
 import { UnitOfWork } from './unit-of-work.js';
@@ -26,6 +27,8 @@ export interface HubStore {
   readonly homeStates: HomeStateRepo;
   readonly timers: TimerStore;
   readonly audit: AuditLog;
+  /** Staff login sessions (by their token's hash). */
+  readonly sessions: SessionRepo;
   /** Device messages the hub rejected (ingest writes them through the journal). */
   readonly deadLetters: DeadLetterRepo;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
@@ -77,6 +80,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
     timers: new TimerStore(db),
     audit: new AuditLog(db),
     deadLetters: new DeadLetterRepo(db),
+    sessions: new SessionRepo(db),
     zigbee,
     checkpointer: new Checkpointer(db, log.child({ mod: 'store' }), {
       ...(options.walLimitBytes === undefined ? {} : { walLimitBytes: options.walLimitBytes }),

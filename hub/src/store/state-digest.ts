@@ -2,7 +2,16 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Db } from './sqlite-db.js';
 
 /** The parts of the state the digest covers, in the order they are hashed. */
-export const DIGEST_PARTS = ['alerts', 'timers', 'homes', 'devices', 'zigbee', 'feed', 'audit'] as const;
+export const DIGEST_PARTS = [
+  'alerts',
+  'timers',
+  'homes',
+  'devices',
+  'zigbee',
+  'sessions',
+  'feed',
+  'audit',
+] as const;
 export type DigestPart = (typeof DIGEST_PARTS)[number];
 
 export interface StateDigest {
@@ -81,6 +90,11 @@ export function stateDigest(db: Db, position: number, feedWindow: number): State
       // Not its `seq`: an unchanged memory is not written again, so which row wrote it last depends on restarts.
       'SELECT device_id, memory FROM zigbee_state ORDER BY device_id',
       (r) => `${r.device_id}|${canonicalJson(String(r.memory))}`,
+    ),
+    sessions: hashRows(
+      db,
+      'SELECT token_hash, staff_id, created_at, expires_at FROM sessions ORDER BY token_hash',
+      (r) => `${r.token_hash}|${r.staff_id}|${r.created_at}|${r.expires_at}`,
     ),
     feed: `${feedSeq}:${hashRows(
       db,
