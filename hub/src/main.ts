@@ -38,6 +38,7 @@ import { Directory } from './site/directory.js';
 import { AlertRepo } from './store/alert-repo.js';
 import { Checkpointer } from './store/checkpointer.js';
 import { DeviceStateRepo } from './store/device-state-repo.js';
+import { FastVerifierRepo } from './store/fast-verifier-repo.js';
 import { trimLocal } from './store/retention.js';
 import { type Db, Meta, openDatabase, withoutFsync } from './store/sqlite-db.js';
 import { formatIso } from './time/iso.js';
@@ -95,6 +96,7 @@ export class Hub {
   #startedAt = 0;
   #stopped = false;
   #homeStates: HomeStateRepo;
+  readonly #fastVerifiers: FastVerifierRepo;
 
   constructor(
     readonly config: Readonly<HubConfig>,
@@ -175,7 +177,11 @@ export class Hub {
       this.metrics,
       this.log.child({ mod: 'ingest' }),
     );
-    this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
+    const brokerLog = this.log.child({ mod: 'broker' });
+    this.#fastVerifiers = new FastVerifierRepo(this.db, (err) =>
+      brokerLog.warn({ err: err.message }, 'could not keep fast verifiers of device secrets'),
+    );
+    this.broker = new Broker(config, this.directory, ingest, this.metrics, brokerLog, this.#fastVerifiers);
 
     const sessions = new Sessions(
       this.db,
@@ -345,6 +351,7 @@ export class Hub {
     this.feed.stop();
     await this.http.close();
     await this.broker.stop();
+    this.#fastVerifiers.flush();
     this.journal.close();
     this.processor.drain();
     clearInterval(this.#writeBehind);

@@ -4,7 +4,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type Subscription } from 'aedes';
 import { Counter } from 'prom-client';
 import { AdmissionQueue } from '../auth/admission-queue.js';
-import { SecretVerifier } from '../auth/secrets.js';
+import { type FastVerifierStore, SecretVerifier } from '../auth/secrets.js';
 import type { HubConfig } from '../config/schema.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { Logger } from '../log.js';
@@ -42,7 +42,7 @@ export class Broker {
   #tcp: Server | undefined;
   readonly #sockets = new Set<Duplex>();
   /** Devices not yet in the verifier's cache wait for scrypt in an admission queue, life-safety first. */
-  readonly #verifier = new SecretVerifier(new AdmissionQueue());
+  readonly #verifier: SecretVerifier;
   /** Limits, bans, packet guard, close log (guards.ts); made in start(). */
   #guards: BrokerGuards | undefined;
   #tls: { server: TlsServer; port: number } | undefined;
@@ -60,7 +60,19 @@ export class Broker {
     private readonly ingest: Ingest,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** Fast verifiers of hub-made device secrets kept across restarts (store/fast-verifier-repo.ts). */
+    fastVerifiers?: FastVerifierStore,
   ) {
+    const secretChecks = new Counter({
+      name: 'carehub_mqtt_secret_checks_total',
+      help: 'Device secret checks, by how they were decided: cached (verified before in this process), fast (HMAC of a hub-made secret), scrypt',
+      labelNames: ['method'] as const,
+      registers: [metrics.registry],
+    });
+    this.#verifier = new SecretVerifier(new AdmissionQueue(), {
+      ...(fastVerifiers ? { store: fastVerifiers } : {}),
+      onCheck: (method) => secretChecks.inc({ method }),
+    });
     this.#acl = new TopicAcl(directory, config.mqtt.lab);
     this.#refusals = new RefusalLog(log);
     this.#willsRefused = new Counter({

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AuditLog } from '../audit/audit-log.js';
+import { fastHash, generateDeviceSecret, isHubMadeSecret } from '../auth/device-secrets.js';
 import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile, problemsOf } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
@@ -19,6 +20,9 @@ Commands:
   start --config FILE        run the hub (environment overrides: see docs/configuration.md)
   check-config FILE          validate a configuration file; prints every problem by path, exit 1 if any
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
+  hash-secret --generate     make a new device secret (shown once) and its fast hash for the configuration
+  hash-secret --fast [--secret S]
+                             the fast hash of a device secret made by the hub (chs1_…)
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
   audit verify (--config FILE | --data-dir DIR)
@@ -149,12 +153,24 @@ function startHeapGovernor(hub: Hub): HeapGovernor | undefined {
 }
 
 async function hashSecretCommand(args: string[]): Promise<number> {
-  let values: { secret?: string | undefined };
+  let values: { secret?: string | undefined; generate?: boolean | undefined; fast?: boolean | undefined };
   try {
-    ({ values } = parseArgs({ args, options: { secret: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      args,
+      options: { secret: { type: 'string' }, generate: { type: 'boolean' }, fast: { type: 'boolean' } },
+      strict: true,
+    }));
+    if (values.generate && (values.secret !== undefined || values.fast))
+      throw new Error('--generate makes its own secret: no --secret or --fast with it');
   } catch (err) {
     process.stderr.write(`carehub hash-secret: ${(err as Error).message}\n`);
     return 1;
+  }
+  if (values.generate) {
+    // The secret on stdout once, for the device; the hash for the configuration.
+    const secret = generateDeviceSecret();
+    process.stdout.write(`secret: ${secret}\nsecretHash: "${fastHash(secret)}"\n`);
+    return 0;
   }
   let secret = values.secret;
   if (secret === undefined) {
@@ -169,6 +185,16 @@ async function hashSecretCommand(args: string[]): Promise<number> {
   if (!secret || secret.length < 8) {
     process.stderr.write('carehub hash-secret: the secret must be at least 8 characters\n');
     return 1;
+  }
+  if (values.fast) {
+    if (!isHubMadeSecret(secret)) {
+      process.stderr.write(
+        'carehub hash-secret: --fast is only for secrets made by the hub (chs1_…, from --generate); a secret a person chose needs scrypt (leave out --fast)\n',
+      );
+      return 1;
+    }
+    process.stdout.write(`${fastHash(secret)}\n`);
+    return 0;
   }
   process.stdout.write(`${await hashSecret(secret)}\n`);
   return 0;
