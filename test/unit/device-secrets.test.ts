@@ -54,6 +54,8 @@ describe('hub-made device secrets', () => {
       expect(isHubMadeSecret(s)).toBe(true);
     }
     expect(new Set(secrets).size).toBe(200);
+    expect(isHubMadeSecret(`chs1_${'AbCdEfGhIjKlMnOpQrStUv'}`)).toBe(true); // 22 characters, 132 bits: the least
+    expect(isHubMadeSecret(`chs1_${'AbCdEfGhIjKlMnOpQrStU'}`)).toBe(false);
   });
 
   it('are told apart from secrets people choose, short ones and typed look-alikes', () => {
@@ -65,6 +67,8 @@ describe('hub-made device secrets', () => {
       `chs1_${'abcab'.repeat(7)}`,
       `chs2_${generateDeviceSecret().slice(5)}`,
       `${generateDeviceSecret()}!`,
+      `${generateDeviceSecret().slice(0, -1)}+`,
+      `chs1_${'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_'.repeat(3)}`, // 114 characters: too long
     ])
       expect(isHubMadeSecret(s), s).toBe(false);
   });

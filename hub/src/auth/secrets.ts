@@ -108,6 +108,11 @@ export class SecretVerifier {
     hash: string,
     admission: { priority: number; isStale: () => boolean } = { priority: 0, isStale: () => false },
   ): Promise<boolean | undefined> {
+    if (isFastHash(hash)) {
+      // One HMAC either way: remembering it would save nothing.
+      this.#onCheck?.('fast');
+      return verifyFastHash(secret, hash);
+    }
     const digest = createHmac('sha256', this.#key).update(hash).update('\0').update(secret).digest();
     if (this.#known(id, digest)) {
       this.#onCheck?.('cached');
@@ -134,9 +139,8 @@ export class SecretVerifier {
     return ok;
   }
 
-  /** The fast hash to check against: the configured one, or one kept for this configured scrypt hash. */
+  /** A fast verifier kept for this configured scrypt hash, if any. */
   #fastVerifier(id: string, hash: string): string | undefined {
-    if (isFastHash(hash)) return hash;
     const kept = this.#store?.get(id, configuredHashDigest(hash));
     // A damaged row must not lock a device out: scrypt decides, and keeps a new one.
     return kept !== undefined && isWellFormedFastHash(kept) ? kept : undefined;
