@@ -4,6 +4,9 @@ import type { DeviceEntry, Directory } from '../site/directory.js';
 
 export type WillProblem = 'topic' | 'payload';
 
+/** The will nearly every device sets (docs/protocol.md), recognised without parsing it. */
+const OFFLINE = Buffer.from('{"state":"offline"}');
+
 /**
  * Whether a device's Last Will may stand (PROTOCOL.md §1, docs/protocol.md "Status and Last Will"):
  * a will says "this device went offline", so it belongs on the device's own `status` topic with a
@@ -19,7 +22,8 @@ export function willProblem(
   payload: Buffer,
   maxBytes: number,
 ): WillProblem | null {
-  if (topic === entry.statusTopic) return decodeStatus(payload, maxBytes).ok ? null : 'payload';
+  if (topic === entry.statusTopic)
+    return payload.equals(OFFLINE) || decodeStatus(payload, maxBytes).ok ? null : 'payload';
   if (entry.device.kind !== 'gateway') return 'topic';
   const parsed = parseZigbeeTopic(directory.gatewayBaseTopic(entry.device), topic);
   if (
