@@ -24,6 +24,14 @@ import { capSubscribeQos } from './subscribe-qos.js';
 import { listenMqttTls } from './tls-listener.js';
 import { willProblem } from './will-check.js';
 
+/**
+ * Accept backlog of the MQTT listeners. After a restart every device connects within seconds; while
+ * the hub works through the first of them, Node's default (511) overflowed and the kernel reset the
+ * connections past it (ECONNRESET in the cold-admission bench, none reaching the hub), so those
+ * devices waited for their reconnect back-off. The kernel caps it at net.core.somaxconn (4096 here).
+ */
+export const MQTT_LISTEN_BACKLOG = 4096;
+
 /** Admitted first after a restart: they (or, for a gateway, the devices behind it) raise SOS and fire alarms. */
 const LIFE_SAFETY_KINDS: ReadonlySet<string> = new Set(['sos_button', 'smoke_detector', 'gateway']);
 
@@ -183,12 +191,13 @@ export class Broker {
         (s) => this.handle(s),
         this.log,
         this.metrics,
+        MQTT_LISTEN_BACKLOG,
       );
     }
     if (!mqtt.plaintext) return 0; // TLS only: no plaintext listener at all
     this.#tcp = createServer((socket) => this.handle(socket));
     this.#tcp.on('error', (err) => this.log.error({ err }, 'mqtt listener error'));
-    return listenOn(this.#tcp, mqtt.port, mqtt.host);
+    return listenOn(this.#tcp, mqtt.port, mqtt.host, MQTT_LISTEN_BACKLOG);
   }
 
   /** Serve one client connection (TCP socket or a WebSocket stream) with the byte caps in front. */
