@@ -5,7 +5,7 @@
  * a reference, Mosquitto 2 under the same generators. Prints a table and writes
  * bench/results/latest.json.
  *
- * Options: --quick, --only=ingest,latency,storms,connections,startup,micro,soak, --profile (hub CPU
+ * Options: --quick, --only=ingest,latency,storms,cold,connections,startup,micro,soak, --profile (hub CPU
  * profiles into the temp dir, kept), --keep (keep the temp dir), --out=FILE, --devices=N and
  * --seconds=S (load devices of scenarios 1/2/4 and the ingest window, to profile one figure),
  * --levels=0,5000,10000 (background events/s of scenario 2), --merge (replace only the figures of
@@ -24,18 +24,20 @@ import { checkBuild, ROOT } from './lib/hub-child.js';
 import { machineInfo } from './lib/machine.js';
 import { mergeResults, type Results, table, writeResults } from './lib/results.js';
 import { brokerScenarios } from './scenarios/broker.js';
+import { coldScenario } from './scenarios/cold-admission.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { microScenarios } from './scenarios/micro.js';
 import { PARAMS } from './scenarios/params.js';
 import { soakScenario } from './scenarios/soak.js';
 import { startupScenario } from './scenarios/startup.js';
 
-const ALL = ['ingest', 'latency', 'storms', 'connections', 'startup', 'micro', 'soak'];
+const ALL = ['ingest', 'latency', 'storms', 'cold', 'connections', 'startup', 'micro', 'soak'];
 const SCENARIO: Record<string, string> = {
   ingest: '1',
   latency: '2',
   connections: '3',
   storms: '4',
+  cold: '4c',
   startup: '5',
   micro: '6',
   soak: '7',
@@ -102,6 +104,7 @@ async function main(): Promise<number> {
   const steps: Array<[string, () => Promise<void>]> = [];
   const broker = ['ingest', 'latency', 'storms'].filter((s) => only.has(s));
   if (broker.length) steps.push(['ingest/latency/storms', () => brokerScenarios(ctx, p.broker, only)]);
+  if (only.has('cold')) steps.push(['cold admission', () => coldScenario(ctx, p.cold)]);
   if (only.has('connections')) steps.push(['connections', () => connectionsScenario(ctx, p.connections)]);
   if (only.has('startup')) steps.push(['startup', () => startupScenario(ctx, p.startup)]);
   if (only.has('micro')) steps.push(['micro', () => microScenarios(ctx, p.micro)]);

@@ -1,4 +1,5 @@
 import type { BrokerParams } from './broker.js';
+import type { ColdParams } from './cold-admission.js';
 import type { ConnectionsParams } from './connections.js';
 import type { MicroParams } from './micro.js';
 import type { SoakParams } from './soak.js';
@@ -6,6 +7,7 @@ import type { StartupParams } from './startup.js';
 
 interface Params {
   broker: BrokerParams;
+  cold: ColdParams;
   connections: ConnectionsParams;
   startup: StartupParams;
   micro: MicroParams;
@@ -21,8 +23,9 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       connectPerSecond: 1000,
       ingest: { warmupMs: 5000, durationMs: 60_000, window: 4000 },
       latency: { levels: [0, 5000, 10_000], settleMs: 3000, probeMs: 20_000, everyMs: 50 },
-      storms: { windowMs: 10_000, smokeWindowMs: 10_000, coldDevices: 1000 },
+      storms: { windowMs: 10_000, smokeWindowMs: 10_000 },
     },
+    cold: { fastDevices: 5000, scryptDevices: 1000 },
     connections: {
       maxDevices: 19_700,
       step: 4000,
@@ -61,8 +64,9 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       connectPerSecond: 2000,
       ingest: { warmupMs: 2000, durationMs: 6000, window: 2000 },
       latency: { levels: [0, 5000, 10_000], settleMs: 1000, probeMs: 3000, everyMs: 50 },
-      storms: { windowMs: 3000, smokeWindowMs: 3000, coldDevices: 60 },
+      storms: { windowMs: 3000, smokeWindowMs: 3000 },
     },
+    cold: { fastDevices: 1000, scryptDevices: 100 },
     connections: {
       maxDevices: 2000,
       step: 2000,

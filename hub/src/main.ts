@@ -141,7 +141,14 @@ export class Hub {
       this.log.child({ mod: 'ingest' }),
       store.zigbee,
     );
-    this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
+    this.broker = new Broker(
+      config,
+      this.directory,
+      ingest,
+      this.metrics,
+      this.log.child({ mod: 'broker' }),
+      store.fastVerifiers,
+    );
     const realNow = options.realNow ?? Date.now;
     // Logins, logouts and their audit rows are log entries like every other change.
     this.sessions = new Sessions(

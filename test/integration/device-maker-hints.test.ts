@@ -96,16 +96,13 @@ describe('what a device maker is told about a refused message', () => {
   });
 
   it('answers a misspelt topic and another device’s topic with the device’s own topics', async () => {
+    // Refusals are logged once per device and kind, then summarised (issue 16): the first line
+    // names the refused topic and the device's own topics; the second refusal is counted for the summary.
     const refused = () => lines.filter((l) => /publish refused by ACL/.test(l.msg));
-    await expect
-      .poll(
-        () =>
-          refused()
-            .map((l) => l.topic)
-            .sort(),
-        { timeout: 3000 },
-      )
-      .toEqual(['carehub/v1/devices/h1-sos/event', 'carehub/v1/devices/h2-sos/events']);
+    await expect.poll(() => refused().length, { timeout: 3000 }).toBeGreaterThan(0);
+    expect(['carehub/v1/devices/h1-sos/event', 'carehub/v1/devices/h2-sos/events']).toContain(
+      refused()[0]?.topic,
+    );
     for (const l of refused())
       expect(l.expected).toBe('carehub/v1/devices/h1-sos/events or carehub/v1/devices/h1-sos/status');
     await expect

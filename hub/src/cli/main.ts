@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { fastHash, generateDeviceSecret, isHubMadeSecret } from '../auth/device-secrets.js';
 import { hashSecret } from '../auth/secrets.js';
 import { loadConfigFile } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
@@ -24,6 +25,9 @@ Commands:
   check-config FILE          validate a configuration file; each problem once, with line:column, the
                              value and what is allowed; exit 1 if any
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
+  hash-secret --generate     make a new device secret (shown once) and its fast hash for the configuration
+  hash-secret --fast [--secret S]
+                             the fast hash of a device secret made by the hub (chs1_…)
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
   digest --config FILE       the state digest of the data dir (CAREHUB_DATA_DIR overrides), as the last line
@@ -168,12 +172,24 @@ function startHeapGovernor(hub: Hub): HeapGovernor | undefined {
 }
 
 async function hashSecretCommand(args: string[]): Promise<number> {
-  let values: { secret?: string | undefined };
+  let values: { secret?: string | undefined; generate?: boolean | undefined; fast?: boolean | undefined };
   try {
-    ({ values } = parseArgs({ args, options: { secret: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      args,
+      options: { secret: { type: 'string' }, generate: { type: 'boolean' }, fast: { type: 'boolean' } },
+      strict: true,
+    }));
+    if (values.generate && (values.secret !== undefined || values.fast))
+      throw new Error('--generate makes its own secret: no --secret or --fast with it');
   } catch (err) {
     process.stderr.write(`carehub hash-secret: ${(err as Error).message}\n`);
     return 1;
+  }
+  if (values.generate) {
+    // The secret on stdout once, for the device; the hash for the configuration.
+    const secret = generateDeviceSecret();
+    process.stdout.write(`secret: ${secret}\nsecretHash: "${fastHash(secret)}"\n`);
+    return 0;
   }
   let secret = values.secret;
   if (secret === undefined) {
@@ -188,6 +204,16 @@ async function hashSecretCommand(args: string[]): Promise<number> {
   if (!secret || secret.length < 8) {
     process.stderr.write('carehub hash-secret: the secret must be at least 8 characters\n');
     return 1;
+  }
+  if (values.fast) {
+    if (!isHubMadeSecret(secret)) {
+      process.stderr.write(
+        'carehub hash-secret: --fast is only for secrets made by the hub (chs1_…, from --generate); a secret a person chose needs scrypt (leave out --fast)\n',
+      );
+      return 1;
+    }
+    process.stdout.write(`${fastHash(secret)}\n`);
+    return 0;
   }
   process.stdout.write(`${await hashSecret(secret)}\n`);
   return 0;

@@ -31,6 +31,14 @@ const hashSchema = z
     'must be a hash made by `carehub hash-secret`',
   );
 
+/** A device may also have the fast hash of a hub-made secret (`carehub hash-secret --generate`). */
+const deviceHashSchema = z
+  .string()
+  .regex(
+    /^(scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+|hmac-sha256\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+)$/,
+    'must be a hash made by `carehub hash-secret`',
+  );
+
 const portSchema = z.number().int().min(0).max(65535);
 
 export const DEVICE_KINDS = [
@@ -66,7 +74,7 @@ const contactSchema = z.strictObject({
 const deviceSchema = z.strictObject({
   id: idSchema,
   kind: z.enum(DEVICE_KINDS),
-  secretHash: hashSchema,
+  secretHash: deviceHashSchema,
   /** Plaintext secret for the simulator. Only allowed when the configuration sets `demo: true`. */
   demoSecret: z.string().min(1).optional(),
   /** For a device behind a Zigbee2MQTT gateway: the gateway's device id and the device's friendly name. */

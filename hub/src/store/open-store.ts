@@ -6,6 +6,7 @@ import { Checkpointer } from './checkpointer.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { DeadLetterRepo } from './dead-letter-repo.js';
 import { DeviceStateRepo } from './device-state-repo.js';
+import { FastVerifierRepo } from './fast-verifier-repo.js';
 import { FeedLog } from './feed-log.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
@@ -34,6 +35,8 @@ export interface HubStore {
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
   readonly checkpointer: Checkpointer;
+  /** Fast verifiers of hub-made device secrets whose configured hash is scrypt (written behind). */
+  readonly fastVerifiers: FastVerifierRepo;
   /** Close the database and give the data dir up. */
   close(): void;
 }
@@ -68,6 +71,10 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
   uow.register(homeStates);
   uow.register(zigbee);
   const journal = new Journal(db, uow, log.child({ mod: 'journal' }));
+  const brokerLog = log.child({ mod: 'broker' });
+  const fastVerifiers = new FastVerifierRepo(db, (err) =>
+    brokerLog.warn({ err: err.message }, 'could not keep fast verifiers of device secrets'),
+  );
   return {
     db,
     uow,
@@ -88,7 +95,9 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
       // The checkpointer holds journal commits for a moment to restart the WAL.
       gate: journal,
     }),
+    fastVerifiers,
     close() {
+      fastVerifiers.flush();
       if (db.open) db.close();
       lock.release();
     },
