@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
 import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import type { HubConfig } from './config/schema.js';
 import { DRILL_CLOCK_KEY } from './core/applier.js';
 import { type HubCore, openCore } from './core/open-core.js';
@@ -12,6 +13,7 @@ import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
+import { clusterRoutes } from './http/routes/cluster-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
 import { staffRoutes } from './http/routes/staff-routes.js';
@@ -71,6 +73,8 @@ export class Hub {
   readonly sessions: Sessions;
   /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
   readonly timeSeries: TimeSeries | undefined;
+  /** This hub as one node of a cluster (config.cluster); undefined when it runs alone. */
+  readonly cluster: ClusterNode | undefined;
   readonly #retention: RetentionJob;
   readonly #runs: RunRecord;
   #ports: Ports | undefined;
@@ -86,6 +90,11 @@ export class Hub {
   ) {
     this.log =
       options.logger ?? createLogger(config.log.level, undefined, { timezone: config.site.timezone });
+    if (config.cluster && config.clock === 'manual')
+      throw new HubError(
+        ErrorCodes.CLUSTER_MANUAL_CLOCK,
+        'the drill clock (clock: manual) is for a hub alone: a cluster runs on the system clock',
+      );
     this.metrics = new Metrics(options.processMetrics ?? true);
     this.directory = new Directory(config);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
@@ -111,6 +120,29 @@ export class Hub {
       log: this.log,
     });
     const { commands, machine } = this.core;
+    const scheduler = this.core.scheduler;
+    this.cluster = config.cluster
+      ? new ClusterNode(
+          config.cluster,
+          machine,
+          store.journal,
+          {
+            // The leader fires timers (those due while no node led fire now, marked late) and
+            // makes sure of every home's standing timers, as a single hub does at its start.
+            start: () => {
+              scheduler.start();
+              machine.submit({ kind: 'start', at: this.clock.now() }).catch((err) => {
+                this.log.warn({ err }, 'the start entry of the new leader was not applied');
+              });
+            },
+            stop: () => scheduler.stop(),
+          },
+          (deviceId, message) => {
+            if (this.broker.holds(deviceId)) this.broker.publishCommand(deviceId, message);
+          },
+          this.log.child({ mod: 'cluster' }),
+        )
+      : undefined;
     this.timeSeries = config.influx
       ? createTimeSeries({
           config,
@@ -135,7 +167,7 @@ export class Hub {
     const ingest = new Ingest(
       config,
       this.directory,
-      store.journal,
+      this.cluster?.deviceLog ?? store.journal,
       this.clock,
       this.metrics,
       this.log.child({ mod: 'ingest' }),
@@ -183,7 +215,11 @@ export class Hub {
     sessions.onEnded((ended) => this.feed.endSessions(ended));
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
-      command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
+      // In a cluster only the leader sends, through the relay, to the node holding the device.
+      command: (deviceId, message) =>
+        this.cluster
+          ? this.cluster.command(deviceId, message)
+          : this.broker.publishCommand(deviceId, message),
       sessionEnded: (ended) => sessions.ended(ended),
     });
 
@@ -203,6 +239,8 @@ export class Hub {
         homeRoutes(app, homes, commands, this.directory, store.journal);
         staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
         opsRoutes(app, { health: () => this.health() }, this.metrics);
+        const cluster = this.cluster;
+        if (cluster) clusterRoutes(app, cluster);
         if (clock instanceof ManualClock) {
           clockRoutes(app, clock, (ms) => {
             clock.advance(ms);
@@ -239,9 +277,12 @@ export class Hub {
     const backlog = this.store.journal.lastSeq() - machine.processedSeq();
     machine.drain();
     if (backlog > 0) this.log.info({ rows: backlog }, 'journal replayed after restart');
-    machine.submitNow({ kind: 'start', at: this.clock.now() });
-    const timers = scheduler.start();
-    this.log.info({ timers }, 'timers armed');
+    // In a cluster the leader does both, once it leads (ClusterNode).
+    if (!this.cluster) {
+      machine.submitNow({ kind: 'start', at: this.clock.now() });
+      const timers = scheduler.start();
+      this.log.info({ timers }, 'timers armed');
+    }
     const head = this.store.audit.verify();
     if (!head.ok)
       this.log.error(
@@ -253,6 +294,15 @@ export class Hub {
 
   async start(): Promise<Ports> {
     this.openCore();
+    if (this.cluster) {
+      try {
+        // Caught up with the replicated log before any device or staff member is let in.
+        await this.cluster.start();
+      } catch (err) {
+        await this.stop().catch(() => {});
+        throw err;
+      }
+    }
     this.#retention.start();
     this.core.soft.start();
     this.store.checkpointer.start();
@@ -288,6 +338,7 @@ export class Hub {
       ...(https !== undefined ? { https } : {}),
     };
     this.#writePortsFile(this.#ports);
+    this.cluster?.setPorts({ http: http || null, mqtt });
     this.log.info(
       {
         ...this.#ports,
@@ -314,6 +365,7 @@ export class Hub {
     this.feed.stop();
     await this.http.close();
     await this.broker.stop();
+    await this.cluster?.stop();
     this.store.journal.close();
     this.core.machine.drain();
     this.core.soft.stop();
@@ -329,11 +381,24 @@ export class Hub {
     if (this.store.db.open) this.#runs.recordCrash(Date.now(), reason);
   }
 
-  health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {
+  health(): { status: 'ok' | 'degraded' | 'unavailable'; checks: Record<string, unknown> } {
     const lag = this.store.journal.lastSeq() - this.core.machine.processedSeq();
     const timeSeries = this.timeSeries?.health();
+    const cluster = this.cluster?.status();
+    const degraded = lag > 10_000 || timeSeries?.reachable === false || cluster?.lagging === true;
     return {
-      status: lag > 10_000 || timeSeries?.reachable === false ? 'degraded' : 'ok',
+      // A cluster node without NATS cannot acknowledge anything: the balancer sends devices elsewhere.
+      status: cluster && !cluster.ready ? 'unavailable' : degraded ? 'degraded' : 'ok',
+      ...(cluster
+        ? {
+            cluster: {
+              node: cluster.node,
+              leader: cluster.leader,
+              applied: cluster.applied,
+              lagging: cluster.lagging,
+            },
+          }
+        : {}),
       checks: {
         ...(timeSeries ? { timeSeries } : {}),
         uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),

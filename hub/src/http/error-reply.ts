@@ -23,6 +23,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.TOO_MANY_CONNECTIONS]: 429,
   [ErrorCodes.HEADERS_TOO_LARGE]: 431,
   [ErrorCodes.STORE_UNAVAILABLE]: 503,
+  [ErrorCodes.CLUSTER_UNAVAILABLE]: 503,
 };
 
 export const statusOf = (e: HubError): number => HTTP_STATUS[e.code] ?? 500;

@@ -1,0 +1,172 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ClusterHub,
+  digestsAtLogEnd,
+  healthOf,
+  login,
+  readLog,
+  SECRET,
+  startClusterHub,
+  writeClusterConfig,
+} from '../helpers/cluster-harness.js';
+import { FeedClient, type FeedMessage } from '../helpers/feed-client.js';
+import { NatsCluster, natsServerInstalled } from '../helpers/nats-cluster.js';
+
+/**
+ * PROTOCOL.md §8: three hub processes (the built CLI) on three real nats-server processes with
+ * routes, all on loopback. An SOS sent to one node is on every node's feed with the same seq, a
+ * staff action sent to another node reaches all, one node leads, and every node's state digest is
+ * the same at the end of the log.
+ */
+describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
+  let dir: string;
+  let nats: NatsCluster;
+  let config: string;
+  const hubs: ClusterHub[] = [];
+  const feeds: FeedClient[] = [];
+
+  beforeAll(async () => {
+    if (!natsServerInstalled()) throw new Error('nats-server is missing: apt-get install nats-server');
+    dir = mkdtempSync(join(tmpdir(), 'carehub-cluster-'));
+    nats = await NatsCluster.start(dir);
+    config = await writeClusterConfig(dir, 4);
+    for (const node of ['a', 'b', 'c'])
+      hubs.push(await startClusterHub(config, join(dir, `hub-${node}`), nats.urls, `hub-${node}`));
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const f of feeds) await f.close().catch(() => {});
+    for (const h of hubs) h.child.kill('SIGKILL');
+    await nats?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('one leader; an SOS sent to node A is on B and C with the same seq; an ack on C reaches A; digests equal', {
+    timeout: 60_000,
+  }, async () => {
+    const [a, b, c] = hubs as [ClusterHub, ClusterHub, ClusterHub];
+    // One leader, known to all.
+    await expect
+      .poll(
+        async () =>
+          new Set((await Promise.all(hubs.map((h) => healthOf(h.httpUrl)))).map((x) => x?.cluster?.leader)),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toSatisfy(
+        (leaders: Set<string | null | undefined>) =>
+          leaders.size === 1 && [...leaders][0]?.startsWith('hub-') === true,
+      );
+    const health = await healthOf(b.httpUrl);
+    expect(health?.cluster?.node).toBe('hub-b');
+    expect(typeof health?.cluster?.applied).toBe('number');
+
+    const token = await login(c.httpUrl, 'sup');
+    const feedB = await FeedClient.connect(`ws://127.0.0.1:${b.ports.http}`, token);
+    const feedC = await FeedClient.connect(`ws://127.0.0.1:${c.ports.http}`, token);
+    feeds.push(feedB, feedC);
+
+    const device = mqtt.connect(a.mqttUrl, {
+      clientId: 'k001-sos',
+      username: 'k001-sos',
+      password: SECRET,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    await new Promise<void>((resolve, reject) => {
+      device.once('connect', () => resolve());
+      device.once('error', reject);
+    });
+    await device.publishAsync(
+      'carehub/v1/devices/k001-sos/events',
+      JSON.stringify({ type: 'sos.pressed', id: 'p1' }),
+      {
+        qos: 1,
+      },
+    );
+    const isSos = (m: FeedMessage) => m.type === 'alert' && (m.alert as { kind: string }).kind === 'sos';
+    const onB = await feedB.next(isSos, 10_000);
+    const onC = await feedC.next(isSos, 10_000);
+    expect(onC.seq).toBe(onB.seq);
+    const alert = onB.alert as { id: string; version: number };
+    expect((onC.alert as { id: string }).id).toBe(alert.id);
+
+    // The same press again (a redelivery with the same id, to another node) is not a second occurrence.
+    const device2 = mqtt.connect(b.mqttUrl, {
+      clientId: 'k001-sos',
+      username: 'k001-sos',
+      password: SECRET,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    await new Promise<void>((resolve) => device2.once('connect', () => resolve()));
+    await device2.publishAsync(
+      'carehub/v1/devices/k001-sos/events',
+      JSON.stringify({ type: 'sos.pressed', id: 'p1' }),
+      {
+        qos: 1,
+      },
+    );
+
+    // A staff action sent to node C, seen on a feed of node A.
+    const feedA = await FeedClient.connect(`ws://127.0.0.1:${a.ports.http}`, token);
+    feeds.push(feedA);
+    const ack = await fetch(`${c.httpUrl}/api/v1/alerts/${alert.id}/ack`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    expect(ack.status).toBe(200);
+    const acked = await feedA.next(
+      (m) =>
+        m.type === 'alert' &&
+        (m.alert as { id: string; status: string }).id === alert.id &&
+        (m.alert as { status: string }).status === 'acknowledged',
+      10_000,
+    );
+    const ackOnB = await feedB.next((m) => m.seq === acked.seq, 10_000);
+    expect((ackOnB.alert as { status: string }).status).toBe('acknowledged');
+
+    // The admin's view of the cluster, from any node.
+    const adminToken = await login(a.httpUrl, 'adm');
+    const list = await fetch(`${b.httpUrl}/api/v1/cluster`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(list.status).toBe(200);
+    const body = (await list.json()) as { nodes: Array<{ id: string; alive: boolean; leader: boolean }> };
+    expect(body.nodes.map((n) => n.id)).toEqual(['hub-a', 'hub-b', 'hub-c']);
+    expect(body.nodes.every((n) => n.alive)).toBe(true);
+    expect(body.nodes.filter((n) => n.leader)).toHaveLength(1);
+    const notAdmin = await fetch(`${b.httpUrl}/api/v1/cluster`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(notAdmin.status).toBe(403);
+
+    device.end(true);
+    device2.end(true);
+
+    // Stop every node at once, bring each data dir to the end of the log, compare.
+    await Promise.all(
+      hubs.map(async (h) => {
+        h.child.kill('SIGKILL');
+        await h.exited;
+      }),
+    );
+    const log = await readLog(nats.urls);
+    const presses = log.filter((p) => p.entry.kind === 'device' && p.entry.type === 'sos.pressed');
+    expect(presses).toHaveLength(1);
+    const digests = await digestsAtLogEnd(
+      config,
+      hubs.map((h) => h.dataDir),
+      nats.urls,
+    );
+    expect(digests[0]?.position).toBe(log.at(-1)?.position);
+    expect(new Set(digests.map((d) => d.total)).size).toBe(1);
+    expect(new Set(digests.map((d) => d.position)).size).toBe(1);
+  });
+});
