@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClusterHub,
@@ -14,6 +15,7 @@ import {
   writeClusterConfig,
 } from '../helpers/cluster-harness.js';
 import { FeedClient, type FeedMessage } from '../helpers/feed-client.js';
+import { spawnHubProcess } from '../helpers/hub-process.js';
 import { NatsCluster, natsServerInstalled } from '../helpers/nats-cluster.js';
 
 /**
@@ -168,5 +170,40 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
     expect(digests[0]?.position).toBe(log.at(-1)?.position);
     expect(new Set(digests.map((d) => d.total)).size).toBe(1);
     expect(new Set(digests.map((d) => d.position)).size).toBe(1);
+  });
+
+  /** Runs `carehub start` until it exits by itself (it must refuse), and returns its output. */
+  async function refusedStart(dataDir: string, env: Record<string, string>, file = config): Promise<string> {
+    const { child, output } = spawnHubProcess(file, dataDir, {
+      env: { CAREHUB_NATS_URL: nats.urls.join(','), CAREHUB_NODE_ID: 'hub-x', ...env },
+      logLevel: 'info',
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).not.toBe(0);
+    return output();
+  }
+
+  it('refuses, with a coded error, the drill clock and a data dir that does not continue the log', {
+    timeout: 60_000,
+  }, async () => {
+    expect(await refusedStart(join(dir, 'manual'), { CAREHUB_CLOCK: 'manual' })).toContain(
+      'HUB_ERR_CLUSTER_MANUAL_CLOCK',
+    );
+    // Node A's data dir against another site's (empty) log on the same NATS cluster.
+    const other = join(dir, 'other.yaml');
+    writeFileSync(
+      other,
+      `${readFileSync(config, 'utf8')}\ncluster:\n  natsUrls: [${nats.urls.join(', ')}]\n  nodeId: hub-a\n  prefix: other\n`,
+    );
+    expect(await refusedStart(join(dir, 'hub-a'), {}, other)).toContain('HUB_ERR_CLUSTER_LOG_MISMATCH');
+    // A new node when the log no longer starts at 1 (trimmed): it must start from a copy.
+    const nc = await connect({ servers: nats.urls });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.purge('carehub-log', { keep: 2 });
+    } finally {
+      await nc.close();
+    }
+    expect(await refusedStart(join(dir, 'fresh'), {})).toContain('HUB_ERR_CLUSTER_DATA_DIR_BEHIND');
   });
 });
