@@ -25,11 +25,11 @@ export interface HubChild {
 export function checkBuild(): string | undefined {
   const cli = join(ROOT, 'dist', 'hub', 'src', 'cli', 'main.js');
   if (!existsSync(cli)) return 'dist/ is missing: run `npm run build` first';
-  const built = statSync(join(ROOT, 'dist', 'hub', 'src', 'ingest', 'journal.js')).mtimeMs;
+  const built = statSync(join(ROOT, 'dist', 'hub', 'src', 'main.js')).mtimeMs;
   for (const f of [
-    'ingest/journal.ts',
+    'store/journal.ts',
     'ingest/ingest.ts',
-    'ingest/processor.ts',
+    'core/state-machine.ts',
     'broker/broker.ts',
     'main.ts',
   ]) {
@@ -51,6 +51,8 @@ export async function startHub(opts: {
   cpuProfDir?: string | undefined;
   nodeArgs?: string[];
   timeoutMs?: number;
+  /** Extra environment (a cluster node: CAREHUB_NATS_URL, CAREHUB_NODE_ID). */
+  env?: Record<string, string>;
 }): Promise<HubChild> {
   const portsFile = join(opts.dataDir, 'ports.json');
   mkdirSync(dirname(opts.logFile), { recursive: true });
@@ -72,7 +74,13 @@ export async function startHub(opts: {
   const child = track(
     spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, CAREHUB_MQTT_PORT: '0', CAREHUB_HTTP_PORT: '0', CAREHUB_DATA_DIR: opts.dataDir },
+      env: {
+        ...process.env,
+        CAREHUB_MQTT_PORT: '0',
+        CAREHUB_HTTP_PORT: '0',
+        CAREHUB_DATA_DIR: opts.dataDir,
+        ...opts.env,
+      },
       stdio: ['ignore', log, log],
     }),
   );

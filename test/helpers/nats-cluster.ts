@@ -63,6 +63,13 @@ export class NatsCluster {
     return this.servers.map((s) => `nats://127.0.0.1:${s.port}`);
   }
 
+  /** Process ids of the running servers. */
+  pids(): number[] {
+    return this.servers.flatMap((s) =>
+      s.child?.pid !== undefined && s.child.exitCode === null ? [s.child.pid] : [],
+    );
+  }
+
   url(i: number): string {
     return `nats://127.0.0.1:${(this.servers[i] as Server).port}`;
   }
