@@ -27,6 +27,7 @@ import { packageRoot } from './package-root.js';
 import { Directory } from './site/directory.js';
 import { type HubStore, openStore } from './store/open-store.js';
 import { RunRecord } from './store/run-record.js';
+import { withoutFsync } from './store/sqlite-db.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
 export interface Ports {
@@ -124,7 +125,13 @@ export class Hub {
     this.cluster = config.cluster
       ? new ClusterNode(
           config.cluster,
-          machine,
+          {
+            processedSeq: () => machine.processedSeq(),
+            useRemoteLog: (remote) => machine.useRemoteLog(remote),
+            // The replicated stream is the durable log: a page applied here needs no fsync. After a
+            // power cut the node applies again, from the stream, what its disk had not kept.
+            copy: (page) => withoutFsync(store.db, () => machine.copy(page)),
+          },
           store.journal,
           {
             // The leader fires timers (those due while no node led fire now, marked late) and

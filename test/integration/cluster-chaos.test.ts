@@ -266,7 +266,8 @@ async function fullFeed(
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+  // nearest rank, as the bench's summarize()
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
 };
 
 describe('cluster chaos: kill -9 of the leader hub, a NATS server and another hub, in rounds', () => {

@@ -160,7 +160,9 @@ export class ClusterNode {
       leader: this.#lease?.leader ?? null,
       applied: this.machine.processedSeq(),
       lagging,
-      ready: this.#connected && this.#caughtUp,
+      // Connected but unable to store (a NATS minority, the stream without its quorum): the
+      // balancer sends devices to a node that can.
+      ready: this.#connected && this.#caughtUp && !(this.#log?.failing() ?? false),
     };
   }
 

@@ -12,6 +12,8 @@ const PUBLISH_TIMEOUT_MS = 5000;
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 /** At most one "publish failed" line per this long (a NATS outage fails every device message). */
 const FAILURE_LOG_MS = 5000;
+/** A node whose last append failed less than this long ago (and none succeeded since) is not ready. */
+const FAILING_MS = 5000;
 
 export interface LogNames {
   stream: string;
@@ -81,6 +83,9 @@ function deviceEntry(e: JournalEntry, node: string): DeviceLogEntry {
 export class NatsLog {
   readonly devices: DeviceEventLog;
   #lastFailureLog = 0;
+  /** When the last append succeeded and failed (epoch ms, 0: never). */
+  lastSuccessAt = 0;
+  lastFailureAt = 0;
   #failuresSinceLog = 0;
   stats = { published: 0, duplicates: 0, failures: 0 };
 
@@ -134,6 +139,7 @@ export class NatsLog {
     p.then(
       (ack) => {
         this.stats.published++;
+        this.lastSuccessAt = Date.now();
         if (ack.duplicate) this.stats.duplicates++;
         done(null, { seq: ack.seq, duplicate: ack.duplicate });
       },
@@ -144,10 +150,16 @@ export class NatsLog {
     );
   }
 
+  /** Appends are failing now (no quorum reachable from here): nothing can be acknowledged. */
+  failing(now = Date.now()): boolean {
+    return this.lastFailureAt > this.lastSuccessAt && now - this.lastFailureAt < FAILING_MS;
+  }
+
   #failed(err: unknown): void {
     this.stats.failures++;
     this.#failuresSinceLog++;
     const now = Date.now();
+    this.lastFailureAt = now;
     if (now - this.#lastFailureLog < FAILURE_LOG_MS) return;
     this.log.error(
       { err: (err as Error)?.message ?? String(err), failures: this.#failuresSinceLog },
