@@ -94,12 +94,17 @@ export class NatsCluster {
         '-js',
         '-sd',
         s.storeDir,
-        '--cluster_name',
-        'carehub-test',
-        '--cluster',
-        `nats://127.0.0.1:${s.clusterPort}`,
-        '--routes',
-        routes,
+        // One server alone: no cluster.
+        ...(this.servers.length > 1
+          ? [
+              '--cluster_name',
+              'carehub-test',
+              '--cluster',
+              `nats://127.0.0.1:${s.clusterPort}`,
+              '--routes',
+              routes,
+            ]
+          : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
