@@ -185,6 +185,7 @@ export async function clusterScenario(ctx: Ctx, p: ClusterParams): Promise<void>
           configFile: site.configFile,
           dataDir: join(ctx.tmp, `cluster-${node}-data`),
           logFile: join(ctx.tmp, `cluster-${node}.log`),
+          cpuProfDir: ctx.profile ? join(ctx.tmp, 'profiles', `cluster-${node}`) : undefined,
           env: { CAREHUB_NATS_URL: nats.urls.join(','), CAREHUB_NODE_ID: `bench-${node}` },
         }),
       );
