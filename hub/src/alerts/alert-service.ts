@@ -114,6 +114,18 @@ export class AlertService {
     return decision.deviceId ? { ...change, sourceDeviceId: decision.deviceId } : change;
   }
 
+  /**
+   * A note the hub adds to an alert about something outside the lifecycle (notifications: who was
+   * told, who could not be reached, who is going). Null when there is no such alert.
+   */
+  annotate(alertId: string, key: string, params: Record<string, string>, now: number): AlertChange | null {
+    const cur = this.repo.get(alertId);
+    if (!cur) return null;
+    const next = this.#next(cur, now);
+    next.alert.notes.push(this.#systemNote(next.alert.updatedAt, key, params));
+    return this.#save(next, cur.alert.version, 'annotated', now);
+  }
+
   /** An escalation timer (owner `alert`) fell due. */
   onTimer(timer: TimerRow, now: number): AlertChange | null {
     this.scheduler.cancel(timer.key);

@@ -12,8 +12,10 @@ export interface Applied {
   alertChanges: AlertChange[];
   /** Feed entries other than alert changes' own (devices, home modes). */
   feed: FeedEntry[];
+  /** Notification outbox rows were added: the sender looks for due rows. */
+  notify: boolean;
 }
 
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [] };
+  return { alertChanges: [], feed: [], notify: false };
 }

@@ -14,6 +14,8 @@ export interface EffectSinks {
    * sends it; messages name their alert, so a repeat is harmless to the device.
    */
   command?(deviceId: string, message: object): void;
+  /** Notification outbox rows were added or attempted: the sender (one node) looks for due rows. */
+  notify?(): void;
 }
 
 /**
@@ -35,6 +37,15 @@ export class Effects {
 
   run(applied: Applied): void {
     const { alertChanges, feed } = applied;
+    if (applied.notify) {
+      for (const sink of this.#sinks) {
+        try {
+          sink.notify?.();
+        } catch (err) {
+          this.log.error({ err }, 'notification sender failed to wake');
+        }
+      }
+    }
     if (alertChanges.length === 0 && feed.length === 0) return;
     for (const c of alertChanges) {
       const alert = c.record.alert;

@@ -7,6 +7,7 @@ import { DeviceStateRepo } from './device-state-repo.js';
 import { FeedLog } from './feed-log.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
+import { NotifyRepo } from './notify-repo.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
 import { TimerStore } from './timer-store.js';
 import { UnitOfWork } from './unit-of-work.js';
@@ -26,6 +27,8 @@ export interface HubStore {
   readonly audit: AuditLog;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
+  /** Notifications to contacts: the outbox, attempts, contacts going. */
+  readonly notify: NotifyRepo;
   readonly checkpointer: Checkpointer;
   /** Close the database and give the data dir up. */
   close(): void;
@@ -63,6 +66,7 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
     timers: new TimerStore(db),
     audit: new AuditLog(db),
     zigbee,
+    notify: new NotifyRepo(db),
     checkpointer: new Checkpointer(db, log.child({ mod: 'store' })),
     close() {
       if (db.open) db.close();
