@@ -137,7 +137,10 @@ describe('the notification ladder on the drill clock', () => {
     expect(wecom.requests[0]?.url).toBe('/cgi-bin/webhook/send?key=test-key');
     expect(w.msgtype).toBe('text');
     expect(w.text.mentioned_mobile_list).toEqual(['13900000002']);
-    expect(w.text.content).toMatch(/SOS pressed at Wenting Lane 3-101/);
+    expect(w.text.content).toMatch(/紧急求救：Wenting Lane 3-101/);
+    expect(w.text.content).toContain(
+      `Zhao Qiang (grid worker): https://carehub.example.test/ack/${alertId}.1.`,
+    );
     const d = dingtalk.requests[0];
     const q = new URL(d?.url ?? '', 'http://x').searchParams;
     expect(q.get('access_token')).toBe('test-token');

@@ -34,7 +34,9 @@ export function composeDelivery(
   contact: ContactConfig,
   now: number,
 ): Delivery {
-  const lang = languageFor(p.messages, contact.language, p.siteLocale);
+  // A group robot's message is read by the whole group: the site's language.
+  const group = row.channel === 'wecom' || row.channel === 'dingtalk';
+  const lang = group ? p.siteLocale : languageFor(p.messages, contact.language, p.siteLocale);
   const link = ackUrlOf(p, row);
   const message = renderMessage(p.messages, {
     lang,
@@ -98,6 +100,7 @@ export function composeTest(
       subject: p.messages.t(lang, 'notify.test_subject', params),
       text,
       short: text,
+      headline: text,
       minutes: 0,
     },
     webhook: {

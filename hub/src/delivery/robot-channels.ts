@@ -36,6 +36,21 @@ function byErrcode(status: number, text: string, limitCode: number): SendResult 
   return { outcome: 'permanent', detail };
 }
 
+/**
+ * One group message for a step's contacts: the headline, then a line per contact with their own
+ * link (DingTalk shows a mention only when `@number` is in the text too).
+ */
+function groupText(batch: readonly Delivery[], atInText: boolean): string {
+  const first = batch[0];
+  if (!first) return '';
+  if (!first.row) return first.message.text;
+  const lines = batch.map((d) => {
+    const at = atInText && mentionNumber(d.contact.phone) ? `@${mentionNumber(d.contact.phone)} ` : '';
+    return `${at}${d.contact.name}: ${d.webhook.ackUrl ?? ''}`;
+  });
+  return [first.message.headline, ...lines].join('\n');
+}
+
 /** Group-robot messages batch the contacts of one step (same robot, alert, step and language) into one. */
 const batchKeyOf = (name: string, robots: Robots, d: Delivery) =>
   `${name}|${robotOf(robots, d.grid).url}|${d.row?.alertId ?? d.id}|${d.row?.step ?? 0}|${d.message.lang}`;
@@ -60,10 +75,9 @@ export class WecomChannel implements ChannelAdapter {
     const first = batch[0];
     if (!first) return { outcome: 'permanent', detail: 'nothing to send' };
     const mentions = batch.map((d) => mentionNumber(d.contact.phone)).filter((m) => m !== undefined);
-    const names = batch.map((d) => d.contact.name).join(', ');
     const body = JSON.stringify({
       msgtype: 'text',
-      text: { content: `${first.message.short}\n→ ${names}`, mentioned_mobile_list: mentions },
+      text: { content: groupText(batch, false), mentioned_mobile_list: mentions },
     });
     try {
       const res = await post(robotOf(this.robots, first.grid).url, body, {
@@ -106,12 +120,9 @@ export class DingtalkChannel implements ChannelAdapter {
     if (!first) return { outcome: 'permanent', detail: 'nothing to send' };
     const robot = robotOf(this.robots, first.grid);
     const mentions = batch.map((d) => mentionNumber(d.contact.phone)).filter((m) => m !== undefined);
-    const names = batch.map((d) => d.contact.name).join(', ');
-    // A mention shows only when the number also appears in the text.
-    const at = mentions.map((m) => `@${m}`).join(' ');
     const body = JSON.stringify({
       msgtype: 'text',
-      text: { content: `${first.message.short}\n→ ${names}${at ? ` ${at}` : ''}` },
+      text: { content: groupText(batch, true) },
       at: { atMobiles: mentions, isAtAll: false },
     });
     let url = robot.url;

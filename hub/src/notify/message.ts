@@ -17,8 +17,10 @@ export interface NotifyMessage {
   subject: string;
   /** Email and webhook text: title, address, time waited, link, site. */
   text: string;
-  /** One line for SMS and group robots. */
+  /** One line for SMS. */
   short: string;
+  /** A group robot's message, before each contact's line with their own link. */
+  headline: string;
   minutes: number;
 }
 
@@ -43,6 +45,7 @@ export function renderMessage(messages: Messages, m: MessageInput): NotifyMessag
     subject: messages.t(m.lang, 'notify.subject', params),
     text: messages.t(m.lang, 'notify.body', params),
     short: messages.t(m.lang, 'notify.short', params),
+    headline: messages.t(m.lang, 'notify.group', params),
     minutes,
   };
 }
