@@ -19,20 +19,23 @@ export const CONTACT_RELATIONS = ['family', 'grid_worker', 'neighbour', 'doctor'
 export const CHANNELS = ['email', 'webhook', 'sms', 'wecom', 'dingtalk'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** "60s", "3m", "1h" (or a number of seconds) → milliseconds. */
-export const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') {
-    if (Number.isFinite(v) && v >= 0 && v <= 7 * 86_400) return Math.round(v * 1000);
-  } else {
-    const m = /^(\d{1,7})(s|m|h)$/.exec(v.trim());
-    if (m) {
-      const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
-      if (ms <= 7 * 86_400_000) return ms;
-    }
-  }
-  ctx.addIssue({ code: 'custom', message: 'must be a duration like "60s", "3m" or "1h" (at most 7 days)' });
-  return z.NEVER;
-});
+const DURATION = /^(\d{1,7})(s|m|h)$/;
+
+/** "60s", "3m", "1h" in milliseconds (the schema has checked the shape). */
+export function durationMs(d: string): number {
+  const m = DURATION.exec(d.trim());
+  if (!m) return Number.NaN;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+}
+
+/**
+ * A duration like "60s", "3m", "1h", at most 7 days. Kept as written (so a parsed configuration
+ * parses again the same); `durationMs` turns it into milliseconds where it is used.
+ */
+export const durationSchema = z.string().refine((v) => {
+  const ms = durationMs(v);
+  return Number.isFinite(ms) && ms <= 7 * 86_400_000;
+}, 'must be a duration like "60s", "3m" or "1h" (at most 7 days)');
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM');
 
@@ -49,9 +52,12 @@ const ladderStepSchema = z.strictObject({
 const ladderSchema = z
   .array(ladderStepSchema)
   .max(10)
-  .refine((steps) => steps.every((s, i) => i === 0 || s.after > (steps[i - 1]?.after ?? -1)), {
-    message: 'ladder steps must come later one after the other',
-  });
+  .refine(
+    (steps) => steps.every((s, i) => i === 0 || durationMs(s.after) > durationMs(steps[i - 1]?.after ?? '')),
+    {
+      message: 'ladder steps must come later one after the other',
+    },
+  );
 
 /**
  * A quiet rule: alerts of these kinds notify nobody between `from` and `to` (the home's local time;
@@ -125,7 +131,7 @@ export const notificationsSchema = z.strictObject({
   /** Key for the acknowledgement links (32+ characters); generated once and kept in hub.db when left out. */
   linkSecret: z.string().min(32).max(500).optional(),
   /** How long a link in a message stays valid. */
-  linkTtl: durationSchema.default(12 * 3_600_000),
+  linkTtl: durationSchema.default('12h'),
   ladder: ladderSchema.default([]),
   quiet: z
     .array(quietRuleSchema)

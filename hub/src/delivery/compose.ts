@@ -1,4 +1,4 @@
-import type { NotificationsConfig } from '../config/notify-schema.js';
+import { durationMs, type NotificationsConfig } from '../config/notify-schema.js';
 import type { ContactConfig, HomeConfig } from '../config/schema.js';
 import type { Messages } from '../i18n/messages.js';
 import type { AlertRecord } from '../model/alert.js';
@@ -20,7 +20,7 @@ export function ackUrlOf(p: ComposeParts, row: NotifyRow): string {
   const token = signLink(p.linkKey, {
     alertId: row.alertId,
     contact: row.contact,
-    exp: row.createdAt + p.config.linkTtl,
+    exp: row.createdAt + durationMs(p.config.linkTtl),
   });
   return `${p.config.publicUrl}/ack/${token}`;
 }

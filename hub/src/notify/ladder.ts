@@ -1,5 +1,6 @@
 import type { AlertChange } from '../alerts/alert-change.js';
 import type { AlertService } from '../alerts/alert-service.js';
+import { durationMs } from '../config/notify-schema.js';
 import type { HomeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ContactAckLogEntry, DeliveryLogEntry } from '../model/entries.js';
@@ -73,7 +74,7 @@ export class NotifyLadder {
         this.p.scheduler.set({
           key: timerKey(rec.alert.id, i + 1),
           homeId: home.id,
-          dueAt: rec.raisedAtMs + step.after,
+          dueAt: rec.raisedAtMs + durationMs(step.after),
           data: { owner: 'notify', alertId: rec.alert.id, step: i + 1 },
         });
       });
