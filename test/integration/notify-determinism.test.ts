@@ -109,7 +109,9 @@ describe('determinism of the notification ladder', () => {
     h = play(live);
     const rows = h.hub.store.notify;
     const a1 = h.alerts({ kind: 'sos', homeId: 'h1' })[0]?.alert.id ?? '';
-    expect(rows.byAlert(a1).map((r) => `${r.step}.${r.contact}.${r.channel}:${r.status}:${r.attempts}`)).toEqual([
+    expect(
+      rows.byAlert(a1).map((r) => `${r.step}.${r.contact}.${r.channel}:${r.status}:${r.attempts}`),
+    ).toEqual([
       '1.0.email:sent:2',
       '1.0.webhook:sent:1',
       '2.1.sms:cancelled:0',

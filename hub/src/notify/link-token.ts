@@ -18,7 +18,7 @@ export type LinkCheck =
   | { ok: true; claims: LinkClaims }
   | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
 
-const SHAPE = /^([A-Za-z0-9_-]{1,64})\.(0|[1-9]\d{0,2})\.([0-9a-z]{1,11})\.([A-Za-z0-9_-]{43})$/;
+const SHAPE = /^([A-Za-z0-9_-]{1,64})\.(0|[1-9]\d{0,2})\.([1-9a-z][0-9a-z]{0,10})\.([A-Za-z0-9_-]{43})$/;
 /** Longest token the shape allows: anything longer is refused before a regex runs on it. */
 export const MAX_TOKEN_LENGTH = 64 + 1 + 3 + 1 + 11 + 1 + 43;
 
@@ -40,9 +40,10 @@ export function checkLink(key: Buffer, token: unknown, now: number): LinkCheck {
     contact: Number(m[2]),
     exp: Number.parseInt(m[3] as string, 36),
   };
-  const given = Buffer.from(m[4] as string, 'base64url');
-  // The shape's 43 characters may still decode to other than 32 bytes only if padded oddly: compare lengths first.
-  const expected = mac(key, claims);
+  // Compared as text: 43 base64url characters carry 258 bits, so decoding would accept four spellings
+  // of the last one; only the hub's own spelling passes.
+  const given = Buffer.from(m[4] as string, 'latin1');
+  const expected = Buffer.from(mac(key, claims).toString('base64url'), 'latin1');
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'signature' };
   if (!Number.isSafeInteger(claims.exp) || now >= claims.exp) return { ok: false, reason: 'expired' };
