@@ -71,7 +71,7 @@ export function ackRoutes(app: FastifyInstance, p: AckRouteParts): void {
   };
 
   const page = (
-    request: FastifyRequest,
+    _request: FastifyRequest,
     reply: FastifyReply,
     state: string,
     lang: string,
@@ -79,10 +79,8 @@ export function ackRoutes(app: FastifyInstance, p: AckRouteParts): void {
     statusOverride?: number,
   ) => {
     const t = (k: string, params: Record<string, string> = {}) => p.messages.t(lang, k, params);
-    const path = request.url.split('?')[0] ?? '';
-    const languages = locales
-      .filter((l) => l !== lang)
-      .map((l): [string, string] => [l, `${path}?lang=${l}`]);
+    // Relative to the page itself: nothing of the request is written back into the page.
+    const languages = locales.filter((l) => l !== lang).map((l): [string, string] => [l, `?lang=${l}`]);
     const heading = state === 'form' ? t('ack.title') : t(`ack.${state}_title`);
     const lines = state === 'form' ? extra : [...extra, t(`ack.${state}`)];
     const status =
