@@ -62,9 +62,11 @@ export function ContactsPanel({ contacts }: { contacts: Contact[] }) {
               <span>
                 <strong>{c.name}</strong> <span class="muted">{t(`relation.${c.relation}`)}</span>
               </span>
-              <a class="btn btn-secondary tel" href={`tel:${c.phone.replace(/[^+0-9]/g, '')}`}>
-                {t('contacts.call')} {c.phone}
-              </a>
+              {c.phone && (
+                <a class="btn btn-secondary tel" href={`tel:${c.phone.replace(/[^+0-9]/g, '')}`}>
+                  {t('contacts.call')} {c.phone}
+                </a>
+              )}
             </li>
           ))}
         </ul>

@@ -12,6 +12,7 @@ import { ErrorBox } from '../ui/error-box';
 import { ContactsPanel, ResidentPanel } from '../ui/home-panels';
 import { useLive } from '../ui/hooks';
 import { KindIcon, kindClass } from '../ui/kind-icon';
+import { NotificationsPanel } from '../ui/notifications-panel';
 import { buildTimeline, Timeline } from '../ui/timeline';
 import { liveHome } from '../ui/use-homes';
 
@@ -147,6 +148,7 @@ export function AlertDetailView({
               live.applyAlert(a);
             }}
           />
+          <NotificationsPanel alert={alert} />
           {shownHome ? <ContactsPanel contacts={shownHome.contacts ?? []} /> : null}
         </div>
         <div class="detail-col">
