@@ -102,7 +102,7 @@ describe('the acknowledgement page', () => {
     expect(zh.html).not.toContain('Wang Guifang');
     expect(zh.headers.get('cache-control')).toBe('no-store');
     expect(zh.headers.get('x-frame-options')).toBe('DENY');
-    expect(zh.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(zh.headers.get('referrer-policy')).toBe('same-origin');
     const en = await get(`${tokenFor(0)}?lang=en`);
     expect(en.html).toContain('lang="en"');
     expect(en.html).toContain('I am going');

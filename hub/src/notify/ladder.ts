@@ -170,11 +170,12 @@ export class NotifyLadder {
     });
     const home = this.p.directory.home(row.homeId);
     const name = home?.contacts[row.contact]?.name ?? `#${row.contact + 1}`;
-    const channel = CHANNEL_NAMES[row.channel];
+    // The channel's name in each language of the note.
+    const channel = { channel: `channel.${row.channel}` };
     if (entry.result === 'sent')
-      this.#note(out, row.alertId, 'note.notify_sent', { name, channel }, entry.at);
+      this.#note(out, row.alertId, 'note.notify_sent', { name }, entry.at, channel);
     if (entry.result === 'failed')
-      this.#note(out, row.alertId, 'note.notify_failed', { name, channel, detail }, entry.at);
+      this.#note(out, row.alertId, 'note.notify_failed', { name, detail }, entry.at, channel);
     out.notify = true;
   }
 
@@ -199,8 +200,15 @@ export class NotifyLadder {
     this.p.repo.cancelPending(alertId, at);
   }
 
-  #note(out: LadderOut, alertId: string, key: string, params: Record<string, string>, at: number): void {
-    const change = this.p.alerts.annotate(alertId, key, params, at);
+  #note(
+    out: LadderOut,
+    alertId: string,
+    key: string,
+    params: Record<string, string>,
+    at: number,
+    keyParams: Record<string, string> = {},
+  ): void {
+    const change = this.p.alerts.annotate(alertId, key, params, at, keyParams);
     if (change) out.alertChanges.push(change);
   }
 }

@@ -85,20 +85,24 @@ export function ackRoutes(app: FastifyInstance, p: AckRouteParts): void {
     const lines = state === 'form' ? extra : [...extra, t(`ack.${state}`)];
     const status =
       statusOverride ?? (state === 'invalid' ? 404 : state === 'busy' ? 429 : state === 'failed' ? 500 : 200);
-    return reply
-      .code(status)
-      .header('cache-control', 'no-store')
-      .type('text/html; charset=utf-8')
-      .send(
-        renderAckPage({
-          lang,
-          heading,
-          lines,
-          button: state === 'form' ? t('ack.button') : undefined,
-          languages,
-          state,
-        }),
-      );
+    return (
+      reply
+        .code(status)
+        .header('cache-control', 'no-store')
+        // Same-origin referrers: the page's own form then carries its real Origin (never sent elsewhere).
+        .header('referrer-policy', 'same-origin')
+        .type('text/html; charset=utf-8')
+        .send(
+          renderAckPage({
+            lang,
+            heading,
+            lines,
+            button: state === 'form' ? t('ack.button') : undefined,
+            languages,
+            state,
+          }),
+        )
+    );
   };
 
   const describe = (s: Exclude<Shown, { state: 'invalid' }>) => [
@@ -158,10 +162,14 @@ export function ackRoutes(app: FastifyInstance, p: AckRouteParts): void {
   });
 }
 
-/** A form from the page itself: no Origin (older browsers), the hub's own origin, or publicUrl's. */
+/**
+ * A form from the page itself: the hub's own origin or publicUrl's; no Origin (older browsers) or
+ * "null" (a browser that hides it, as some do under a strict referrer policy) is let through: the
+ * token is the credential, this check only keeps other sites from posting a token they were shown.
+ */
 function sameSite(request: FastifyRequest, publicUrl: string): boolean {
   const origin = request.headers.origin;
-  if (origin === undefined) return true;
+  if (origin === undefined || origin === 'null') return true;
   if (origin === new URL(publicUrl).origin) return true;
   return origin === `${request.protocol}://${request.host}`;
 }
