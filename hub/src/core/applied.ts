@@ -14,6 +14,8 @@ export interface Applied {
   feed: FeedEntry[];
   /** Sessions that ended: their feeds close, on every node. */
   sessionsEnded: SessionsEnded[];
+  /** Notification outbox rows were added: the sender looks for due rows. */
+  notify: boolean;
 }
 
 /** Sessions that have just ended: one by its token's hash, or all of one staff member. */
@@ -22,7 +24,7 @@ export type SessionsEnded =
   | { staffId: string; reason: 'staff_removed' };
 
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [], sessionsEnded: [] };
+  return { alertChanges: [], feed: [], sessionsEnded: [], notify: false };
 }
 
 /** Add what one entry changed to what a batch changed. */
@@ -30,4 +32,5 @@ export function mergeApplied(into: Applied, from: Applied): void {
   for (const c of from.alertChanges) into.alertChanges.push(c);
   for (const f of from.feed) into.feed.push(f);
   for (const e of from.sessionsEnded) into.sessionsEnded.push(e);
+  if (from.notify) into.notify = true;
 }
