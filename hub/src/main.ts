@@ -407,7 +407,12 @@ export class Hub {
         uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
         store: { backend: 'sqlite', ok: this.store.db.open },
         journal: { lastSeq: this.store.journal.lastSeq(), lagRows: lag },
-        mqtt: { connectedClients: this.broker.aedes.connectedClients },
+        mqtt: {
+          connectedClients: this.broker.aedes.connectedClients,
+          ...(this.broker.fit
+            ? { aedes: { installed: this.broker.fit.installed, adaptations: this.broker.fit.adaptations } }
+            : {}),
+        },
         feed: { clients: this.feed.clientCount(), seq: this.store.feedLog.currentSeq() },
         clock: this.clock.kind,
         restarts: this.#restartsForHealth(),
