@@ -73,6 +73,11 @@ export class SecretVerifier {
     return ok;
   }
 
+  /** A device retired or given a new secret: what was verified for it is forgotten. */
+  forget(id: string): void {
+    this.#verified.delete(id);
+  }
+
   #known(id: string, digest: Buffer): boolean {
     const known = this.#verified.get(id);
     return known !== undefined && timingSafeEqual(Buffer.from(known, 'latin1'), digest);

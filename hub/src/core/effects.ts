@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 import type { Directory } from '../site/directory.js';
-import type { Applied } from './applied.js';
+import type { Applied, DirectoryEffect } from './applied.js';
 
 /** Where the effects of applied entries go once they are committed. */
 export interface EffectSinks {
@@ -14,6 +14,8 @@ export interface EffectSinks {
    * sends it; messages name their alert, so a repeat is harmless to the device.
    */
   command?(deviceId: string, message: object): void;
+  /** What committed directory changes mean for this node's connections and sessions. */
+  directory?(effects: readonly DirectoryEffect[]): void;
 }
 
 /**
@@ -34,7 +36,15 @@ export class Effects {
   }
 
   run(applied: Applied): void {
-    const { alertChanges, feed } = applied;
+    const { alertChanges, feed, directory } = applied;
+    if (directory.length > 0)
+      for (const sink of this.#sinks) {
+        try {
+          sink.directory?.(directory);
+        } catch (err) {
+          this.log.error({ err }, 'directory effect failed');
+        }
+      }
     if (alertChanges.length === 0 && feed.length === 0) return;
     for (const c of alertChanges) {
       const alert = c.record.alert;

@@ -4,9 +4,9 @@ import { loadCatalog, Messages } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import type { Positioned } from '../model/entries.js';
-import { Directory } from '../site/directory.js';
 import { type HubStore, openStore } from '../store/open-store.js';
 import { type StateDigest, stateDigest } from '../store/state-digest.js';
+import { openDirectory } from './directory-seed.js';
 import { type HubCore, openCore } from './open-core.js';
 
 /**
@@ -25,7 +25,7 @@ export class Replica {
     this.#store = openStore(config.dataDir, log);
     this.#core = openCore({
       store: this.#store,
-      directory: new Directory(config),
+      directory: openDirectory(config, this.#store),
       messages: new Messages(loadCatalog()),
       // Never advanced and never started: the applier takes every time from the entries.
       clock: new ManualClock(0),

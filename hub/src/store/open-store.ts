@@ -4,7 +4,9 @@ import { AuditLog } from './audit-log.js';
 import { Checkpointer } from './checkpointer.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { DeviceStateRepo } from './device-state-repo.js';
+import { DirectoryRepo } from './directory-repo.js';
 import { FeedLog } from './feed-log.js';
+import { HomeErasure } from './home-erasure.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
@@ -26,6 +28,10 @@ export interface HubStore {
   readonly audit: AuditLog;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
+  /** The site directory's tables and change history. */
+  readonly directory: DirectoryRepo;
+  /** Erasing a home's log rows, in steps. */
+  readonly erasure: HomeErasure;
   readonly checkpointer: Checkpointer;
   /** Close the database and give the data dir up. */
   close(): void;
@@ -51,11 +57,12 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
   uow.register(devices);
   uow.register(homeStates);
   uow.register(zigbee);
+  const meta = new Meta(db);
   return {
     db,
     uow,
     journal: new Journal(db, uow, log.child({ mod: 'journal' })),
-    meta: new Meta(db),
+    meta,
     alerts: new AlertRepo(db),
     feedLog: new FeedLog(db),
     devices,
@@ -63,6 +70,8 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
     timers: new TimerStore(db),
     audit: new AuditLog(db),
     zigbee,
+    directory: new DirectoryRepo(db, meta),
+    erasure: new HomeErasure(db),
     checkpointer: new Checkpointer(db, log.child({ mod: 'store' })),
     close() {
       if (db.open) db.close();

@@ -1,7 +1,10 @@
 import type { HubConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type Db, openDatabase } from '../store/sqlite-db.js';
+import type { DeviceRecord, HomeRecord } from '../model/directory.js';
+import { directoryDataOf } from '../site/directory.js';
+import { DirectoryRepo } from '../store/directory-repo.js';
+import { type Db, Meta, openDatabase } from '../store/sqlite-db.js';
 import { createBackend } from './backend.js';
 import { Outbox } from './outbox.js';
 import { HOME_MEASUREMENTS, type MeasurementName } from './schema.js';
@@ -35,13 +38,19 @@ export interface PurgeOptions {
   force?: boolean | undefined;
 }
 
-/** The resident's home: from the configuration, else from stored alerts (a resident who left the service). */
+/** The site directory: the store's once seeded (it is changed at run time), else the configuration's. */
+function homesOf(config: Readonly<HubConfig>, db: Db): { homes: HomeRecord[]; devices: DeviceRecord[] } {
+  const repo = new DirectoryRepo(db, new Meta(db));
+  return repo.seededAt() === undefined ? directoryDataOf(config) : repo.loadAll();
+}
+
+/** The resident's home: from the site directory, else from stored alerts (a resident who left the service). */
 export function residentHome(
   config: Readonly<HubConfig>,
   db: Db,
   residentId: string,
 ): { homeId: string; sharedWith: string[] } {
-  for (const home of config.homes) {
+  for (const home of homesOf(config, db).homes) {
     if (home.residents.some((r) => r.id === residentId)) {
       return {
         homeId: home.id,
@@ -63,7 +72,11 @@ export function residentHome(
 }
 
 function deviceIdsOf(config: Readonly<HubConfig>, db: Db, homeId: string): string[] {
-  const ids = new Set(config.homes.find((h) => h.id === homeId)?.devices.map((d) => d.id) ?? []);
+  const ids = new Set(
+    homesOf(config, db)
+      .devices.filter((d) => d.homeId === homeId)
+      .map((d) => d.id),
+  );
   for (const r of db
     .prepare<[string], { device_id: string }>('SELECT DISTINCT device_id FROM journal WHERE home_id = ?')
     .all(homeId)) {
