@@ -9,8 +9,11 @@ import { directoryDiff, openDirectory, seedEntries } from './core/directory-seed
 import { type HubCore, openCore } from './core/open-core.js';
 import { ErrorCodes, HubError, isHubError } from './errors.js';
 import { FeedServer } from './feed/feed-server.js';
+import { DirectoryViews } from './homes/directory-views.js';
 import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
+import { adminHomeRoutes } from './http/routes/admin-home-routes.js';
+import { adminStaffRoutes } from './http/routes/admin-staff-routes.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
@@ -206,6 +209,16 @@ export class Hub {
         alertRoutes(app, store.alerts, commands, this.directory);
         homeRoutes(app, homes, commands, this.directory, store.journal);
         staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
+        const views = new DirectoryViews(this.directory, store.devices, store.directory);
+        adminHomeRoutes(app, {
+          commands,
+          directory: this.directory,
+          views,
+          homes,
+          messages,
+          endpoints: () => ({ mqtt: this.#ports?.mqtt, mqtts: this.#ports?.mqtts }),
+        });
+        adminStaffRoutes(app, { commands, directory: this.directory, views, messages });
         opsRoutes(app, { health: () => this.health() }, this.metrics);
         if (clock instanceof ManualClock) {
           clockRoutes(app, clock, (ms) => {
