@@ -13,6 +13,7 @@ import { DirectoryViews } from './homes/directory-views.js';
 import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
 import { adminHomeRoutes } from './http/routes/admin-home-routes.js';
+import { adminImportRoutes } from './http/routes/admin-import-routes.js';
 import { adminStaffRoutes } from './http/routes/admin-staff-routes.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
@@ -219,6 +220,13 @@ export class Hub {
           endpoints: () => ({ mqtt: this.#ports?.mqtt, mqtts: this.#ports?.mqtts }),
         });
         adminStaffRoutes(app, { commands, directory: this.directory, views, messages });
+        adminImportRoutes(app, {
+          commands,
+          directory: this.directory,
+          alerts: store.alerts,
+          messages,
+          audit: (actor, action, target, data) => commands.audit(actor, action, target, data),
+        });
         opsRoutes(app, { health: () => this.health() }, this.metrics);
         if (clock instanceof ManualClock) {
           clockRoutes(app, clock, (ms) => {

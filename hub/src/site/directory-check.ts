@@ -279,7 +279,11 @@ function applyToDraft(draft: Draft, op: DirectoryOp): void {
     case 'home.put': {
       const prev = draft.home(op.home.id);
       for (const r of prev?.residents ?? []) draft.residents.set(r.id, null);
-      for (const r of op.home.residents) draft.residents.set(r.id, op.home.id);
+      // A resident another home holds stays with it (the refused claim is not laid over).
+      for (const r of op.home.residents) {
+        const holder = draft.residentHome(r.id);
+        if (holder === undefined || holder === op.home.id) draft.residents.set(r.id, op.home.id);
+      }
       draft.homes.set(op.home.id, op.home);
       return;
     }
