@@ -26,6 +26,7 @@ export interface AdminImportDeps {
 }
 
 const importQuery = z.strictObject({ dryRun: z.enum(['0', '1', 'true', 'false']).optional() });
+const exportQuery = z.strictObject({ format: z.enum(['csv', 'yaml', 'json']).optional() });
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -96,8 +97,11 @@ export function adminImportRoutes(app: FastifyInstance, d: AdminImportDeps): voi
         '/api/v1/export',
         { config: { auth: true, admin: true } },
         handle(async (request, reply) => {
+          // ?format= (a link in the console), else by Accept.
           const accept = String(request.headers.accept ?? '');
-          const format = /text\/csv/.test(accept) ? 'csv' : /yaml/.test(accept) ? 'yaml' : 'json';
+          const format =
+            parseInput(exportQuery, request.query, 'query').format ??
+            (/text\/csv/.test(accept) ? 'csv' : /yaml/.test(accept) ? 'yaml' : 'json');
           await d.audit(staffOf(request).id, 'directory.export', 'site', {
             format,
             homes: d.directory.homes().length,
