@@ -91,10 +91,15 @@ export class Hub {
     readonly config: Readonly<HubConfig>,
     options: HubOptions = {},
   ) {
-    this.log = options.logger ?? createLogger(config.log.level);
+    this.log =
+      options.logger ?? createLogger(config.log.level, undefined, { timezone: config.site.timezone });
     this.metrics = new Metrics(options.processMetrics ?? true);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
-    const store = openStore(config.dataDir, this.log, { lock: options.lockDataDir !== false });
+    const store = openStore(config.dataDir, this.log, {
+      lock: options.lockDataDir !== false,
+      walLimitBytes: config.store.walLimitMB * 2 ** 20,
+      metrics: this.metrics,
+    });
     this.store = store;
     // The directory is the store's once seeded; before that (the first start), the file's until the seed.
     this.directory = openDirectory(config, store);
@@ -128,6 +133,7 @@ export class Hub {
     this.#retention = new RetentionJob(
       config,
       store.db,
+      store.journal,
       store.feedLog,
       this.clock,
       () => machine.processedSeq(),
@@ -144,17 +150,21 @@ export class Hub {
       this.log.child({ mod: 'ingest' }),
       store.zigbee,
     );
-    this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
+    this.broker = new Broker(
+      config,
+      this.directory,
+      ingest,
+      this.metrics,
+      this.log.child({ mod: 'broker' }),
+      store.fastVerifiers,
+    );
     const realNow = options.realNow ?? Date.now;
-    // Logins and failed logins are audit rows: log entries like every other change.
+    // Logins, logouts and their audit rows are log entries like every other change.
     this.sessions = new Sessions(
-      store.db,
+      store.sessions,
       this.directory,
       config.http.sessionTtlMinutes * 60_000,
-      {
-        append: (at, actor, action, target, data = {}) =>
-          machine.submitNow({ kind: 'audit', at, actor, action, target, data }),
-      },
+      (entry) => machine.submit(entry),
       realNow,
     );
     const sessions = this.sessions;
@@ -184,15 +194,16 @@ export class Hub {
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
       command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
-      // A directory change reaches connections and sessions at once (docs/api.md, "Site administration").
+      // A directory change reaches connections and feeds at once (docs/api.md, "Site administration");
+      // a removed staff member's sessions end in the same entry (sessionEnded below).
       directory: (effects) => {
         for (const e of effects) {
           if (e.type === 'device.revoked') this.broker.revoke(e.deviceId);
-          else if (e.type === 'staff.ended') sessions.endSessionsOf(e.staffId);
           else if (e.type === 'staff.rescoped') this.feed.rescope(e.staffId);
           else if (e.type === 'home.erased') this.#erasure.kick();
         }
       },
+      sessionEnded: (ended) => sessions.ended(ended),
     });
 
     const clock = this.clock;

@@ -83,7 +83,7 @@ describe('site administration in the console (real hub, real Chromium)', () => {
     for (const id of ['h40-sos', 'h40-door']) {
       const item = sheet.locator(`.sheet-device[data-device-id="${id}"]`);
       const secret = (await item.locator('code.secret').textContent()) ?? '';
-      expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(secret).toMatch(/^chs1_[A-Za-z0-9_-]{32}$/);
       secrets[id] = secret;
       // The QR code holds where and how the device connects, with its secret.
       const d = await item.locator('svg.qr path').getAttribute('d');

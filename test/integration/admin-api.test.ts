@@ -118,7 +118,7 @@ describe('site administration through the API, without a restart', () => {
         },
       );
       expect(dev.status).toBe(201);
-      expect(dev.body.secret).toMatch(/^[A-Za-z0-9_-]{32}$/); // 24 random bytes, base64url
+      expect(dev.body.secret).toMatch(/^chs1_[A-Za-z0-9_-]{32}$/); // 24 random bytes, base64url
       expect(dev.body.device.secret).toBe('set');
       expect(JSON.stringify(dev.body.device)).not.toContain('scrypt');
       const device = await connect('h20-sos', dev.body.secret);
@@ -343,7 +343,7 @@ describe('site administration through the API, without a restart', () => {
     expect(sheet.status).toBe(200);
     expect(sheet.body.mqtt).toMatchObject({ host: '127.0.0.1', port: t.hub.ports.mqtt });
     const secret = sheet.body.devices.find((d) => d.id === 'h23-sos')?.newSecret ?? '';
-    expect(secret).toHaveLength(32);
+    expect(secret).toMatch(/^chs1_[A-Za-z0-9_-]{32}$/);
     const device = await connect('h23-sos', secret);
     expect(device.connected).toBe(true);
   });

@@ -59,7 +59,7 @@ describe('carehub import --config', () => {
 
     // The file as the bureau kept editing it: a new home, a new address, without the resident
     // and the secret made through the API.
-    const raw = { ...demoRaw(), dataDir } as Raw;
+    const raw = { ...demoRaw(), dataDir } as unknown as Raw;
     const h2 = raw.homes.find((h) => h.id === 'h2');
     if (!h2) throw new Error('demo has no h2');
     h2.address = 'Wenting Lane 5-203';

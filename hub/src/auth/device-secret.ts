@@ -1,18 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { fastHash, generateDeviceSecret } from './device-secrets.js';
 import { hashSecret } from './secrets.js';
-
-/** Random bytes in a device secret the hub makes: 192 bits (at least 128 are required). */
-export const DEVICE_SECRET_BYTES = 24;
 
 /**
  * A new device secret and the hash the hub keeps of it. The secret is shown once (API answer,
- * installer sheet) and never stored or logged; only the hash enters the log and the store. One
- * function, so the hash format can change in one place (a fast verifier suits secrets of this
- * length: their strength is their randomness, not the hash's cost).
+ * installer sheet) and never stored or logged; only the hash enters the log and the store. It is a
+ * hub-made secret (`chs1_` and 192 random bits, device-secrets.ts) with its fast hash: its strength
+ * is its randomness, so a device is admitted with one HMAC, also in a reconnect storm.
  */
 export async function newDeviceSecret(): Promise<{ secret: string; hash: string }> {
-  const secret = randomBytes(DEVICE_SECRET_BYTES).toString('base64url');
-  return { secret, hash: await hashSecret(secret) };
+  const secret = generateDeviceSecret();
+  return { secret, hash: fastHash(secret) };
 }
 
 /** A staff password's hash (scrypt, as `carehub hash-secret` makes). */

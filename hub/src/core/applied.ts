@@ -1,4 +1,4 @@
-import type { AlertChange, EntryContext } from '../alerts/alert-service.js';
+import type { AlertChange, EntryContext } from '../alerts/alert-change.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 
 /** The entry being applied: its position and time, and what it raised so far. */
@@ -8,8 +8,6 @@ export type EntryWork = EntryContext;
 export type DirectoryEffect =
   /** Retired, rotated, moved to another kind, or its home removed: its connection closes, its old secret no longer works. */
   | { type: 'device.revoked'; deviceId: string }
-  /** Removed, or their password changed: their sessions end and their feeds close. */
-  | { type: 'staff.ended'; staffId: string }
   /** Role or grids changed: their feeds follow the new scope. */
   | { type: 'staff.rescoped'; staffId: string }
   /** A home's log rows are queued for erasure (jobs/erasure-job.ts). */
@@ -24,8 +22,23 @@ export interface Applied {
   /** Feed entries other than alert changes' own (devices, home modes). */
   feed: FeedEntry[];
   directory: DirectoryEffect[];
+  /** Sessions that ended (logout, staff removed or their password changed): their feeds close, on every node. */
+  sessionsEnded: SessionsEnded[];
 }
 
+/** Sessions that have just ended: one by its token's hash, or all of one staff member. */
+export type SessionsEnded =
+  | { sessionId: string; reason: 'logout' }
+  | { staffId: string; reason: 'staff_removed' };
+
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [], directory: [] };
+  return { alertChanges: [], feed: [], directory: [], sessionsEnded: [] };
+}
+
+/** Add what one entry changed to what a batch changed. */
+export function mergeApplied(into: Applied, from: Applied): void {
+  for (const c of from.alertChanges) into.alertChanges.push(c);
+  for (const f of from.feed) into.feed.push(f);
+  for (const d of from.directory) into.directory.push(d);
+  for (const e of from.sessionsEnded) into.sessionsEnded.push(e);
 }

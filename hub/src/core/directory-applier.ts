@@ -13,6 +13,7 @@ import type { DirectoryRepo, Place } from '../store/directory-repo.js';
 import type { FeedLog } from '../store/feed-log.js';
 import type { HomeErasure } from '../store/home-erasure.js';
 import type { HomeStateRepo } from '../store/home-state-repo.js';
+import type { SessionRepo } from '../store/session-repo.js';
 import type { TimerStore } from '../store/timer-store.js';
 import type { TransactionalCache } from '../store/unit-of-work.js';
 import type { ZigbeeStateRepo } from '../store/zigbee-state-repo.js';
@@ -34,6 +35,8 @@ export interface DirectoryApplierParts {
   scheduler: Scheduler;
   audit: AuditLog;
   erasure: HomeErasure;
+  /** A removed staff member's sessions end in the entry that removes them. */
+  sessions: SessionRepo;
   /** English messages for refusals (the HTTP layer renders each problem in the caller's language). */
   t: Translate;
   log: Logger;
@@ -218,8 +221,7 @@ export class DirectoryApplier implements TransactionalCache {
         } as StaffConfig;
         repo.putStaff(staff, place, at);
         directory.putStaff(staff);
-        if (prev && prev.passwordHash !== staff.passwordHash)
-          out.directory.push({ type: 'staff.ended', staffId: staff.id });
+        if (prev && prev.passwordHash !== staff.passwordHash) this.#endSessions(staff.id, out);
         else if (prev && (prev.role !== staff.role || prev.grids.join() !== staff.grids.join()))
           out.directory.push({ type: 'staff.rescoped', staffId: staff.id });
         return {
@@ -233,7 +235,7 @@ export class DirectoryApplier implements TransactionalCache {
         const prev = directory.staff(op.staffId);
         repo.deleteStaff(op.staffId);
         directory.deleteStaff(op.staffId);
-        out.directory.push({ type: 'staff.ended', staffId: op.staffId });
+        this.#endSessions(op.staffId, out);
         return {
           result: res(op, op.staffId, false),
           homeId: null,
@@ -242,6 +244,12 @@ export class DirectoryApplier implements TransactionalCache {
         };
       }
     }
+  }
+
+  /** Removed, or their password changed: their sessions end, and after the commit their feeds close. */
+  #endSessions(staffId: string, out: Applied): void {
+    this.p.sessions.deleteOfStaff(staffId);
+    out.sessionsEnded.push({ staffId, reason: 'staff_removed' });
   }
 
   /**

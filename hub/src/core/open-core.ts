@@ -69,6 +69,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     scheduler,
     audit: store.audit,
     erasure: store.erasure,
+    sessions: store.sessions,
     t: (key, params) => messages.t('en', key, params),
     log: log.child({ mod: 'directory' }),
   });
@@ -84,6 +85,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     scheduler,
     timers: store.timers,
     zigbee: store.zigbee,
+    sessions: store.sessions,
     meta: store.meta,
     directoryChanges,
     log: log.child({ mod: 'applier' }),
