@@ -31,6 +31,7 @@ export const ErrorCodes = {
   REQUEST_TIMEOUT: 'HUB_ERR_REQUEST_TIMEOUT',
   HEADERS_TOO_LARGE: 'HUB_ERR_HEADERS_TOO_LARGE',
   UPGRADE_REQUIRED: 'HUB_ERR_UPGRADE_REQUIRED',
+  BROKER_UNFIT: 'HUB_ERR_BROKER_UNFIT',
   // Site administration (issue 18): a directory change refused, each problem by field (and CSV row).
   DUPLICATE_ID: 'HUB_ERR_DUPLICATE_ID',
   UNKNOWN_GRID: 'HUB_ERR_UNKNOWN_GRID',

@@ -3,6 +3,7 @@ import { LOG_LEVELS } from '../log.js';
 import { clusterSchema } from './cluster-schema.js';
 import { crossCheck } from './cross-checks.js';
 import { httpHardeningFields, timeoutsFit } from './http-hardening-schema.js';
+import { contactNotifyFields, homeNotifySchema, notificationsSchema } from './notify-schema.js';
 import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
 import { httpTlsSchema, mqttLimitsSchema, mqttTlsSchema, plaintextNeedsTls } from './security-schema.js';
 
@@ -51,9 +52,6 @@ export const DEVICE_KINDS = [
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export const phoneSchema = z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number');
-const languageSchema = z
-  .string()
-  .regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,3}$/, 'must be a language tag (e.g. zh-CN)');
 
 export const residentSchema = z.strictObject({
   id: idSchema,
@@ -74,10 +72,9 @@ export const contactSchema = z.strictObject({
   name: z.string().min(1).max(200),
   relation: z.enum(CONTACT_RELATIONS),
   phone: phoneSchema.optional(),
-  email: z.email('must be an email address').max(254).optional(),
-  language: languageSchema.optional(),
-  notify: z.array(z.enum(NOTIFY_CHANNELS)).max(NOTIFY_CHANNELS.length).default([]),
   notes: z.string().max(500).optional(),
+  /** PROTOCOL.md §6: email, language of messages, channels to notify on (docs/notifications.md). */
+  ...contactNotifyFields,
 });
 
 /** A grid: the part of the site a duty staff member watches (a community, a street committee). */
@@ -109,6 +106,8 @@ export const homeSchema = z.strictObject({
   devices: z.array(deviceSchema).default([]),
   /** Per-home rule overrides (night window, inactivity hours, which rules are on, …). */
   rules: homeRuleOverridesSchema.optional(),
+  /** The home's own notification ladder or quiet rules (docs/notifications.md). */
+  notifications: homeNotifySchema.optional(),
 });
 
 export const staffSchema = z.strictObject({
@@ -245,6 +244,8 @@ export const configSchema = z
      * becomes data in the store, changed from then on through the admin API and console.
      */
     grids: z.array(gridSchema).default([]),
+    /** Telling the family, neighbours and grid workers (PROTOCOL.md §6, docs/notifications.md). */
+    notifications: notificationsSchema.optional(),
     homes: z.array(homeSchema).default([]),
     staff: z.array(staffSchema).min(1),
   })

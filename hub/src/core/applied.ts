@@ -24,6 +24,8 @@ export interface Applied {
   directory: DirectoryEffect[];
   /** Sessions that ended (logout, staff removed or their password changed): their feeds close, on every node. */
   sessionsEnded: SessionsEnded[];
+  /** Notification outbox rows were added: the sender looks for due rows. */
+  notify: boolean;
 }
 
 /** Sessions that have just ended: one by its token's hash, or all of one staff member. */
@@ -32,7 +34,7 @@ export type SessionsEnded =
   | { staffId: string; reason: 'staff_removed' };
 
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [], directory: [], sessionsEnded: [] };
+  return { alertChanges: [], feed: [], directory: [], sessionsEnded: [], notify: false };
 }
 
 /** Add what one entry changed to what a batch changed. */
@@ -41,4 +43,5 @@ export function mergeApplied(into: Applied, from: Applied): void {
   for (const f of from.feed) into.feed.push(f);
   for (const d of from.directory) into.directory.push(d);
   for (const e of from.sessionsEnded) into.sessionsEnded.push(e);
+  if (from.notify) into.notify = true;
 }

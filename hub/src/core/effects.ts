@@ -18,6 +18,8 @@ export interface EffectSinks {
   directory?(effects: readonly DirectoryEffect[]): void;
   /** Sessions that ended (logout, staff removed): their feeds close, on every node. */
   sessionEnded?(ended: SessionsEnded): void;
+  /** Notification outbox rows were added or attempted: the sender (one node) looks for due rows. */
+  notify?(): void;
 }
 
 /**
@@ -53,6 +55,15 @@ export class Effects {
           sink.sessionEnded?.(ended);
         } catch (err) {
           this.log.error({ err }, 'closing the feeds of an ended session failed');
+        }
+      }
+    }
+    if (applied.notify) {
+      for (const sink of this.#sinks) {
+        try {
+          sink.notify?.();
+        } catch (err) {
+          this.log.error({ err }, 'notification sender failed to wake');
         }
       }
     }

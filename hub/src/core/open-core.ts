@@ -4,6 +4,7 @@ import { HomeModes } from '../homes/home-modes.js';
 import type { Messages } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { NotifyLadder } from '../notify/ladder.js';
 import { ALL_RULES } from '../rules/all-rules.js';
 import { LAST_SEEN_WRITE_MS, RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
@@ -74,6 +75,15 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     log: log.child({ mod: 'directory' }),
   });
   store.uow.register(directoryChanges);
+  const notify = new NotifyLadder({
+    directory,
+    repo: store.notify,
+    alertRepo: store.alerts,
+    alerts,
+    scheduler,
+    audit: store.audit,
+    log: log.child({ mod: 'notify' }),
+  });
   const applier = new Applier({
     directory,
     rules,
@@ -88,6 +98,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     sessions: store.sessions,
     meta: store.meta,
     directoryChanges,
+    notify,
     log: log.child({ mod: 'applier' }),
   });
   const effects = new Effects(directory, metrics, log.child({ mod: 'effects' }));

@@ -12,6 +12,7 @@ import { FeedLog } from './feed-log.js';
 import { HomeErasure } from './home-erasure.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
+import { NotifyRepo } from './notify-repo.js';
 import { SessionRepo } from './session-repo.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
 import { TimerStore } from './timer-store.js';
@@ -40,6 +41,8 @@ export interface HubStore {
   readonly directory: DirectoryRepo;
   /** Erasing a home's log rows, in steps. */
   readonly erasure: HomeErasure;
+  /** Notifications to contacts: the outbox, attempts, contacts going. */
+  readonly notify: NotifyRepo;
   readonly checkpointer: Checkpointer;
   /** Fast verifiers of hub-made device secrets whose configured hash is scrypt (written behind). */
   readonly fastVerifiers: FastVerifierRepo;
@@ -105,6 +108,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
       gate: journal,
     }),
     fastVerifiers,
+    notify: new NotifyRepo(db),
     close() {
       fastVerifiers.flush();
       if (db.open) db.close();
