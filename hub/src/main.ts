@@ -6,25 +6,39 @@ import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import type { HubConfig } from './config/schema.js';
 import { DRILL_CLOCK_KEY } from './core/applier.js';
+import { directoryDiff, openDirectory, seedEntries } from './core/directory-seed.js';
 import { type HubCore, openCore } from './core/open-core.js';
+import { buildChannels } from './delivery/channels.js';
+import type { ComposeParts } from './delivery/compose.js';
+import { NotificationSender } from './delivery/sender.js';
+import { testSend } from './delivery/test-send.js';
 import { ErrorCodes, HubError, isHubError } from './errors.js';
 import { FeedServer } from './feed/feed-server.js';
+import { DirectoryViews } from './homes/directory-views.js';
 import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
+import { ackRoutes } from './http/routes/ack-routes.js';
+import { adminHomeRoutes } from './http/routes/admin-home-routes.js';
+import { adminImportRoutes } from './http/routes/admin-import-routes.js';
+import { adminStaffRoutes } from './http/routes/admin-staff-routes.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { clusterRoutes } from './http/routes/cluster-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
+import { notifyRoutes } from './http/routes/notify-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
 import { staffRoutes } from './http/routes/staff-routes.js';
 import { feedRoute, mqttOverWsRoute } from './http/routes/ws-routes.js';
 import { loadCatalog, Messages } from './i18n/messages.js';
 import { Ingest } from './ingest/ingest.js';
+import { ErasureJob } from './jobs/erasure-job.js';
 import { RetentionJob } from './jobs/retention-job.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { linkKey } from './notify/link-token.js';
+import { notifyWarnings } from './notify/warnings.js';
 import { packageRoot } from './package-root.js';
-import { Directory } from './site/directory.js';
+import { type Directory, directoryDataOf } from './site/directory.js';
 import { type HubStore, openStore } from './store/open-store.js';
 import { RunRecord } from './store/run-record.js';
 import { withoutFsync } from './store/sqlite-db.js';
@@ -76,7 +90,10 @@ export class Hub {
   readonly timeSeries: TimeSeries | undefined;
   /** This hub as one node of a cluster (config.cluster); undefined when it runs alone. */
   readonly cluster: ClusterNode | undefined;
+  /** Sends notifications to contacts (this node performs external effects); only with `notifications`. */
+  readonly notifier: NotificationSender | undefined;
   readonly #retention: RetentionJob;
+  readonly #erasure: ErasureJob;
   readonly #runs: RunRecord;
   #ports: Ports | undefined;
   #startedAt = 0;
@@ -97,7 +114,6 @@ export class Hub {
         'the drill clock (clock: manual) is for a hub alone: a cluster runs on the system clock',
       );
     this.metrics = new Metrics(options.processMetrics ?? true);
-    this.directory = new Directory(config);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
     const store = openStore(config.dataDir, this.log, {
       lock: options.lockDataDir !== false,
@@ -105,6 +121,8 @@ export class Hub {
       metrics: this.metrics,
     });
     this.store = store;
+    // The directory is the store's once seeded; before that (the first start), the file's until the seed.
+    this.directory = openDirectory(config, store);
     this.#runs = new RunRecord(store.meta, Date.now());
     this.metrics.restarts.set({ kind: 'all' }, this.#runs.history.starts);
     this.metrics.restarts.set({ kind: 'unclean' }, this.#runs.history.unclean);
@@ -112,10 +130,11 @@ export class Hub {
     const drillNow = Math.max(Date.now(), store.meta.getNumber(DRILL_CLOCK_KEY, 0));
     this.clock =
       config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? drillNow) : new SystemClock();
+    const messages = new Messages(loadCatalog());
     this.core = openCore({
       store,
       directory: this.directory,
-      messages: new Messages(loadCatalog()),
+      messages,
       clock: this.clock,
       metrics: this.metrics,
       log: this.log,
@@ -138,11 +157,16 @@ export class Hub {
             // makes sure of every home's standing timers, as a single hub does at its start.
             start: () => {
               scheduler.start();
-              machine.submit({ kind: 'start', at: this.clock.now() }).catch((err) => {
-                this.log.warn({ err }, 'the start entry of the new leader was not applied');
+              this.notifier?.start();
+              this.#lead().catch((err) => {
+                this.log.warn({ err }, 'the start entries of the new leader were not applied');
               });
             },
-            stop: () => scheduler.stop(),
+            // Not the leader any more: no timer fires here, nothing is sent from here.
+            stop: () => {
+              scheduler.stop();
+              this.notifier?.pause();
+            },
           },
           (deviceId, message) => {
             if (this.broker.holds(deviceId)) this.broker.publishCommand(deviceId, message);
@@ -220,6 +244,7 @@ export class Hub {
     );
     // A logout (or a staff member's removal) closes their feeds at once.
     sessions.onEnded((ended) => this.feed.endSessions(ended));
+    this.#erasure = new ErasureJob(store.erasure, this.log.child({ mod: 'erasure' }));
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
       // In a cluster only the leader sends, through the relay, to the node holding the device.
@@ -227,8 +252,47 @@ export class Hub {
         this.cluster
           ? this.cluster.command(deviceId, message)
           : this.broker.publishCommand(deviceId, message),
+      // A directory change reaches connections and feeds at once (docs/api.md, "Site administration");
+      // a removed staff member's sessions end in the same entry (sessionEnded below).
+      directory: (effects) => {
+        for (const e of effects) {
+          if (e.type === 'device.revoked') this.broker.revoke(e.deviceId);
+          else if (e.type === 'staff.rescoped') this.feed.rescope(e.staffId);
+          else if (e.type === 'home.erased') this.#erasure.kick();
+        }
+      },
       sessionEnded: (ended) => sessions.ended(ended),
     });
+
+    // Notifications: the ladder is state (core); sending is this node's effect (docs/notifications.md).
+    const n = config.notifications;
+    const compose: ComposeParts | undefined = n && {
+      config: n,
+      messages,
+      siteName: config.site.name,
+      siteLocale: config.site.locale,
+      linkKey: linkKey(n, store.meta),
+    };
+    const channels = n ? buildChannels(n, config.site.locale) : {};
+    this.notifier =
+      n && compose
+        ? new NotificationSender({
+            repo: store.notify,
+            alertRepo: store.alerts,
+            directory: this.directory,
+            config: n,
+            compose,
+            channels,
+            submit: (entry) => machine.submit(entry),
+            clock: this.clock,
+            log: this.log.child({ mod: 'notify' }),
+            onAttempt: (channel, result) => this.metrics.notifyAttempts.inc({ channel, result }),
+          })
+        : undefined;
+    const notifier = this.notifier;
+    if (notifier) this.core.effects.attach({ notify: () => notifier.wake() });
+    for (const w of notifyWarnings(config))
+      this.log.warn({ path: w.path, problem: w.message }, 'notifications: a contact cannot be reached');
 
     const clock = this.clock;
     this.http = new HttpServer({
@@ -245,6 +309,48 @@ export class Hub {
         alertRoutes(app, store.alerts, commands, this.directory);
         homeRoutes(app, homes, commands, this.directory, store.journal);
         staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
+        const views = new DirectoryViews(this.directory, store.devices, store.directory);
+        adminHomeRoutes(app, {
+          commands,
+          directory: this.directory,
+          views,
+          homes,
+          messages,
+          endpoints: () => ({ mqtt: this.#ports?.mqtt, mqtts: this.#ports?.mqtts }),
+        });
+        adminStaffRoutes(app, { commands, directory: this.directory, views, messages });
+        adminImportRoutes(app, {
+          commands,
+          directory: this.directory,
+          alerts: store.alerts,
+          messages,
+          audit: (actor, action, target, data) => commands.audit(actor, action, target, data),
+        });
+        notifyRoutes(app, {
+          repo: store.notify,
+          alerts: store.alerts,
+          directory: this.directory,
+          commands,
+          testSend:
+            compose &&
+            ((homeId, contact, channel) => {
+              const home = this.directory.home(homeId);
+              if (!home) throw new HubError(ErrorCodes.NOT_FOUND, `no home ${homeId}`);
+              return testSend(compose, channels, home, contact, channel);
+            }),
+        });
+        if (n && compose)
+          ackRoutes(app, {
+            key: compose.linkKey,
+            clock,
+            alerts: store.alerts,
+            notify: store.notify,
+            directory: this.directory,
+            messages,
+            commands,
+            publicUrl: n.publicUrl,
+            log: this.log.child({ mod: 'ack' }),
+          });
         opsRoutes(app, { health: () => this.health() }, this.metrics);
         const cluster = this.cluster;
         if (cluster) clusterRoutes(app, cluster);
@@ -284,8 +390,9 @@ export class Hub {
     const backlog = this.store.journal.lastSeq() - machine.processedSeq();
     machine.drain();
     if (backlog > 0) this.log.info({ rows: backlog }, 'journal replayed after restart');
-    // In a cluster the leader does both, once it leads (ClusterNode).
+    // In a cluster the leader does these, once it leads and has applied the whole log (#lead).
     if (!this.cluster) {
+      this.#seedOrCompareDirectory();
       machine.submitNow({ kind: 'start', at: this.clock.now() });
       const timers = scheduler.start();
       this.log.info({ timers }, 'timers armed');
@@ -299,6 +406,59 @@ export class Hub {
     this.log.info({ rows: head.rows, head: `${head.headSeq}:${head.headHash}` }, 'audit trail head');
   }
 
+  /**
+   * The first start of a data dir seeds the directory from the configuration file (log entries, so a
+   * replay rebuilds it); from then on the store is the truth, and a file that says otherwise is
+   * named in a warning (docs/configuration.md, "The site directory").
+   */
+  #seedOrCompareDirectory(): void {
+    const repo = this.store.directory;
+    const seededAt = repo.seededAt();
+    if (seededAt === undefined) {
+      this.core.machine.submitAllNow(seedEntries(this.config, this.clock.now()));
+      this.log.info(
+        { homes: this.directory.homes().length, staff: this.directory.allStaff().length },
+        'site directory seeded from the configuration file; from now on it is changed through the admin API and console',
+      );
+      return;
+    }
+    this.#compareDirectory();
+  }
+
+  /** A configuration file that says otherwise than the store's directory is named in a warning. */
+  #compareDirectory(): void {
+    const seededAt = this.store.directory.seededAt();
+    const diff = directoryDiff(directoryDataOf(this.config), this.directory.data());
+    const n = diff.onlyInFile.length + diff.onlyInStore.length + diff.differ.length;
+    if (n === 0) return;
+    const few = (list: string[]) => list.slice(0, 10).join(', ') + (list.length > 10 ? ', …' : '');
+    this.log.warn(
+      {
+        onlyInFile: few(diff.onlyInFile),
+        onlyInStore: few(diff.onlyInStore),
+        differ: few(diff.differ),
+      },
+      `the configuration file's homes, devices, staff or grids differ from the store's in ${n} record(s); the store's are in force (seeded at entry ${seededAt}). Apply the file with \`carehub import --config FILE\`, or change the site through the admin API and console`,
+    );
+  }
+
+  /**
+   * A cluster node that became the leader (and applied the whole log): a new cluster's directory
+   * seeded from the configuration file, then the `start` entry (every home's standing timers made
+   * sure of), as a single hub does at each start.
+   */
+  async #lead(): Promise<void> {
+    const machine = this.core.machine;
+    if (this.store.directory.seededAt() === undefined) {
+      for (const entry of seedEntries(this.config, this.clock.now())) await machine.submit(entry);
+      this.log.info(
+        { homes: this.directory.homes().length, staff: this.directory.allStaff().length },
+        'site directory seeded from the configuration file (a new cluster)',
+      );
+    }
+    await machine.submit({ kind: 'start', at: this.clock.now() });
+  }
+
   async start(): Promise<Ports> {
     this.openCore();
     if (this.cluster) {
@@ -309,12 +469,16 @@ export class Hub {
         await this.stop().catch(() => {});
         throw err;
       }
+      if (this.store.directory.seededAt() !== undefined) this.#compareDirectory();
     }
     this.#retention.start();
+    this.#erasure.start();
     this.core.soft.start();
     this.store.checkpointer.start();
     this.feed.start();
     this.timeSeries?.start();
+    // In a cluster only the leader sends notifications (ClusterNode's leader work).
+    if (!this.cluster) this.notifier?.start();
     let mqtt: number;
     let http: number;
     let https: number | undefined;
@@ -366,7 +530,9 @@ export class Hub {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#retention.stop();
+    this.#erasure.stop();
     this.core.scheduler.stop();
+    this.notifier?.stop();
     this.core.machine.stop();
     if (this.#portsFile) rmSync(this.#portsFile, { force: true });
     this.feed.stop();
@@ -395,7 +561,13 @@ export class Hub {
     const degraded = lag > 10_000 || timeSeries?.reachable === false || cluster?.lagging === true;
     return {
       // A cluster node without NATS cannot acknowledge anything: the balancer sends devices elsewhere.
-      status: cluster && !cluster.ready ? 'unavailable' : degraded ? 'degraded' : 'ok',
+      // A new cluster's node also waits for the first leader to seed the directory (devices unknown until then).
+      status:
+        cluster && (!cluster.ready || this.store.directory.seededAt() === undefined)
+          ? 'unavailable'
+          : degraded
+            ? 'degraded'
+            : 'ok',
       ...(cluster
         ? {
             cluster: {
@@ -411,7 +583,12 @@ export class Hub {
         uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
         store: { backend: 'sqlite', ok: this.store.db.open },
         journal: { lastSeq: this.store.journal.lastSeq(), lagRows: lag },
-        mqtt: { connectedClients: this.broker.aedes.connectedClients },
+        mqtt: {
+          connectedClients: this.broker.aedes.connectedClients,
+          ...(this.broker.fit
+            ? { aedes: { installed: this.broker.fit.installed, adaptations: this.broker.fit.adaptations } }
+            : {}),
+        },
         feed: { clients: this.feed.clientCount(), seq: this.store.feedLog.currentSeq() },
         clock: this.clock.kind,
         restarts: this.#restartsForHealth(),

@@ -13,15 +13,16 @@ import { listenOn } from '../net/listen.js';
 import { TOPIC_PREFIX } from '../protocol/topics.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
 import { mayPublish, type QoS, TopicAcl } from './acl.js';
-import { discard, skipDiscardedPublishes } from './discard.js';
-import { useFastAcks } from './fast-acks.js';
+import { discard, skipDiscardedPublishes } from './aedes-fit/discard.js';
+import { useFastAcks } from './aedes-fit/fast-acks.js';
+import { useLeanParser } from './aedes-fit/lean-parser.js';
+import { indexRetained } from './aedes-fit/retained-index.js';
+import { capSubscribeQos } from './aedes-fit/subscribe-qos.js';
+import { type AedesFit, checkAedesFit } from './aedes-fit/versions.js';
 import { BrokerGuards, clientLabel } from './guards.js';
-import { useLeanParser } from './lean-parser.js';
 import { RefusalLog } from './refusal-log.js';
-import { indexRetained } from './retained-index.js';
 import { type QueueDrop, SessionStore } from './session-store.js';
 import { attachStreamGuard } from './stream-guard.js';
-import { capSubscribeQos } from './subscribe-qos.js';
 import { listenMqttTls } from './tls-listener.js';
 import { willProblem } from './will-check.js';
 
@@ -60,6 +61,7 @@ export class Broker {
   /** Refused publishes, filters, wills and deliveries: one line, then a summary a minute per client. */
   readonly #refusals: RefusalLog;
   readonly #sessions: SessionStore;
+  #fit: AedesFit | undefined;
   readonly #willsRefused: Counter<'reason'>;
   readonly #messagesDropped: Counter<'reason'>;
 
@@ -122,7 +124,13 @@ export class Broker {
     return this.#tls?.port;
   }
 
+  /** The pinned aedes, aedes-persistence and mqtt-packet versions, as checked at start (/healthz). */
+  get fit(): AedesFit | undefined {
+    return this.#fit;
+  }
+
   async start(): Promise<number> {
+    this.#fit = checkAedesFit();
     const mqtt = this.config.mqtt;
     const guards = new BrokerGuards(
       mqtt.limits,
@@ -247,6 +255,20 @@ export class Broker {
     );
   }
 
+  /**
+   * A device retired, given a new secret, or whose home was removed: its connection closes now, and
+   * a reconnect is checked against the directory as it now stands (refused, or the new secret only).
+   */
+  revoke(deviceId: string): void {
+    this.#verifier.forget(deviceId);
+    // aedes keeps its connected clients by id (untyped in its declarations).
+    const clients = (this.#aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients;
+    const client = clients?.[deviceId];
+    if (!client) return;
+    this.log.info({ client: deviceId }, 'device connection closed: retired or its secret changed');
+    client.close();
+  }
+
   async stop(): Promise<void> {
     // Stop accepting, then cut the open connections: server.close() waits for them otherwise.
     const closing: Promise<void>[] = [];
@@ -281,6 +303,11 @@ export class Broker {
       this.#refused(client, 'client_id_mismatch');
       throw authError(2, 'client id must equal the device id');
     }
+    if (entry?.device.secretHash === '') {
+      // Imported, and no secret made for it yet (the installer sheet makes one).
+      this.#refused(client, 'not_provisioned');
+      throw authError(4, 'bad user name or password');
+    }
     const ok =
       entry !== undefined &&
       (await this.#verifier.verify(entry.device.id, password.toString('utf8'), entry.device.secretHash, {
@@ -293,6 +320,11 @@ export class Broker {
       throw authError(3, 'connection closed while waiting for admission');
     }
     if (!ok) {
+      this.#refused(client, 'bad_credentials');
+      throw authError(4, 'bad user name or password');
+    }
+    // Retired, or given a new secret, while its secret was being checked: as if it had come after.
+    if (this.directory.device(username)?.device.secretHash !== entry?.device.secretHash) {
       this.#refused(client, 'bad_credentials');
       throw authError(4, 'bad user name or password');
     }

@@ -5,6 +5,8 @@ import type { HomeModes } from '../homes/home-modes.js';
 import type { Logger } from '../log.js';
 import type { DeviceState } from '../model/device-state.js';
 import type {
+  ContactAckLogEntry,
+  DeliveryLogEntry,
   DeviceLogEntry,
   LogEntry,
   ModeLogEntry,
@@ -12,6 +14,7 @@ import type {
   StaffLogEntry,
   TimerLogEntry,
 } from '../model/entries.js';
+import type { ContactAckResult, NotifyLadder } from '../notify/ladder.js';
 import type { DeviceEvent } from '../protocol/events.js';
 import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
@@ -25,6 +28,7 @@ import type { ZigbeeStateRepo } from '../store/zigbee-state-repo.js';
 import { formatIso } from '../time/iso.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import type { Applied, EntryWork } from './applied.js';
+import type { DirectoryApplier } from './directory-applier.js';
 import { TimerOwners } from './timer-owners.js';
 
 /** Where a drill continues after a restart (`clock` entries move it). */
@@ -43,6 +47,10 @@ export interface ApplierParts {
   zigbee: ZigbeeStateRepo;
   sessions: SessionRepo;
   meta: Meta;
+  /** `directory` entries: the site directory's changes (core/directory-applier.ts). */
+  directoryChanges: DirectoryApplier;
+  /** The notification ladder (docs/notifications.md). */
+  notify: NotifyLadder;
   log: Logger;
 }
 
@@ -62,12 +70,13 @@ export class Applier {
     });
     this.owners.register('alert', (timer, work, out) => {
       const change = p.alerts.onTimer(timer, work.at);
-      if (change) out.alertChanges.push(change);
+      if (change) this.#changed(change, work, out);
     });
     this.owners.register('mode', (timer, work, out) => {
       const feed = p.modes.onTimer(timer, work.at);
       if (feed) out.feed.push(feed);
     });
+    this.owners.register('notify', (timer, work, out) => p.notify.onTimer(timer, work.at, out));
   }
 
   /** Apply one entry. Returns what its submitter waits for (a staff action's alert change). */
@@ -91,6 +100,12 @@ export class Applier {
       case 'start':
         this.p.rules.ensureAll(entry.at);
         return undefined;
+      case 'directory':
+        return this.p.directoryChanges.apply(position, entry, out);
+      case 'delivery':
+        return this.#delivery(entry, out);
+      case 'contact-ack':
+        return this.#contactAck(entry, out);
       case 'session':
         this.#session(entry, out);
         return undefined;
@@ -116,6 +131,20 @@ export class Applier {
     }
   }
 
+  #delivery(entry: DeliveryLogEntry, out: Applied): void {
+    this.p.notify.onDelivery(entry, out);
+  }
+
+  #contactAck(entry: ContactAckLogEntry, out: Applied): ContactAckResult {
+    return this.p.notify.onContactAck(entry, out);
+  }
+
+  /** An alert changed: to the feed and the effects, and to the notification ladder. */
+  #changed(change: AlertChange, work: EntryWork, out: Applied): void {
+    out.alertChanges.push(change);
+    this.p.notify.onAlertChange(change, work.at);
+  }
+
   #device(position: number, entry: DeviceLogEntry, work: EntryWork, out: Applied): void {
     const fields = fieldsOf(position, entry, this.p.log);
     if (!fields) return;
@@ -128,6 +157,14 @@ export class Applier {
       this.p.log.warn(
         { seq: position, home: event.homeId },
         'event for a home no longer configured; skipped',
+      );
+      return;
+    }
+    if (!this.p.directory.device(event.deviceId)) {
+      // Sent before the device was retired and applied after: nothing of it is kept.
+      this.p.log.debug(
+        { seq: position, device: event.deviceId },
+        'event of a device no longer configured; skipped',
       );
       return;
     }
@@ -156,7 +193,7 @@ export class Applier {
       if (entry.action.type === 'resolve') data.outcome = entry.action.outcome;
       if (entry.action.type === 'assign') data.assignee = entry.action.staffId;
       this.p.audit.append(work.at, staff.id, `alert.${entry.action.type}`, change.record.alert.id, data);
-      out.alertChanges.push(change);
+      this.#changed(change, work, out);
     }
     return change;
   }
@@ -178,7 +215,7 @@ export class Applier {
 
   #decide(d: Parameters<AlertService['decide']>[0], work: EntryWork, out: Applied): void {
     const change = this.p.alerts.decide(d, work);
-    if (change) out.alertChanges.push(change);
+    if (change) this.#changed(change, work, out);
   }
 
   #updateDevice(event: DeviceEvent, out: Applied): void {

@@ -4,6 +4,7 @@ import { HomeModes } from '../homes/home-modes.js';
 import type { Messages } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { NotifyLadder } from '../notify/ladder.js';
 import { ALL_RULES } from '../rules/all-rules.js';
 import { LAST_SEEN_WRITE_MS, RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
@@ -11,6 +12,7 @@ import type { HubStore } from '../store/open-store.js';
 import { Scheduler } from '../timers/scheduler.js';
 import { Applier } from './applier.js';
 import { Commands } from './commands.js';
+import { DirectoryApplier } from './directory-applier.js';
 import { Effects } from './effects.js';
 import { SoftState } from './soft-state.js';
 import { StateMachine } from './state-machine.js';
@@ -22,6 +24,7 @@ export interface HubCore {
   readonly alerts: AlertService;
   readonly modes: HomeModes;
   readonly applier: Applier;
+  readonly directoryChanges: DirectoryApplier;
   readonly machine: StateMachine;
   readonly effects: Effects;
   readonly commands: Commands;
@@ -53,6 +56,34 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
   );
   const alerts = new AlertService(store.alerts, store.feedLog, directory, messages, scheduler);
   const modes = new HomeModes(directory, rules, scheduler, store.feedLog);
+  const directoryChanges = new DirectoryApplier({
+    config: directory.config,
+    directory,
+    repo: store.directory,
+    rules,
+    alerts: store.alerts,
+    feedLog: store.feedLog,
+    devices: store.devices,
+    homeStates: store.homeStates,
+    zigbee: store.zigbee,
+    timers: store.timers,
+    scheduler,
+    audit: store.audit,
+    erasure: store.erasure,
+    sessions: store.sessions,
+    t: (key, params) => messages.t('en', key, params),
+    log: log.child({ mod: 'directory' }),
+  });
+  store.uow.register(directoryChanges);
+  const notify = new NotifyLadder({
+    directory,
+    repo: store.notify,
+    alertRepo: store.alerts,
+    alerts,
+    scheduler,
+    audit: store.audit,
+    log: log.child({ mod: 'notify' }),
+  });
   const applier = new Applier({
     directory,
     rules,
@@ -66,6 +97,8 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     zigbee: store.zigbee,
     sessions: store.sessions,
     meta: store.meta,
+    directoryChanges,
+    notify,
     log: log.child({ mod: 'applier' }),
   });
   const effects = new Effects(directory, metrics, log.child({ mod: 'effects' }));
@@ -99,9 +132,21 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     alerts,
     modes,
     applier,
+    directoryChanges,
     machine: sm,
     effects,
-    commands: new Commands((entry) => sm.submit(entry), clock),
+    commands: new Commands(
+      (entry) => sm.submit(entry),
+      clock,
+      // In a cluster each entry goes to the replicated log on its own, in order: an import is
+      // applied home by home there (docs/cluster.md, "Not in a cluster").
+      async (entries) => {
+        if (!sm.replicated) return sm.submitAllNow(entries);
+        const results: unknown[] = [];
+        for (const entry of entries) results.push(await sm.submit(entry));
+        return results;
+      },
+    ),
     soft,
   };
 }

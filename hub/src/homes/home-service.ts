@@ -55,9 +55,13 @@ export class HomeService {
     });
   }
 
-  /** Full details including residents' notes and contacts: an audited read (the audit row is a log entry). */
-  async detail(staff: StaffConfig, homeId: string) {
-    const home = this.#visible(staff, homeId);
+  /** A read of the homes' residents elsewhere (the admin pages' list): recorded as `list` records it. */
+  async auditList(staff: StaffConfig, homes: readonly HomeConfig[]): Promise<void> {
+    await this.#auditList(staff, homes);
+  }
+
+  /** A read of one home's residents and contacts: its audit row (a log entry). */
+  async auditRead(staff: StaffConfig, home: HomeConfig): Promise<void> {
     await this.submit({
       kind: 'audit',
       at: this.clock.now(),
@@ -66,6 +70,12 @@ export class HomeService {
       target: home.id,
       data: { residents: home.residents.map((r) => r.id) },
     });
+  }
+
+  /** Full details including residents' notes and contacts: an audited read (the audit row is a log entry). */
+  async detail(staff: StaffConfig, homeId: string) {
+    const home = this.#visible(staff, homeId);
+    await this.auditRead(staff, home);
     const year = localParts(this.clock.now(), this.directory.timezoneOf(home.id)).year;
     const summary = this.#summary(home);
     return {
@@ -83,7 +93,10 @@ export class HomeService {
       contacts: home.contacts.map((c) => ({
         name: c.name,
         relation: c.relation,
-        phone: c.phone,
+        phone: c.phone ?? null,
+        email: c.email ?? null,
+        language: c.language ?? null,
+        notify: c.notify,
         notes: c.notes ?? null,
       })),
     };

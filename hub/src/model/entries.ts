@@ -1,5 +1,7 @@
 import type { Outcome } from './alert.js';
+import type { DirectoryOp } from './directory.js';
 import type { HomeMode } from './home-state.js';
+import type { AttemptResult } from './notify.js';
 
 /**
  * The entries of the hub's one ordered log: every change to the hub's state is one of these, and
@@ -15,7 +17,10 @@ export type LogEntry =
   | AuditLogEntry
   | ClockLogEntry
   | StartLogEntry
-  | SessionLogEntry;
+  | DirectoryLogEntry
+  | SessionLogEntry
+  | DeliveryLogEntry
+  | ContactAckLogEntry;
 
 export type EntryKind = LogEntry['kind'];
 
@@ -107,6 +112,27 @@ export interface StartLogEntry {
 }
 
 /**
+ * A change of the site directory (homes, residents, contacts, devices, staff, grids), made by an
+ * admin through the API or the console, by an import, or by seeding from the configuration file.
+ * Its ops are applied together or not at all (core/directory-applier.ts). It carries everything
+ * they need: a device's secret only as its hash, never the secret.
+ */
+export interface DirectoryLogEntry {
+  kind: 'directory';
+  at: number;
+  /** Staff id of the admin, `config` for the seed from the configuration file, `cli` for `carehub import`. */
+  actor: string;
+  /** The first entry of the seed: the directory starts from nothing (done once per data dir). */
+  seed?: boolean;
+  /**
+   * The home every op is about, when there is one: its log row is then the home's, and erasing the
+   * home erases it (its residents' names and contacts) with the home's device events.
+   */
+  homeId?: string;
+  ops: DirectoryOp[];
+}
+
+/**
  * Entries other than device events submitted by a hub node carry its name (cluster), so that node
  * finds the answer to what it submitted; the applier never writes it.
  */
@@ -127,4 +153,29 @@ export type SessionLogEntry =
 export interface Positioned<E extends LogEntry = LogEntry> {
   position: number;
   entry: E;
+}
+
+/**
+ * An attempt at one notification outbox row and its result, as the node that sends notifications
+ * recorded it (docs/notifications.md). `retryAt` (hub time, with the sender's jitter) is when a
+ * `retry` may be tried again.
+ */
+export interface DeliveryLogEntry {
+  kind: 'delivery';
+  at: number;
+  rowId: string;
+  attempt: number;
+  result: AttemptResult;
+  /** What the channel answered, short, without secrets ("250 OK", "HTTP 500", "errcode 45009"). */
+  detail: string;
+  retryAt?: number | undefined;
+}
+
+/** A contact confirmed "I am going" through the link in a message: the ladder stops for the alert. */
+export interface ContactAckLogEntry {
+  kind: 'contact-ack';
+  at: number;
+  alertId: string;
+  /** The contact's index in the home's contacts (bound into the link's token). */
+  contact: number;
 }

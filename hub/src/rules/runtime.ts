@@ -101,19 +101,41 @@ export class RulesRuntime {
 
   /** Make sure every home's standing timers exist (idempotent). */
   ensureAll(now: number): void {
-    for (const home of this.directory.homes()) {
-      const derived = this.#derived.of(home);
-      const state = this.homeStates.load(home.id, now);
-      const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, false, undefined);
-      for (const rule of derived.active) {
-        try {
-          rule.ensure?.(ctx.use(rule));
-        } catch (err) {
-          this.#failed(rule, home.id, err);
-        }
+    for (const home of this.directory.homes()) this.#ensure(home, now);
+  }
+
+  /** Make sure one home's standing timers exist: a home added or changed, a device added (idempotent). */
+  ensureHome(homeId: string, now: number): void {
+    const home = this.directory.home(homeId);
+    if (home) this.#ensure(home, now);
+  }
+
+  /** A device removed from its home: what the rules kept about it goes, and so do its timers. */
+  forgetDevice(homeId: string, deviceId: string, timers: readonly TimerRow[], now: number): void {
+    for (const t of timers) if (t.data.deviceId === deviceId) this.scheduler.cancel(t.key);
+    const stored = this.homeStates.stored(homeId);
+    if (!stored) return;
+    const state = this.homeStates.load(homeId, now);
+    delete state.lastSeen[deviceId];
+    delete state.offline[deviceId];
+    delete state.doors[deviceId];
+    delete state.batteryLow[deviceId];
+    delete state.lastSmokeTestAt[deviceId];
+    this.homeStates.save(homeId, state);
+  }
+
+  #ensure(home: HomeConfig, now: number): void {
+    const derived = this.#derived.of(home);
+    const state = this.homeStates.load(home.id, now);
+    const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, false, undefined);
+    for (const rule of derived.active) {
+      try {
+        rule.ensure?.(ctx.use(rule));
+      } catch (err) {
+        this.#failed(rule, home.id, err);
       }
-      this.homeStates.saveIfChanged(home.id, state);
     }
+    this.homeStates.saveIfChanged(home.id, state);
   }
 
   /**

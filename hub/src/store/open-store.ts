@@ -6,10 +6,13 @@ import { Checkpointer } from './checkpointer.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { DeadLetterRepo } from './dead-letter-repo.js';
 import { DeviceStateRepo } from './device-state-repo.js';
+import { DirectoryRepo } from './directory-repo.js';
 import { FastVerifierRepo } from './fast-verifier-repo.js';
 import { FeedLog } from './feed-log.js';
+import { HomeErasure } from './home-erasure.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
+import { NotifyRepo } from './notify-repo.js';
 import { SessionRepo } from './session-repo.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
 import { TimerStore } from './timer-store.js';
@@ -34,6 +37,12 @@ export interface HubStore {
   readonly deadLetters: DeadLetterRepo;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
+  /** The site directory's tables and change history. */
+  readonly directory: DirectoryRepo;
+  /** Erasing a home's log rows, in steps. */
+  readonly erasure: HomeErasure;
+  /** Notifications to contacts: the outbox, attempts, contacts going. */
+  readonly notify: NotifyRepo;
   readonly checkpointer: Checkpointer;
   /** Fast verifiers of hub-made device secrets whose configured hash is scrypt (written behind). */
   readonly fastVerifiers: FastVerifierRepo;
@@ -70,6 +79,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
   uow.register(devices);
   uow.register(homeStates);
   uow.register(zigbee);
+  const meta = new Meta(db);
   const journal = new Journal(db, uow, log.child({ mod: 'journal' }));
   const brokerLog = log.child({ mod: 'broker' });
   const fastVerifiers = new FastVerifierRepo(db, (err) =>
@@ -79,7 +89,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
     db,
     uow,
     journal,
-    meta: new Meta(db),
+    meta,
     alerts: new AlertRepo(db),
     feedLog: new FeedLog(db),
     devices,
@@ -89,6 +99,8 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
     deadLetters: new DeadLetterRepo(db),
     sessions: new SessionRepo(db),
     zigbee,
+    directory: new DirectoryRepo(db, meta),
+    erasure: new HomeErasure(db),
     checkpointer: new Checkpointer(db, log.child({ mod: 'store' }), {
       ...(options.walLimitBytes === undefined ? {} : { walLimitBytes: options.walLimitBytes }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
@@ -96,6 +108,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
       gate: journal,
     }),
     fastVerifiers,
+    notify: new NotifyRepo(db),
     close() {
       fastVerifiers.flush();
       if (db.open) db.close();

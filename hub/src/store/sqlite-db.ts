@@ -114,6 +114,71 @@ const MIGRATIONS: string[] = [
     seq INTEGER NOT NULL
   );
   `,
+  // Notifications to contacts (store/notify-repo.ts): one outbox row per (alert, step, contact,
+  // channel), every attempt at it, and the contacts who said they are going.
+  `
+  CREATE TABLE notify_outbox (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    home_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    contact INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    last_error TEXT
+  );
+  CREATE INDEX notify_outbox_pending ON notify_outbox(next_at) WHERE status = 'pending';
+  CREATE INDEX notify_outbox_alert ON notify_outbox(alert_id);
+  CREATE TABLE notify_attempts (
+    row_id TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (row_id, attempt)
+  );
+  CREATE INDEX notify_attempts_alert ON notify_attempts(alert_id);
+  CREATE TABLE notify_going (
+    alert_id TEXT NOT NULL,
+    contact INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, contact)
+  );
+  `,
+  // The site directory (store/directory-repo.ts), written by the applier from `directory` entries;
+  // `pos`, `idx`: the entry and op that created the record, the order lists keep.
+  `
+  CREATE TABLE dir_grids (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE TABLE dir_homes (
+    id TEXT PRIMARY KEY, grid TEXT NOT NULL, pos INTEGER NOT NULL, idx INTEGER NOT NULL,
+    data TEXT NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE dir_devices (
+    id TEXT PRIMARY KEY, home_id TEXT NOT NULL, pos INTEGER NOT NULL, idx INTEGER NOT NULL,
+    data TEXT NOT NULL, secret_hash TEXT, secret_at INTEGER, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX dir_devices_home ON dir_devices(home_id);
+  CREATE TABLE dir_staff (
+    id TEXT PRIMARY KEY, pos INTEGER NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL,
+    password_hash TEXT NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE dir_changes (
+    position INTEGER NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,
+    op TEXT NOT NULL, target TEXT NOT NULL, home_id TEXT, before TEXT, after TEXT,
+    PRIMARY KEY (position, idx)
+  );
+  CREATE INDEX dir_changes_home ON dir_changes(home_id) WHERE home_id IS NOT NULL;
+  CREATE INDEX dir_changes_target ON dir_changes(target);
+  CREATE TABLE erase_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, home_id TEXT NOT NULL, devices TEXT NOT NULL,
+    before_seq INTEGER NOT NULL, cursor INTEGER NOT NULL DEFAULT 0, requested_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function openDatabase(dataDir: string, file = 'hub.db'): Db {

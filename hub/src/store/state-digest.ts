@@ -11,6 +11,8 @@ export const DIGEST_PARTS = [
   'sessions',
   'feed',
   'audit',
+  'directory',
+  'notify',
 ] as const;
 export type DigestPart = (typeof DIGEST_PARTS)[number];
 
@@ -34,6 +36,8 @@ function sortKeys(v: unknown): unknown {
   for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
   return out;
 }
+
+const json = (v: unknown) => (v === null || v === undefined ? 'null' : canonicalJson(String(v)));
 
 function hashRows(
   db: Db,
@@ -103,6 +107,40 @@ export function stateDigest(db: Db, position: number, feedWindow: number): State
       feedSeq - feedWindow,
     )}`,
     audit: hashRows(db, 'SELECT seq, hash FROM audit ORDER BY seq', (r) => `${r.seq}|${r.hash}`),
+    // The site directory and its change history (store/directory-repo.ts), row by row.
+    directory: hashRows(
+      db,
+      `SELECT 'g' AS t, id, pos, idx, data, NULL AS a, NULL AS b, NULL AS c FROM dir_grids
+       UNION ALL SELECT 'h', id, pos, idx, data, grid, updated_at, NULL FROM dir_homes
+       UNION ALL SELECT 'd', id, pos, idx, data, home_id, secret_hash, secret_at || ':' || updated_at FROM dir_devices
+       UNION ALL SELECT 's', id, pos, idx, data, password_hash, updated_at, NULL FROM dir_staff
+       UNION ALL SELECT 'c', position || ':' || idx, at, actor, op || ':' || target, home_id, before, after FROM dir_changes
+       ORDER BY 1, 2`,
+      // JSON canonical: a record read back from the store may list its keys in another order.
+      (r) =>
+        r.t === 'c'
+          ? `c|${r.id}|${r.pos}|${r.idx}|${r.data}|${r.a}|${json(r.b)}|${json(r.c)}`
+          : `${r.t}|${r.id}|${r.pos}|${r.idx}|${canonicalJson(String(r.data))}|${r.a}|${r.b}|${r.c}`,
+    ),
+    // The notification outbox, its attempts and the contacts going (store/notify-repo.ts).
+    notify: [
+      hashRows(
+        db,
+        'SELECT id, alert_id, home_id, step, contact, channel, status, created_at, attempts, next_at, updated_at, last_error FROM notify_outbox ORDER BY id',
+        (r) =>
+          `${r.id}|${r.alert_id}|${r.home_id}|${r.step}|${r.contact}|${r.channel}|${r.status}|${r.created_at}|${r.attempts}|${r.next_at}|${r.updated_at}|${r.last_error}`,
+      ),
+      hashRows(
+        db,
+        'SELECT row_id, attempt, at, result, detail FROM notify_attempts ORDER BY row_id, attempt',
+        (r) => `${r.row_id}|${r.attempt}|${r.at}|${r.result}|${r.detail}`,
+      ),
+      hashRows(
+        db,
+        'SELECT alert_id, contact, at FROM notify_going ORDER BY alert_id, contact',
+        (r) => `${r.alert_id}|${r.contact}|${r.at}`,
+      ),
+    ].join(':'),
   };
   const total = createHash('sha256');
   for (const p of DIGEST_PARTS) total.update(`${p}=${parts[p]}\n`);

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { AdminView } from '../admin/admin-view';
 import { api } from '../api/endpoints';
 import type { Alert, Session } from '../api/types';
 import { LiveState } from '../feed/live-state';
@@ -108,10 +109,21 @@ export function ConsoleShell({ session, onLogout }: { session: Session; onLogout
       view = <AlertDetailView id={route.id} live={live} now={now} session={session} staff={staff} />;
       break;
     case 'homes':
-      view = <HomesView live={live} homes={homes} now={now} focusHome={route.homeId} />;
+      view = (
+        <HomesView
+          live={live}
+          homes={homes}
+          now={now}
+          focusHome={route.homeId}
+          canTest={session.staff.role !== 'duty'}
+        />
+      );
       break;
     case 'reports':
       view = <ReportsView />;
+      break;
+    case 'admin':
+      view = <AdminView path={route.path} now={now} />;
       break;
     default:
       view = <QueueView live={live} now={now} homes={homes.byId} />;
