@@ -291,6 +291,11 @@ export class Hub {
         : undefined;
     const notifier = this.notifier;
     if (notifier) this.core.effects.attach({ notify: () => notifier.wake() });
+    if (config.cluster && n && !n.linkSecret)
+      this.log.warn(
+        { path: 'notifications.linkSecret' },
+        'notifications in a cluster: set linkSecret, the same on every node, or links sent by one leader will not open on the other nodes',
+      );
     for (const w of notifyWarnings(config))
       this.log.warn({ path: w.path, problem: w.message }, 'notifications: a contact cannot be reached');
 

@@ -11,8 +11,11 @@ import { type HubChild, startHubChild } from './hub-process.js';
 
 export const SECRET = 'cluster-secret-do-not-use';
 
-/** A site of `homes` homes, each with an SOS button and a door sensor, and an admin and a supervisor. */
-export async function writeClusterConfig(dir: string, homes: number): Promise<string> {
+/**
+ * A site of `homes` homes, each with an SOS button and a door sensor, and an admin and a supervisor.
+ * `webhookUrl`: notifications on, a family contact of every home told by webhook 2 s into an alert.
+ */
+export async function writeClusterConfig(dir: string, homes: number, webhookUrl?: string): Promise<string> {
   // A cheap scrypt cost: every node verifies every device once per start.
   const secretHash = await hashSecret(SECRET, { N: 1024, r: 8, p: 1, keyLen: 32 });
   const list = Array.from({ length: homes }, (_, i) => {
@@ -21,6 +24,7 @@ export async function writeClusterConfig(dir: string, homes: number): Promise<st
       id,
       address: `Cluster Road ${i}`,
       grid: 'g1',
+      ...(webhookUrl ? { contacts: [{ name: `Family ${i}`, relation: 'family', notify: ['webhook'] }] } : {}),
       devices: [
         { id: `${id}-sos`, kind: 'sos_button', secretHash },
         { id: `${id}-door`, kind: 'door_sensor', secretHash },
@@ -34,6 +38,17 @@ export async function writeClusterConfig(dir: string, homes: number): Promise<st
       site: { name: 'Cluster', timezone: 'Asia/Shanghai', locale: 'en' },
       mqtt: { host: '127.0.0.1' },
       http: { host: '127.0.0.1' },
+      ...(webhookUrl
+        ? {
+            notifications: {
+              publicUrl: 'http://127.0.0.1:9',
+              // Every node signs links with the same key (docs/notifications.md).
+              linkSecret: 'cluster-link-secret-of-at-least-32-characters',
+              ladder: [{ after: '2s', relations: ['family'] }],
+              webhook: { url: webhookUrl, secret: 'whsec_Y2x1c3Rlci13ZWJob29rLXNlY3JldC1rZXk=' },
+            },
+          }
+        : {}),
       homes: list,
       staff: [
         { id: 'sup', name: 'Supervisor', role: 'supervisor', passwordHash: secretHash },

@@ -17,6 +17,7 @@ import {
 import { FeedClient, type FeedMessage } from '../helpers/feed-client.js';
 import { spawnHubProcess } from '../helpers/hub-process.js';
 import { NatsCluster, natsServerInstalled } from '../helpers/nats-cluster.js';
+import { TestReceiver } from '../helpers/notify-servers.js';
 
 /**
  * PROTOCOL.md §8: three hub processes (the built CLI) on three real nats-server processes with
@@ -31,11 +32,14 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
   const hubs: ClusterHub[] = [];
   const feeds: FeedClient[] = [];
 
+  const hook = new TestReceiver();
+
   beforeAll(async () => {
     if (!natsServerInstalled()) throw new Error('nats-server is missing: apt-get install nats-server');
     dir = mkdtempSync(join(tmpdir(), 'carehub-cluster-'));
+    await hook.start();
     nats = await NatsCluster.start(dir);
-    config = await writeClusterConfig(dir, 4);
+    config = await writeClusterConfig(dir, 4, `${hook.url}/hook`);
     for (const node of ['a', 'b', 'c'])
       hubs.push(await startClusterHub(config, join(dir, `hub-${node}`), nats.urls, `hub-${node}`));
   }, 90_000);
@@ -44,10 +48,11 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
     for (const f of feeds) await f.close().catch(() => {});
     for (const h of hubs) h.child.kill('SIGKILL');
     await nats?.stop();
+    await hook.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('one leader; an SOS sent to node A is on B and C with the same seq; an ack on C reaches A; digests equal', {
+  it('one leader; an SOS sent to node A is on B and C with the same seq, its device command and its notification sent once; an ack on C reaches A; digests equal', {
     timeout: 60_000,
   }, async () => {
     const [a, b, c] = hubs as [ClusterHub, ClusterHub, ClusterHub];
@@ -84,6 +89,10 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
       device.once('connect', () => resolve());
       device.once('error', reject);
     });
+    // Commands to the button: sent by the leader only, delivered by the node holding its connection.
+    const commands: Array<{ type: string; alertId?: string }> = [];
+    device.on('message', (_topic, payload) => commands.push(JSON.parse(String(payload))));
+    await device.subscribeAsync('carehub/v1/devices/k001-sos/commands', { qos: 1 });
     await device.publishAsync(
       'carehub/v1/devices/k001-sos/events',
       JSON.stringify({ type: 'sos.pressed', id: 'p1' }),
@@ -97,6 +106,12 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
     expect(onC.seq).toBe(onB.seq);
     const alert = onB.alert as { id: string; version: number };
     expect((onC.alert as { id: string }).id).toBe(alert.id);
+    await expect
+      .poll(() => commands.filter((m) => m.type === 'alert.received').length, { timeout: 10_000 })
+      .toBe(1);
+    await new Promise((r) => setTimeout(r, 1000));
+    // Once, not once per node.
+    expect(commands.filter((m) => m.type === 'alert.received' && m.alertId === alert.id)).toHaveLength(1);
 
     // The same press again (a redelivery with the same id, to another node) is not a second occurrence.
     const device2 = mqtt.connect(b.mqttUrl, {
@@ -134,6 +149,38 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
     const ackOnB = await feedB.next((m) => m.seq === acked.seq, 10_000);
     expect((ackOnB.alert as { status: string }).status).toBe('acknowledged');
 
+    // An SOS nobody acknowledges: its family contact is told once (by the leader), not once per node.
+    const other = mqtt.connect(b.mqttUrl, {
+      clientId: 'k002-sos',
+      username: 'k002-sos',
+      password: SECRET,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    await new Promise<void>((resolve) => other.once('connect', () => resolve()));
+    await other.publishAsync(
+      'carehub/v1/devices/k002-sos/events',
+      JSON.stringify({ type: 'sos.pressed', id: 'q1' }),
+      {
+        qos: 1,
+      },
+    );
+    const unanswered = await feedB.next(
+      (m) => isSos(m) && (m.alert as { homeId: string }).homeId === 'k002',
+      10_000,
+    );
+    const told = () =>
+      hook.requests.filter((r) =>
+        String(r.headers['webhook-id']).startsWith(`${(unanswered.alert as { id: string }).id}.`),
+      );
+    await expect.poll(() => told().length, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 3000));
+    // One delivery (one webhook-id, the receiver's idempotency key). Sent twice only when the lease
+    // moved while it was on its way (the new leader cannot know it went out): then a node said so.
+    expect(new Set(told().map((r) => r.headers['webhook-id'])).size).toBe(1);
+    if (told().length > 1) expect(hubs.some((h) => h.output().includes('no longer the leader'))).toBe(true);
+    other.end(true);
+
     // The admin's view of the cluster, from any node.
     const adminToken = await login(a.httpUrl, 'adm');
     const list = await fetch(`${b.httpUrl}/api/v1/cluster`, {
@@ -160,7 +207,10 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
       }),
     );
     const log = await readLog(nats.urls);
-    const presses = log.filter((p) => p.entry.kind === 'device' && p.entry.type === 'sos.pressed');
+    const presses = log.filter(
+      (p) => p.entry.kind === 'device' && p.entry.type === 'sos.pressed' && p.entry.deviceId === 'k001-sos',
+    );
+    // p1 twice (to node A, then again to node B): stored once.
     expect(presses).toHaveLength(1);
     const digests = await digestsAtLogEnd(
       config,

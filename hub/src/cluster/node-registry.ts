@@ -50,8 +50,9 @@ export class NodeRegistry {
   async list(): Promise<NodeStatus[]> {
     const out: NodeStatus[] = [];
     // All keys first: a get() inside the keys iterator would stall its consumer.
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys()) keys.push(key);
+    // A key written while the listing runs can come twice.
+    const keys = new Set<string>();
+    for await (const key of await this.kv.keys()) keys.add(key);
     for (const key of keys) {
       const e = await this.kv.get(key);
       if (e?.operation !== 'PUT') continue;
