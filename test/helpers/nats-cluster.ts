@@ -38,10 +38,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class NatsCluster {
   readonly servers: Server[] = [];
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly noAdvertise: boolean,
+  ) {}
 
-  static async start(dir: string, size = 3): Promise<NatsCluster> {
-    const c = new NatsCluster(dir);
+  /** `noAdvertise`: clients learn no other server than those they were given (a partition test's proxies). */
+  static async start(dir: string, size = 3, opts: { noAdvertise?: boolean } = {}): Promise<NatsCluster> {
+    const c = new NatsCluster(dir, opts.noAdvertise === true);
     for (let i = 0; i < size; i++) {
       const storeDir = join(dir, `nats-${i}`);
       mkdirSync(storeDir, { recursive: true });
@@ -105,6 +109,7 @@ export class NatsCluster {
               routes,
             ]
           : []),
+        ...(this.noAdvertise ? ['--no_advertise=true'] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
