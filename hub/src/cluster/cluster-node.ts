@@ -13,6 +13,8 @@ import { NodeRegistry, type NodeStatus } from './node-registry.js';
 /** A node this far behind the stream answers /healthz as lagging. */
 const LAG_LIMIT = 1000;
 const CONNECT_TIMEOUT_MS = 30_000;
+/** Longest wait for each step of a stop. */
+const STOP_STEP_MS = 2000;
 
 /** The state machine as the cluster sees it. */
 export interface ClusterMachine extends LogSink {
@@ -171,15 +173,21 @@ export class ClusterNode {
     return this.#registry.list();
   }
 
+  /** Hand the lease over, say goodbye, close; each step bounded, so a stop during a NATS outage ends. */
   async stop(): Promise<void> {
+    const bounded = (p: Promise<unknown> | undefined) =>
+      Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, STOP_STEP_MS).unref())]);
     this.#lost();
-    await this.#lease?.stop();
-    await this.#registry?.stop().catch(() => {});
+    await bounded(this.#lease?.stop());
+    await bounded(this.#registry?.stop());
     this.#relay?.stop();
-    await this.#follower?.stop();
+    await bounded(this.#follower?.stop());
     const nc = this.#nc;
     this.#nc = undefined;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    if (nc && !nc.isClosed()) {
+      await bounded(nc.drain());
+      if (!nc.isClosed()) await nc.close().catch(() => {});
+    }
   }
 
   #record() {
