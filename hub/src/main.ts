@@ -172,6 +172,7 @@ export class Hub {
             if (this.broker.holds(deviceId)) this.broker.publishCommand(deviceId, message);
           },
           this.log.child({ mod: 'cluster' }),
+          this.metrics,
         )
       : undefined;
     this.timeSeries = config.influx

@@ -191,6 +191,11 @@ describe('cluster: three hub nodes on a NATS JetStream cluster', () => {
     expect(body.nodes.map((n) => n.id)).toEqual(['hub-a', 'hub-b', 'hub-c']);
     expect(body.nodes.every((n) => n.alive)).toBe(true);
     expect(body.nodes.filter((n) => n.leader)).toHaveLength(1);
+    const leaderId = body.nodes.find((n) => n.leader)?.id;
+    const leaderHub = hubs.find((h) => h.node === leaderId) as ClusterHub;
+    const metrics = await (await fetch(`${leaderHub.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^carehub_cluster_leader 1$/m);
+    expect(metrics).toMatch(/^carehub_cluster_applied_position [1-9]\d*$/m);
     const notAdmin = await fetch(`${b.httpUrl}/api/v1/cluster`, {
       headers: { authorization: `Bearer ${token}` },
     });

@@ -3,6 +3,7 @@ import type { ClusterConfig } from '../config/cluster-schema.js';
 import type { RemoteLog } from '../core/state-machine.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { AppendResult, DeadLetter, DeviceEventLog } from '../store/journal.js';
 import { CommandRelay } from './command-relay.js';
 import { LeaderLease } from './leader-lease.js';
@@ -65,6 +66,7 @@ export class ClusterNode {
     private readonly work: LeaderWork,
     private readonly deliverCommand: (deviceId: string, message: object) => void,
     private readonly logger: Logger,
+    private readonly metrics?: Metrics,
   ) {
     // Ingest is wired before the connection exists: until start() every append fails (no PUBACK).
     this.#deviceLog = {
@@ -115,7 +117,9 @@ export class ClusterNode {
     });
     const nodes: KV = await js.views.kv(`${prefix}-nodes`, { history: 1, replicas, ttl: 24 * 3600_000 });
 
-    const log = new NatsLog(js, names, nodeId, this.#deviceLog, this.logger.child({ part: 'log' }));
+    const log = new NatsLog(js, names, nodeId, this.#deviceLog, this.logger.child({ part: 'log' }), () =>
+      this.metrics?.clusterAppendFailures.inc(),
+    );
     this.#log = log;
     this.machine.useRemoteLog(log);
     const follower = new LogFollower(js, names, this.machine, this.logger.child({ part: 'follower' }));
@@ -191,6 +195,8 @@ export class ClusterNode {
   }
 
   #record() {
+    this.metrics?.clusterLeader.set(this.#leaderWorking ? 1 : 0);
+    this.metrics?.clusterApplied.set(this.machine.processedSeq());
     return {
       id: this.config.nodeId,
       http: this.#ports.http,

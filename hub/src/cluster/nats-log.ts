@@ -95,6 +95,7 @@ export class NatsLog {
     readonly node: string,
     local: { deadLetter(dead: DeadLetter): Promise<AppendResult> },
     private readonly log: Logger,
+    private readonly onFailure: () => void = () => {},
   ) {
     const self = this;
     this.devices = {
@@ -157,6 +158,7 @@ export class NatsLog {
 
   #failed(err: unknown): void {
     this.stats.failures++;
+    this.onFailure();
     this.#failuresSinceLog++;
     const now = Date.now();
     this.lastFailureAt = now;
