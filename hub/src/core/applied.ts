@@ -12,8 +12,16 @@ export interface Applied {
   alertChanges: AlertChange[];
   /** Feed entries other than alert changes' own (devices, home modes). */
   feed: FeedEntry[];
+  /** Messages to devices the rules asked for (a check-in request), besides alert changes' own. */
+  commands: DeviceCommand[];
+}
+
+/** One hub → device message (PROTOCOL.md §1), sent after the commit. */
+export interface DeviceCommand {
+  deviceId: string;
+  message: Readonly<Record<string, unknown>>;
 }
 
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [] };
+  return { alertChanges: [], feed: [], commands: [] };
 }

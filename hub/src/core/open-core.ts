@@ -48,6 +48,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     store.homeStates,
     scheduler,
     store.alerts,
+    store.rhythms,
     ALL_RULES,
     log.child({ mod: 'rules' }),
   );

@@ -1,4 +1,5 @@
 import type { Outcome } from './alert.js';
+import type { RhythmChange } from './home-rhythm.js';
 import type { HomeMode } from './home-state.js';
 
 /**
@@ -12,6 +13,7 @@ export type LogEntry =
   | TimerLogEntry
   | StaffLogEntry
   | ModeLogEntry
+  | RhythmLogEntry
   | AuditLogEntry
   | ClockLogEntry
   | StartLogEntry;
@@ -74,6 +76,15 @@ export interface ModeLogEntry {
   homeId: string;
   mode: HomeMode;
   until: number | null;
+}
+
+/** Staff changed what the hub uses of a home's learned rhythm: an override, its removal, or a fresh start. */
+export interface RhythmLogEntry {
+  kind: 'rhythm';
+  at: number;
+  staffId: string;
+  homeId: string;
+  change: RhythmChange;
 }
 
 /** A row for the audit trail that no other entry writes: reads of residents' data, logins, mutes. */

@@ -5,6 +5,7 @@ import { Checkpointer } from './checkpointer.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { DeviceStateRepo } from './device-state-repo.js';
 import { FeedLog } from './feed-log.js';
+import { HomeRhythmRepo } from './home-rhythm-repo.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
@@ -22,6 +23,8 @@ export interface HubStore {
   readonly feedLog: FeedLog;
   readonly devices: DeviceStateRepo;
   readonly homeStates: HomeStateRepo;
+  /** Each home's learned quiet spells and check-in record. */
+  readonly rhythms: HomeRhythmRepo;
   readonly timers: TimerStore;
   readonly audit: AuditLog;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
@@ -48,9 +51,11 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
   const devices = new DeviceStateRepo(db);
   const homeStates = new HomeStateRepo(db);
   const zigbee = new ZigbeeStateRepo(db);
+  const rhythms = new HomeRhythmRepo(db);
   uow.register(devices);
   uow.register(homeStates);
   uow.register(zigbee);
+  uow.register(rhythms);
   return {
     db,
     uow,
@@ -60,6 +65,7 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
     feedLog: new FeedLog(db),
     devices,
     homeStates,
+    rhythms,
     timers: new TimerStore(db),
     audit: new AuditLog(db),
     zigbee,

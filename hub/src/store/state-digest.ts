@@ -2,7 +2,16 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Db } from './sqlite-db.js';
 
 /** The parts of the state the digest covers, in the order they are hashed. */
-export const DIGEST_PARTS = ['alerts', 'timers', 'homes', 'devices', 'zigbee', 'feed', 'audit'] as const;
+export const DIGEST_PARTS = [
+  'alerts',
+  'timers',
+  'homes',
+  'rhythm',
+  'devices',
+  'zigbee',
+  'feed',
+  'audit',
+] as const;
 export type DigestPart = (typeof DIGEST_PARTS)[number];
 
 export interface StateDigest {
@@ -41,7 +50,8 @@ function hashRows(
 }
 
 /**
- * The digest of everything the applier writes: alerts, stored timers, home and device state, what
+ * The digest of everything the applier writes: alerts, stored timers, home state and learned
+ * rhythm, device state, what
  * the hub keeps of Zigbee2MQTT reports, the
  * feed log (its newest `feedWindow` entries, which every node keeps, and its next number) and the
  * audit trail. Soft state is read from the rows: flush it first. Two data dirs that applied the
@@ -69,6 +79,11 @@ export function stateDigest(db: Db, position: number, feedWindow: number): State
     homes: hashRows(
       db,
       'SELECT home_id, data FROM home_state ORDER BY home_id',
+      (r) => `${r.home_id}|${canonicalJson(String(r.data))}`,
+    ),
+    rhythm: hashRows(
+      db,
+      'SELECT home_id, data FROM home_rhythm ORDER BY home_id',
       (r) => `${r.home_id}|${canonicalJson(String(r.data))}`,
     ),
     devices: hashRows(
