@@ -19,6 +19,7 @@ export const ONE_SHOT_COMMANDS: Readonly<Record<string, OneShotCommand>> = {
     help: 'SOS cancelled on the device by the resident',
     expectsAlert: false,
   },
+  checkin: { event: 'checkin', help: '"I am OK" pressed (a check-in)', expectsAlert: false },
   open: { event: 'door.opened', help: 'door opened', expectsAlert: false },
   close: { event: 'door.closed', help: 'door closed', expectsAlert: false },
   smoke: {

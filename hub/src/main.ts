@@ -12,6 +12,7 @@ import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
+import { checkinRoutes } from './http/routes/checkin-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
 import { staffRoutes } from './http/routes/staff-routes.js';
@@ -190,6 +191,7 @@ export class Hub {
         });
         alertRoutes(app, store.alerts, commands, this.directory);
         homeRoutes(app, homes, commands, this.directory, store.journal);
+        checkinRoutes(app, homes, commands, this.core.rules, this.directory, clock);
         staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
         opsRoutes(app, { health: () => this.health() }, this.metrics);
         if (clock instanceof ManualClock) {

@@ -15,6 +15,8 @@ import { demoRaw, tempDir } from './hub.js';
 export class RulesHarness {
   readonly hub: Hub;
   readonly clock: ManualClock;
+  /** Every message the hub's effects sent to a device, from the boot on (the broker is not started). */
+  readonly commands: Array<{ deviceId: string; message: Record<string, unknown>; at: number }> = [];
   #n = 0;
   /** Event ids must stay unique across restarts on one data dir, as real devices' ids are. */
   readonly #prefix = Math.random().toString(36).slice(2, 8);
@@ -44,6 +46,10 @@ export class RulesHarness {
       lockDataDir: false,
     });
     const h = new RulesHarness(hub, dataDir);
+    hub.core.effects.attach({
+      command: (deviceId, message) =>
+        h.commands.push({ deviceId, message: message as Record<string, unknown>, at: h.clock.now() }),
+    });
     h.#boot();
     return h;
   }
@@ -63,7 +69,14 @@ export class RulesHarness {
   /** A device event received now. */
   event(
     deviceId: string,
-    payload: { type: string; id?: string; battery?: number; batteryLow?: boolean; rssi?: number },
+    payload: {
+      type: string;
+      id?: string;
+      battery?: number;
+      batteryLow?: boolean;
+      rssi?: number;
+      requestId?: unknown;
+    },
   ): void {
     const entry = this.hub.directory.device(deviceId);
     if (!entry) throw new Error(`no device ${deviceId}`);

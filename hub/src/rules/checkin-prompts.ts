@@ -7,7 +7,8 @@ import {
   zeroCounts,
 } from '../model/home-rhythm.js';
 import { formatIso, localParts } from '../time/iso.js';
-import { type AskPolicy, askAfter, dateKey } from './rhythm.js';
+import { localDate } from '../time/local.js';
+import { type AskPolicy, askAfter } from './rhythm.js';
 import type { Decision, Note, RuleContext } from './types.js';
 
 /**
@@ -52,7 +53,6 @@ export function probablyOut(ctx: RuleContext): boolean {
   return ctx.hasMotionSensor && (t === 'door.opened' || t === 'door.closed');
 }
 
-const localDay = (at: number, tz: string) => dateKey(localParts(at, tz));
 const hhmm = (at: number, tz: string) => {
   const p = localParts(at, tz);
   return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
@@ -69,6 +69,16 @@ function countsOf(r: HomeRhythm, day: string): CheckinCounts {
   return c;
 }
 
+/** SOS buttons that can hear a request: not reported offline, and heard within their supervision interval. */
+function reachable(ctx: RuleContext): string[] {
+  const silentBefore = ctx.now - ctx.settings.deviceOffline.supervisionHours.sos_button * 3600_000;
+  return ctx.askDevices.filter(
+    (id) =>
+      ctx.state.offline[id] === undefined &&
+      (ctx.state.lastSeen[id] ?? ctx.state.watchedSince) >= silentBefore,
+  );
+}
+
 /**
  * Send a prompt now, unless one is pending or (for quiet spells and the morning check) the day's
  * limit is reached, which is counted. `quietSince` is the last activity.
@@ -81,13 +91,13 @@ export function ask(
 ): Decision[] {
   const r = ctx.rhythm();
   if (r.pending) return [];
-  const counts = countsOf(r, localDay(ctx.now, ctx.tz));
+  const counts = countsOf(r, localDate(ctx.now, ctx.tz));
   ctx.rhythmChanged();
   if (reason !== 'daily' && counts.sent - counts.daily >= ctx.settings.checkin.maxPerDay) {
     counts.capped++;
     return [];
   }
-  const deviceIds = ctx.askDevices.filter((id) => ctx.state.offline[id] === undefined);
+  const deviceIds = reachable(ctx);
   if (deviceIds.length === 0) return [];
   r.seq++;
   const requestId = `ci-${ctx.now.toString(36)}-${r.seq.toString(36)}`;
@@ -120,7 +130,7 @@ export function conclude(ctx: RuleContext, outcome: PromptOutcome, at: number): 
   if (!p) return null;
   r.pending = null;
   ctx.cancelTimer('answer');
-  if (outcome !== 'withdrawn') countsOf(r, localDay(p.at, ctx.tz))[outcome]++;
+  if (outcome !== 'withdrawn') countsOf(r, localDate(p.at, ctx.tz))[outcome]++;
   r.recent.push({ requestId: p.requestId, at: p.at, reason: p.reason, outcome, outcomeAt: at });
   if (r.recent.length > RECENT) r.recent.splice(0, r.recent.length - RECENT);
   ctx.rhythmChanged();

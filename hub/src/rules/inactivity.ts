@@ -1,5 +1,5 @@
 import type { HomeRhythm } from '../model/home-rhythm.js';
-import { nextLocalTime, parseHhmm, previousLocalTime } from '../time/local.js';
+import { inLocalWindow, nextLocalTime, parseHhmm, previousLocalTime } from '../time/local.js';
 import {
   ask,
   askDue,
@@ -65,6 +65,21 @@ function quietSinceNightEnd(ctx: RuleContext): boolean {
   const nightEnd = previousLocalTime(ctx.now, ctx.tz, ctx.settings.nightWindow.end);
   const last = ctx.state.lastActivityAt ?? Number.NEGATIVE_INFINITY;
   return last < nightEnd && ctx.state.watchedSince <= nightEnd;
+}
+
+/**
+ * When a quiet-spell question due now waits for: the morning check's question (homes with one, at
+ * night or for a spell that began before the night ended), or the night's end; null: ask now.
+ */
+function deferredAsk(ctx: RuleContext): { at: number; by: 'morning-check' | 'night-end' } | null {
+  const { start, end } = ctx.settings.nightWindow;
+  const night = inLocalWindow(ctx.now, ctx.tz, start, end);
+  const check = ctx.settings.inactivity.morningCheck;
+  if (ctx.hasMotionSensor && check !== false && (night || quietSinceNightEnd(ctx))) {
+    const at = morningAskTime(check, ctx.settings.checkin.waitMinutes);
+    return { at: nextLocalTime(ctx.now, ctx.tz, at), by: 'morning-check' };
+  }
+  return night ? { at: nextLocalTime(ctx.now, ctx.tz, end), by: 'night-end' } : null;
 }
 
 /** The morning prompt's local time: the morning check less the wait. */
@@ -170,9 +185,28 @@ export const inactivityRule: Rule = {
         return [];
       }
       // Away: returning home arms it afresh. Out (door last, motion sensor): nobody to ask; the maximum applies.
-      if (ctx.isSuppressed('inactivity') || probablyOut(ctx) || ctx.rhythm().pending) return [];
+      // Already alarmed for this spell: nothing to ask.
+      const r = ctx.rhythm();
+      if (ctx.isSuppressed('inactivity') || probablyOut(ctx) || r.pending || r.alarmedSpell === since)
+        return [];
       // Fired late, past the maximum: the idle check alarms.
+      const latest = since + maxMs(ctx) - waitMs(ctx);
       if (ctx.now >= since + maxMs(ctx)) return [];
+      // Nobody is woken by a beep at night. Where there is a morning check, it asks about the night
+      // and a quiet spell that began before the night ended; elsewhere the question waits for the
+      // night's end. Unless the maximum comes first: then it is asked just before it.
+      const later = deferredAsk(ctx);
+      if (later !== null) {
+        // The morning check's own question comes first: nothing to arm (activity re-arms this one).
+        if (later.at < latest) {
+          if (later.by === 'night-end') ctx.setTimer('ask', later.at);
+          return [];
+        }
+        if (ctx.now < latest) {
+          ctx.setTimer('ask', latest);
+          return [];
+        }
+      }
       return ask(ctx, 'quiet', ctx.now + waitMs(ctx), since);
     }
     if (key === 'answer') {

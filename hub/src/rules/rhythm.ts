@@ -1,5 +1,6 @@
 import type { HomeRhythm } from '../model/home-rhythm.js';
-import { type LocalParts, localParts } from '../time/iso.js';
+import { localParts } from '../time/iso.js';
+import { dateKey } from '../time/local.js';
 
 /**
  * A home's rhythm: the quiet spells its resident usually has, by local hour and weekday, learned
@@ -27,11 +28,6 @@ export const RELEARN_AFTER_AWAY_MS = 3 * 24 * HOUR;
 const MAX_VALUE = 4 * 72;
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
-
-/** Local date of the parts, YYYY-MM-DD (sorts as it reads). */
-export function dateKey(p: LocalParts): string {
-  return `${p.year}-${pad2(p.month)}-${pad2(p.day)}`;
-}
 
 /** 0 = Sunday … 6 = Saturday, of a local date key. */
 export function weekdayOf(key: string): number {
