@@ -5,6 +5,7 @@ import { createLogger } from '../../hub/src/log.js';
 import { Hub } from '../../hub/src/main.js';
 import type { AlertRecord, Outcome } from '../../hub/src/model/alert.js';
 import type { StaffAction } from '../../hub/src/model/entries.js';
+import type { RhythmChange } from '../../hub/src/model/home-rhythm.js';
 import type { HomeMode, HomeState } from '../../hub/src/model/home-state.js';
 import { demoRaw, tempDir } from './hub.js';
 
@@ -94,6 +95,11 @@ export class RulesHarness {
   /** A home's mode, set by a supervisor now (a `mode` entry, as the API submits it). */
   setMode(homeId: string, mode: HomeMode, until: number | null = null, staffId = 'supervisor1'): void {
     this.hub.core.machine.submitNow({ kind: 'mode', at: this.clock.now(), staffId, homeId, mode, until });
+  }
+
+  /** What the hub uses of a home's learned rhythm, set by staff now (a `rhythm` entry, as the API submits it). */
+  setRhythm(homeId: string, change: RhythmChange, staffId = 'supervisor1'): void {
+    this.hub.core.machine.submitNow({ kind: 'rhythm', at: this.clock.now(), staffId, homeId, change });
   }
 
   /** A staff action now (a `staff` entry, as the API and the feed submit it). */
