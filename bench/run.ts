@@ -5,13 +5,14 @@
  * a reference, Mosquitto 2 under the same generators. Prints a table and writes
  * bench/results/latest.json.
  *
- * Options: --quick, --only=ingest,latency,storms,connections,startup,micro, --profile (hub CPU
+ * Options: --quick, --only=ingest,latency,storms,cold,connections,startup,micro,soak, --profile (hub CPU
  * profiles into the temp dir, kept), --keep (keep the temp dir), --out=FILE, --devices=N and
  * --seconds=S (load devices of scenarios 1/2/4 and the ingest window, to profile one figure),
  * --levels=0,5000,10000 (background events/s of scenario 2), --merge (replace only the figures of
  * the scenarios run in an existing results file, keeping the others; `runs` records both),
  * --hub-only (skip the Mosquitto runs: for profiling and A/B runs of two hub builds, with
- * CAREHUB_BENCH_ROOT=<checkout with a built dist/> selecting the other build).
+ * CAREHUB_BENCH_ROOT=<checkout with a built dist/> selecting the other build), --minutes=M and
+ * --rate=N|max (scenario 7, the soak: its length, and the events/s beside heartbeats or a closed loop).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,19 +24,23 @@ import { checkBuild, ROOT } from './lib/hub-child.js';
 import { machineInfo } from './lib/machine.js';
 import { mergeResults, type Results, table, writeResults } from './lib/results.js';
 import { brokerScenarios } from './scenarios/broker.js';
+import { coldScenario } from './scenarios/cold-admission.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { microScenarios } from './scenarios/micro.js';
 import { PARAMS } from './scenarios/params.js';
+import { soakScenario } from './scenarios/soak.js';
 import { startupScenario } from './scenarios/startup.js';
 
-const ALL = ['ingest', 'latency', 'storms', 'connections', 'startup', 'micro'];
+const ALL = ['ingest', 'latency', 'storms', 'cold', 'connections', 'startup', 'micro', 'soak'];
 const SCENARIO: Record<string, string> = {
   ingest: '1',
   latency: '2',
   connections: '3',
   storms: '4',
+  cold: '4c',
   startup: '5',
   micro: '6',
+  soak: '7',
 };
 
 async function main(): Promise<number> {
@@ -52,6 +57,8 @@ async function main(): Promise<number> {
       seconds: { type: 'string' },
       levels: { type: 'string' },
       merge: { type: 'boolean', default: false },
+      minutes: { type: 'string' },
+      rate: { type: 'string' },
     },
     strict: true,
   });
@@ -89,15 +96,19 @@ async function main(): Promise<number> {
   if (values.devices) p.broker.loadDevices = Number(values.devices);
   if (values.seconds) p.broker.ingest.durationMs = Number(values.seconds) * 1000;
   if (values.levels) p.broker.latency.levels = values.levels.split(',').map(Number);
+  if (values.minutes) p.soak.minutes = Number(values.minutes);
+  if (values.rate) p.soak.rate = values.rate === 'max' ? 'max' : Number(values.rate);
   ctx.log(
     `CareHub bench (${quick ? 'quick' : 'full'}): ${machine.cores} x ${machine.cpuModel}, Node ${machine.node}, ${machine.mosquitto}; temp ${tmp}`,
   );
   const steps: Array<[string, () => Promise<void>]> = [];
   const broker = ['ingest', 'latency', 'storms'].filter((s) => only.has(s));
   if (broker.length) steps.push(['ingest/latency/storms', () => brokerScenarios(ctx, p.broker, only)]);
+  if (only.has('cold')) steps.push(['cold admission', () => coldScenario(ctx, p.cold)]);
   if (only.has('connections')) steps.push(['connections', () => connectionsScenario(ctx, p.connections)]);
   if (only.has('startup')) steps.push(['startup', () => startupScenario(ctx, p.startup)]);
   if (only.has('micro')) steps.push(['micro', () => microScenarios(ctx, p.micro)]);
+  if (only.has('soak')) steps.push(['soak', () => soakScenario(ctx, p.soak)]);
   let failed = false;
   for (const [name, step] of steps) {
     try {

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fastHash, generateDeviceSecret } from '../../hub/src/auth/device-secrets.js';
 import { hashSecret } from '../../hub/src/auth/secrets.js';
 import { ROOT } from './hub-child.js';
 
@@ -31,22 +32,55 @@ async function supportsLimits(): Promise<boolean> {
   return limitsSupported;
 }
 
+let fastSupported: boolean | undefined;
+/** Whether the built hub takes fast hashes of hub-made device secrets (`hmac-sha256$…`, issue 16). */
+async function supportsFastHashes(): Promise<boolean> {
+  if (fastSupported === undefined) {
+    const { parseConfig } = (await import(join(ROOT, 'dist', 'hub', 'src', 'config', 'load.js'))) as {
+      parseConfig: (raw: unknown) => unknown;
+    };
+    try {
+      parseConfig({
+        site: { name: 'x', timezone: 'UTC' },
+        homes: [
+          {
+            id: 'h',
+            address: 'a',
+            grid: 'g',
+            devices: [{ id: 'd', kind: 'sos_button', secretHash: fastHash(DEVICE_SECRET) }],
+          },
+        ],
+        staff: [
+          { id: 's', name: 's', role: 'admin', passwordHash: 'scrypt$2$1$1$AAAA$AAAAAAAAAAAAAAAAAAAAAA==' },
+        ],
+      });
+      fastSupported = true;
+    } catch {
+      fastSupported = false;
+    }
+  }
+  return fastSupported;
+}
+
 /**
  * Generated bench sites: homes of four devices (SOS, door, smoke, motion), 50 homes per building,
- * 10 grids. One secret is hashed once and reused by every device (the hub caches per device id, so
- * each device still costs one scrypt on its first connection to a hub process). `demo: false`,
- * no demoSecret: the same shape as a production configuration.
+ * 10 grids. Every device has the same secret, one the hub would make (`chs1_…`, made afresh each
+ * run), and by default its own fast hash of it (`hmac-sha256$…`, a salt per device), as a site whose
+ * devices were given hub-made secrets has. With `deviceHashes: 'scrypt'` one scrypt hash at
+ * `scryptN` is shared by every device instead (the legacy entries; the hub still verifies it once
+ * per device and process). `demo: false`, no demoSecret: the same shape as a production configuration.
  */
-export const DEVICE_SECRET = 'bench-device-secret';
+export const DEVICE_SECRET = generateDeviceSecret();
 export const STAFF_USER = 'bench-sup';
 export const STAFF_PASSWORD = 'bench-sup-password';
 export const HOMES_PER_BUILDING = 50;
 /**
- * scrypt cost of the bench sites' shared device secret and staff password. The hub verifies a
- * device's secret once per process (then a cached HMAC), and at the production cost (N=16384,
- * ~27 ms here) admitting 10 000 fresh devices is minutes of scrypt, not broker work. So bench sites
- * use N=16 (~30 µs, about Mosquitto's PBKDF2-SHA512 x101), and the production cost is measured on
- * its own (scenario 4, cold admission).
+ * scrypt cost of the bench sites' staff password and, with `deviceHashes: 'scrypt'` (or a hub build
+ * without fast hashes), of the shared device secret. The hub verifies a scrypt entry once per device
+ * and process (then a cached HMAC), and at the production cost (N=16384, ~27 ms here) admitting
+ * 10 000 fresh devices is minutes of scrypt, not broker work. So bench sites use N=16 (~30 µs, about
+ * Mosquitto's PBKDF2-SHA512 x101), and the production cost is measured on its own (scenario 4, cold
+ * admission).
  */
 export const BENCH_SCRYPT_N = 16;
 /** Homes 0-49 (building 0) are the latency probes, homes 50-99 (building 1) the smoke storm. */
@@ -63,8 +97,10 @@ export interface SiteOptions {
   dir: string;
   /** Devices for the load generators (rounded up to whole homes of 4), beyond the reserved homes. */
   loadDevices: number;
-  /** scrypt cost N for the shared secret: BENCH_SCRYPT_N, or 16384 (production) for cold admission. */
+  /** scrypt cost N of the staff password and of scrypt device entries: BENCH_SCRYPT_N, or 16384 (production) for cold admission. */
   scryptN: number;
+  /** 'fast' (default, when the built hub takes them): a fast hash per device; 'scrypt': one shared scrypt hash. */
+  deviceHashes?: 'fast' | 'scrypt';
   feedMaxBacklogBytes?: number;
   influx?: { url: string; database: string; batchSize?: number };
   logLevel?: string;
@@ -83,6 +119,8 @@ export interface Site {
   /** Smoke detectors of building 1, for the smoke storm. */
   smokeIds: string[];
   secret: string;
+  /** How device secrets are hashed in this site's configuration. */
+  deviceHashes: 'fast' | 'scrypt';
   staff: { username: string; password: string };
   /** Every device id and its home (for Mosquitto's password file). */
   allIds: string[];
@@ -96,10 +134,13 @@ export async function generateSite(opts: SiteOptions): Promise<Site> {
   mkdirSync(opts.dir, { recursive: true });
   const dataDir = join(opts.dir, 'data');
   const N = opts.scryptN;
-  const [deviceHash, staffHash] = await Promise.all([
+  const deviceHashes =
+    (opts.deviceHashes ?? 'fast') === 'fast' && (await supportsFastHashes()) ? 'fast' : 'scrypt';
+  const [sharedHash, staffHash] = await Promise.all([
     hashSecret(DEVICE_SECRET, { N, r: 8, p: 1, keyLen: 32 }),
     hashSecret(STAFF_PASSWORD, { N, r: 8, p: 1, keyLen: 32 }),
   ]);
+  const deviceHash = deviceHashes === 'fast' ? () => fastHash(DEVICE_SECRET) : () => sharedHash;
   const kinds = opts.kinds ?? KINDS;
   const homes = RESERVED_HOMES + Math.ceil(opts.loadDevices / kinds.length);
   const homeList: unknown[] = [];
@@ -110,7 +151,7 @@ export async function generateSite(opts: SiteOptions): Promise<Site> {
     const devices = (h < RESERVED_HOMES ? KINDS : kinds).map((kind) => ({
       id: deviceId(h, kind),
       kind,
-      secretHash: deviceHash,
+      secretHash: deviceHash(),
     }));
     for (const d of devices) {
       allIds.push(d.id);
@@ -161,6 +202,7 @@ export async function generateSite(opts: SiteOptions): Promise<Site> {
       deviceId(HOMES_PER_BUILDING + h, 'smoke_detector'),
     ),
     secret: DEVICE_SECRET,
+    deviceHashes,
     staff: { username: STAFF_USER, password: STAFF_PASSWORD },
     allIds,
   };

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Ctx } from '../lib/context.js';
 import { openSession, type Session, type TargetKind } from '../lib/session.js';
 import { BENCH_SCRYPT_N, generateSite } from '../lib/site.js';
-import { type ColdAdmission, measureColdAdmission } from './cold-admission.js';
 import { type IngestResult, measureIngest, reportIngest } from './ingest.js';
 import { type LatencyLevel, measureLatency, reportLatency } from './latency.js';
 import { measureStorms, reportStorms, type StormResult } from './storms.js';
@@ -24,7 +23,7 @@ export interface BrokerParams {
   connectPerSecond: number;
   ingest: { warmupMs: number; durationMs: number; window: number };
   latency: { levels: number[]; settleMs: number; probeMs: number; everyMs: number };
-  storms: { windowMs: number; smokeWindowMs: number; coldDevices: number };
+  storms: { windowMs: number; smokeWindowMs: number };
 }
 
 interface PerTarget {
@@ -32,7 +31,6 @@ interface PerTarget {
   ingest?: IngestResult;
   latency?: LatencyLevel[];
   storms?: StormResult;
-  cold?: ColdAdmission;
 }
 
 /**
@@ -81,21 +79,11 @@ export async function brokerScenarios(ctx: Ctx, p: BrokerParams, only: Set<strin
     } finally {
       await s?.close();
     }
-    if (only.has('storms') && p.storms.coldDevices > 0) {
-      try {
-        r.cold = await measureColdAdmission(ctx, kind, p.storms.coldDevices);
-      } catch (err) {
-        ctx.notes.push(`cold admission (${kind}) failed: ${(err as Error).message}`);
-      }
-    }
   }
   ctx.details.admission = { hub: out.hub.admission, mosquitto: out.mosquitto.admission };
   if (only.has('ingest')) reportIngest(ctx, out.hub.ingest, out.mosquitto.ingest);
   if (only.has('latency')) reportLatency(ctx, out.hub.latency, out.mosquitto.latency, p.loadDevices);
   if (only.has('storms')) {
-    reportStorms(ctx, out.hub.storms, out.mosquitto.storms, {
-      ...(out.hub.cold ? { hub: out.hub.cold } : {}),
-      ...(out.mosquitto.cold ? { ref: out.mosquitto.cold } : {}),
-    });
+    reportStorms(ctx, out.hub.storms, out.mosquitto.storms);
   }
 }

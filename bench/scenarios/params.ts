@@ -1,13 +1,17 @@
 import type { BrokerParams } from './broker.js';
+import type { ColdParams } from './cold-admission.js';
 import type { ConnectionsParams } from './connections.js';
 import type { MicroParams } from './micro.js';
+import type { SoakParams } from './soak.js';
 import type { StartupParams } from './startup.js';
 
 interface Params {
   broker: BrokerParams;
+  cold: ColdParams;
   connections: ConnectionsParams;
   startup: StartupParams;
   micro: MicroParams;
+  soak: SoakParams;
 }
 
 /** Full: the sizes of the issue. Quick: every scenario scaled down to fit 3 minutes in total. */
@@ -19,8 +23,9 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       connectPerSecond: 1000,
       ingest: { warmupMs: 5000, durationMs: 60_000, window: 4000 },
       latency: { levels: [0, 5000, 10_000], settleMs: 3000, probeMs: 20_000, everyMs: 50 },
-      storms: { windowMs: 10_000, smokeWindowMs: 10_000, coldDevices: 1000 },
+      storms: { windowMs: 10_000, smokeWindowMs: 10_000 },
     },
+    cold: { fastDevices: 5000, scryptDevices: 1000 },
     connections: {
       maxDevices: 19_700,
       step: 4000,
@@ -38,6 +43,19 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       feedPhaseMs: 30_000,
       slowMaxMs: 120_000,
     },
+    // The load of issue 23's measurement (`carehub-sim load`, 3 000 devices): 1 800 QoS 1 msg/s.
+    soak: {
+      minutes: 60,
+      devices: 3000,
+      generators: 2,
+      heartbeatMs: 10_000,
+      rate: 1500,
+      window: 4000,
+      sampleMs: 30_000,
+      walBoundMB: 64,
+      walCapMB: 16_384,
+      probeEveryMs: 200,
+    },
   },
   quick: {
     broker: {
@@ -46,8 +64,9 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       connectPerSecond: 2000,
       ingest: { warmupMs: 2000, durationMs: 6000, window: 2000 },
       latency: { levels: [0, 5000, 10_000], settleMs: 1000, probeMs: 3000, everyMs: 50 },
-      storms: { windowMs: 3000, smokeWindowMs: 3000, coldDevices: 60 },
+      storms: { windowMs: 3000, smokeWindowMs: 3000 },
     },
+    cold: { fastDevices: 1000, scryptDevices: 100 },
     connections: {
       maxDevices: 2000,
       step: 2000,
@@ -64,6 +83,18 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       feedClients: 100,
       feedPhaseMs: 3000,
       slowMaxMs: 4000,
+    },
+    soak: {
+      minutes: 0.5,
+      devices: 1000,
+      generators: 2,
+      heartbeatMs: 10_000,
+      rate: 1500,
+      window: 2000,
+      sampleMs: 5000,
+      walBoundMB: 64,
+      walCapMB: 4096,
+      probeEveryMs: 200,
     },
   },
 };

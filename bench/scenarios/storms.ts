@@ -95,22 +95,8 @@ export async function measureStorms(
   return { reconnect, smoke };
 }
 
-export interface ColdAdmission {
-  devices: number;
-  scryptN: number;
-  connected: number;
-  ms: number;
-  perSecond: number;
-  projected10kSeconds: number;
-}
-
-export function reportStorms(
-  ctx: Ctx,
-  hub: StormResult | undefined,
-  ref: StormResult | undefined,
-  cold: { hub?: ColdAdmission; ref?: ColdAdmission },
-): void {
-  ctx.details.storms = { hub, mosquitto: ref, coldAdmission: cold };
+export function reportStorms(ctx: Ctx, hub: StormResult | undefined, ref: StormResult | undefined): void {
+  ctx.details.storms = { hub, mosquitto: ref };
   const n = hub?.reconnect.devices ?? ref?.reconnect.devices ?? 0;
   const w = (hub?.smoke.windowMs ?? ref?.smoke.windowMs ?? 0) / 1000;
   ctx.figures.push(
@@ -168,16 +154,4 @@ export function reportStorms(
       ratio: ratio(hub?.smoke.latency.p99, ref?.smoke.latency.p99),
     },
   );
-  if (cold.hub) {
-    ctx.figures.push({
-      scenario: '4',
-      name: `cold admission at production scrypt N=${cold.hub.scryptN} (fresh hub, ${cold.hub.devices} devices at once); 10 000 projected`,
-      unit: 'devices/s',
-      hub: cold.hub.perSecond,
-      reference: cold.ref?.perSecond ?? null,
-      referenceName: `${MOSQ} (PBKDF2-SHA512 x101)`,
-      ratio: ratio(cold.hub.perSecond, cold.ref?.perSecond),
-      note: `10 000 devices after a hub restart: ~${cold.hub.projected10kSeconds} s (Mosquitto ~${cold.ref?.projected10kSeconds ?? '-'} s)`,
-    });
-  }
 }

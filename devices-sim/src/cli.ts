@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type CliIo, processIo } from './cli-io.js';
-import { ONE_SHOT_COMMANDS, oneShotCommand } from './commands.js';
+import { commandsFor, ONE_SHOT_COMMANDS, oneShotCommand } from './commands.js';
+import { actionProblem } from './drill/actions.js';
 import { type EventExtras, SimDevice, SimDeviceError } from './sim-device.js';
 import { SUBCOMMANDS, subcommandLines } from './subcommands.js';
 import { resolveTarget, UsageError } from './target.js';
@@ -101,6 +102,13 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       env: io.env,
       cwd: io.cwd,
     });
+    // One rule with scenario drills: an SOS comes from an SOS button, not from a door sensor.
+    const problem = actionProblem(command.action, target.device.kind, false);
+    if (problem) {
+      throw new UsageError(
+        `${deviceId} is a ${target.device.kind}: ${problem}. ${deviceId} can: ${commandsFor(target.device.kind).join(', ')}`,
+      );
+    }
     const device = new SimDevice({ url: target.url, id: deviceId, secret: target.secret, timeoutMs });
     try {
       await device.start();

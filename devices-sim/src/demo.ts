@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfigFile, problemsOf } from '../../hub/src/config/load.js';
 import type { HubConfig } from '../../hub/src/config/schema.js';
 import { isHubError } from '../../hub/src/errors.js';
-import { createLogger } from '../../hub/src/log.js';
+import { createLogger, siteTime } from '../../hub/src/log.js';
 import { Hub, type HubOptions, type Ports } from '../../hub/src/main.js';
 import { packageRoot } from '../../hub/src/package-root.js';
 import { type Community, startCommunity } from './community.js';
+import { freshDemoData, markDemoData } from './demo-data.js';
 import { DEMO_LOOP_SECONDS, DEMO_STEPS, type DemoStep, ScriptPlayer } from './demo-script.js';
 import { localMqttUrl } from './hub-address.js';
 import type { DeviceCommand } from './sim-device.js';
@@ -25,6 +27,8 @@ export interface DemoOptions {
   heartbeatMs?: number;
   /** Where the plain-words narration goes (default stdout). */
   say?: (line: string) => void;
+  /** Keep the data of an earlier run (default: CAREHUB_DEMO_KEEP=1, else start from an empty data dir). */
+  keep?: boolean;
   hubOptions?: HubOptions;
 }
 
@@ -46,15 +50,22 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   }
   const speed = options.speed ?? demoSpeed(env);
   const heartbeatMs = options.heartbeatMs ?? Math.round(HEARTBEAT_MS / speed);
+  const keep = options.keep ?? env.CAREHUB_DEMO_KEEP === '1';
+  const tz = config.site.timezone;
+  const clock = () => siteTime(Date.now(), tz).slice(11, 19);
+  // A demo starts fresh: yesterday's open alerts would otherwise come back and swallow today's SOS.
+  const fresh = keep ? undefined : await freshDemoData(config.dataDir, Boolean(env.CAREHUB_DATA_DIR));
 
   // The narration is the demo's console; the hub's own log stays at warn unless asked for.
   const logger =
-    options.hubOptions?.logger ?? createLogger(env.CAREHUB_LOG_LEVEL ? config.log.level : 'warn');
+    options.hubOptions?.logger ??
+    createLogger(env.CAREHUB_LOG_LEVEL ? config.log.level : 'warn', undefined, { timezone: tz });
   const hub = new Hub(config, { ...options.hubOptions, logger });
   let ports: Ports;
   let community: Community;
   try {
     ports = await hub.start();
+    markDemoData(config.dataDir);
     community = await startCommunity(config, {
       url: localMqttUrl(config.mqtt.host, ports.mqtt),
       heartbeatMs,
@@ -70,7 +81,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   for (const s of DEMO_STEPS) {
     if (!steps.includes(s)) say(`note: the script's device ${s.device} is not in ${configFile}; skipped`);
   }
-  say(banner(config, ports, community, speed, heartbeatMs));
+  say(banner(config, ports, community, speed, heartbeatMs, dataNote(config.dataDir, fresh)));
 
   let lastLoop = 1;
   const player = new ScriptPlayer(steps, DEMO_LOOP_SECONDS, speed, (step: DemoStep, loop: number) => {
@@ -112,12 +123,20 @@ function demoSpeed(env: NodeJS.ProcessEnv): number {
   return n;
 }
 
+/** One line on where the demo's data is and how to keep it. */
+function dataNote(dataDir: string, fresh: { erased: boolean } | undefined): string {
+  if (!fresh) return `kept from the last run in ${dataDir} (--keep); npm start alone starts fresh`;
+  const what = fresh.erased ? `the last run's data in ${dataDir} was erased` : `${dataDir} was empty`;
+  return `started fresh: ${what} (keep it next time: npm start -- --keep)`;
+}
+
 function banner(
   config: Readonly<HubConfig>,
   ports: Ports,
   community: Community,
   speed: number,
   heartbeatMs: number,
+  data: string,
 ): string {
   const t = (seconds: number) => `${Math.round(seconds / speed)} s`;
   const logins = DEMO_LOGINS.flatMap((id) => {
@@ -139,6 +158,8 @@ function banner(
       : []),
     `  Script:        SOS at h1 in ~${t(10)}, smoke test at h2 ~${t(30)} (no alert), smoke at h3 ~${t(45)};`,
     `                 doors and motion in between; starts again every ${t(DEMO_LOOP_SECONDS)}`,
+    `  Data:          ${data}`,
+    `  Times:         ${config.site.timezone} (the site's time zone), here and in the console`,
     '  Try also:      npx carehub-sim press h2-sos   (in another terminal)',
     '  Ctrl-C stops the demo.',
     '',
@@ -158,15 +179,39 @@ function describeCommand(c: DeviceCommand): string {
   }
 }
 
-function clock(): string {
-  return new Date().toTimeString().slice(0, 8);
-}
+export const DEMO_USAGE = `Usage: npm start [-- --keep]
+
+Runs the hub on config/demo.yaml with a simulated community. Each start begins with an empty
+demo data dir (data/demo): no alerts of an earlier run come back.
+
+  --keep        keep the data of the last run (also: CAREHUB_DEMO_KEEP=1)
+  -h, --help    this text
+
+Environment: CAREHUB_HTTP_PORT, CAREHUB_MQTT_PORT (0 = any free port), CAREHUB_DATA_DIR,
+CAREHUB_LOG_LEVEL, CAREHUB_DEMO_SPEED (2 = twice as fast).
+`;
 
 /** `npm start`: run until Ctrl-C (or SIGTERM), then stop devices and hub cleanly. */
-export async function main(): Promise<number> {
+export async function main(argv: string[] = []): Promise<number> {
+  let keep: boolean | undefined;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(DEMO_USAGE);
+      return 0;
+    }
+    keep = values.keep ? true : undefined;
+  } catch (err) {
+    process.stderr.write(`carehub demo: ${(err as Error).message}\n\n${DEMO_USAGE}`);
+    return 1;
+  }
   let demo: RunningDemo;
   try {
-    demo = await startDemo();
+    demo = await startDemo(keep ? { keep } : {});
   } catch (err) {
     const problems = problemsOf(err).map((p) => `\n  ${p.path}: ${p.message}`);
     const code = isHubError(err) ? `${err.code}: ` : '';
@@ -182,6 +227,7 @@ export async function main(): Promise<number> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  const clock = () => siteTime(Date.now(), demo.hub.config.site.timezone).slice(11, 19);
   process.stdout.write(`\n${clock()} ${signal}: stopping the demo devices and the hub...\n`);
   await demo.stop();
   process.stdout.write(`${clock()} demo stopped.\n`);

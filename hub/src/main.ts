@@ -85,11 +85,16 @@ export class Hub {
     readonly config: Readonly<HubConfig>,
     options: HubOptions = {},
   ) {
-    this.log = options.logger ?? createLogger(config.log.level);
+    this.log =
+      options.logger ?? createLogger(config.log.level, undefined, { timezone: config.site.timezone });
     this.metrics = new Metrics(options.processMetrics ?? true);
     this.directory = new Directory(config);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
-    const store = openStore(config.dataDir, this.log, { lock: options.lockDataDir !== false });
+    const store = openStore(config.dataDir, this.log, {
+      lock: options.lockDataDir !== false,
+      walLimitBytes: config.store.walLimitMB * 2 ** 20,
+      metrics: this.metrics,
+    });
     this.store = store;
     this.#runs = new RunRecord(store.meta, Date.now());
     this.metrics.restarts.set({ kind: 'all' }, this.#runs.history.starts);
@@ -120,6 +125,7 @@ export class Hub {
     this.#retention = new RetentionJob(
       config,
       store.db,
+      store.journal,
       store.feedLog,
       this.clock,
       () => machine.processedSeq(),
@@ -136,17 +142,21 @@ export class Hub {
       this.log.child({ mod: 'ingest' }),
       store.zigbee,
     );
-    this.broker = new Broker(config, this.directory, ingest, this.metrics, this.log.child({ mod: 'broker' }));
+    this.broker = new Broker(
+      config,
+      this.directory,
+      ingest,
+      this.metrics,
+      this.log.child({ mod: 'broker' }),
+      store.fastVerifiers,
+    );
     const realNow = options.realNow ?? Date.now;
-    // Logins and failed logins are audit rows: log entries like every other change.
+    // Logins, logouts and their audit rows are log entries like every other change.
     this.sessions = new Sessions(
-      store.db,
+      store.sessions,
       this.directory,
       config.http.sessionTtlMinutes * 60_000,
-      {
-        append: (at, actor, action, target, data = {}) =>
-          machine.submitNow({ kind: 'audit', at, actor, action, target, data }),
-      },
+      (entry) => machine.submit(entry),
       realNow,
     );
     const sessions = this.sessions;
@@ -175,6 +185,7 @@ export class Hub {
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
       command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
+      sessionEnded: (ended) => sessions.ended(ended),
     });
 
     const clock = this.clock;

@@ -61,6 +61,22 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly walBytes = new Gauge({
+    name: 'carehub_store_wal_bytes',
+    help: 'Size of the SQLite write-ahead log file (hub.db-wal)',
+    registers: [this.registry],
+  });
+  readonly walResets = new Counter({
+    name: 'carehub_store_wal_resets_total',
+    help: 'Times the write-ahead log started again from its beginning',
+    registers: [this.registry],
+  });
+  readonly checkpointPause = new Histogram({
+    name: 'carehub_store_checkpoint_pause_seconds',
+    help: 'How long journal commits were held for a checkpoint to reset the write-ahead log',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+    registers: [this.registry],
+  });
 
   constructor(collectProcessMetrics = true) {
     if (collectProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'carehub_' });

@@ -79,7 +79,7 @@ describe('staff console: login, live queue, acknowledge and resolve (real hub, r
     await page.locator('.alert-card[data-kind=sos][data-status=acknowledged]').waitFor({ timeout: 2000 });
     await expect
       .poll(() => sos.commands.find((c) => c.type === 'alert.acknowledged'), { timeout: 3000 })
-      .toMatchObject({ alertId, by: 'Liu Yang (刘洋)' });
+      .toMatchObject({ alertId, by: '刘洋 (Liu Yang)' });
 
     // resolve from the detail view, with an outcome and a note
     await card.getByRole('link', { name: '详情' }).click();
@@ -116,8 +116,11 @@ describe('staff console: login, live queue, acknowledge and resolve (real hub, r
       await api(t.httpUrl, token, `/api/v1/alerts/${alertId}/resolve`, { body: { outcome: 'test' } });
       await route.continue();
     });
-    await page.locator('.actions').getByRole('button', { name: '确认接警' }).click();
-    await eventually(() => page.locator('.actions [role=alert]').textContent()).toContain('该告警已经结案');
+    // the detail's one Acknowledge button sits at the alert's head (issue 22)
+    await page.locator('.detail-head .ack-box').getByRole('button', { name: '确认接警' }).click();
+    await eventually(() => page.locator('.detail-head .ack-box [role=alert]').textContent()).toContain(
+      '该告警已经结案',
+    );
     // and the open detail view learns of the resolution from the feed
     await page.locator('.detail-head[data-status=resolved]').waitFor({ timeout: 2000 });
   });

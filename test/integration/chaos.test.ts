@@ -2,11 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { hashSecret } from '../../hub/src/auth/secrets.js';
+import { openLogReader } from '../../hub/src/store/log-reader.js';
 import { FeedClient, type FeedMessage } from '../helpers/feed-client.js';
 import { spawnHubProcess } from '../helpers/hub-process.js';
 
@@ -270,15 +270,19 @@ describe('chaos: kill -9 under load', () => {
     });
     const alerts = ((await res.json()) as { alerts: Alert[] }).alerts;
 
-    // the journal, read beside the running hub (WAL): which presses were stored, and how often
-    const db = new Database(join(dataDir, 'hub.db'), { readonly: true });
+    // the log, read beside the running hub (WAL): which presses were stored, and how often
+    const reader = openLogReader(dataDir);
     let journal: Array<{ device_id: string; event_id: string }>;
     try {
-      journal = db
-        .prepare("SELECT device_id, event_id FROM journal WHERE type = 'sos.pressed'")
-        .all() as typeof journal;
+      journal = reader
+        .read(0, 10_000_000)
+        .flatMap(({ entry: e }) =>
+          e.kind === 'device' && e.type === 'sos.pressed'
+            ? [{ device_id: e.deviceId, event_id: e.eventId ?? '' }]
+            : [],
+        );
     } finally {
-      db.close();
+      reader.close();
     }
 
     let sent = 0;

@@ -7,6 +7,7 @@ import type { HubConfig } from '../../hub/src/config/schema.js';
 import { replayInto } from '../../hub/src/core/replay.js';
 import { Replica } from '../../hub/src/core/replica.js';
 import { createLogger } from '../../hub/src/log.js';
+import type { SessionLogEntry } from '../../hub/src/model/entries.js';
 import { openLogReader } from '../../hub/src/store/log-reader.js';
 import { demoRaw } from '../helpers/hub.js';
 import { RulesHarness } from '../helpers/rules-harness.js';
@@ -69,6 +70,33 @@ function playWeek(dataDir: string, days = 7): RulesHarness {
       hh.event(id, { type: 'heartbeat', battery: 90 - day * 10, rssi: -55 - day });
     to(day, '11:00');
     if (day === 0) {
+      // A shift starts: two logins; one ends with a logout, a removed staff member's sessions end.
+      const session = (e: Record<string, unknown>) =>
+        hh.hub.core.machine.submitNow({
+          kind: 'session',
+          at: hh.clock.now(),
+          ...e,
+        } as unknown as SessionLogEntry);
+      session({
+        op: 'open',
+        tokenHash: 'hash-duty1',
+        staffId: 'duty1',
+        expiresAt: hh.clock.now() + 12 * 3600_000,
+      });
+      session({
+        op: 'open',
+        tokenHash: 'hash-sup1',
+        staffId: 'supervisor1',
+        expiresAt: hh.clock.now() + 3600_000,
+      });
+      session({ op: 'close', tokenHash: 'hash-sup1' });
+      session({ op: 'close-staff', staffId: 'duty1' });
+      session({
+        op: 'open',
+        tokenHash: 'hash-duty1b',
+        staffId: 'duty1',
+        expiresAt: hh.clock.now() + 12 * 3600_000,
+      });
       // SOS, pressed twice, acknowledged, noted, resolved.
       hh.event('h1-sos', { type: 'sos.pressed' });
       hh.advance('20s');

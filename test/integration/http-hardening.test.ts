@@ -182,7 +182,7 @@ describe('the feed ends with its session (3)', () => {
       () => sup.close(),
     );
     const closed = [closeOf(a), closeOf(b)];
-    t.hub.sessions.endSessionsOf('duty1');
+    await t.hub.sessions.endSessionsOf('duty1');
     for (const c of closed)
       expect(await within(c, 3000, 'closed')).toEqual({ code: 4401, reason: 'staff removed' });
     expect(t.hub.feed.clientCount()).toBe(1);

@@ -219,7 +219,7 @@ describe('mosquitto-clients against the hub', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(received).toEqual([
-      { type: 'alert.acknowledged', alertId, by: 'Liu Yang (刘洋)' },
+      { type: 'alert.acknowledged', alertId, by: '刘洋 (Liu Yang)' },
       { type: 'alert.resolved', alertId },
     ]);
     bus.off('publish', onPublish);

@@ -301,7 +301,7 @@ describe('SimDevice and the simulated community', () => {
       expect((await feed.request({ type: 'ack', alertId: received.alertId })).ok).toBe(true);
       await feed.close();
       const acked = await sos.nextCommand((c) => c.type === 'alert.acknowledged');
-      expect(acked).toMatchObject({ alertId: received.alertId, by: 'Liu Yang (刘洋)' });
+      expect(acked).toMatchObject({ alertId: received.alertId, by: '刘洋 (Liu Yang)' });
       expect(sos.commands.map((c) => c.type)).toEqual(['alert.received', 'alert.acknowledged']);
 
       // Every event carries its own id: a second press is a new occurrence, not a duplicate.

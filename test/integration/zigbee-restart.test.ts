@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { openLogReader } from '../../hub/src/store/log-reader.js';
 import { api, connectDevice, login, startHub, type TestHub, tempDir } from '../helpers/hub.js';
 import { ROOT, spawnHubProcess } from '../helpers/hub-process.js';
 import { Z2mModel, z2mStep } from '../helpers/z2m-model.js';
@@ -69,18 +69,14 @@ class Site {
 
   /** Journal rows of a device by type. */
   rows(deviceId: string): Record<string, number> {
-    const db = new Database(join(this.dataDir, 'hub.db'), { readonly: true });
+    const reader = openLogReader(this.dataDir);
     try {
       const out: Record<string, number> = {};
-      const rows = db
-        .prepare<[string], { type: string; n: number }>(
-          'SELECT type, count(*) AS n FROM journal WHERE device_id = ? GROUP BY type',
-        )
-        .all(deviceId);
-      for (const r of rows) out[r.type] = r.n;
+      for (const { entry: e } of reader.read(0, 1_000_000))
+        if (e.kind === 'device' && e.deviceId === deviceId) out[e.type] = (out[e.type] ?? 0) + 1;
       return out;
     } finally {
-      db.close();
+      reader.close();
     }
   }
 

@@ -74,14 +74,20 @@ describe('Ingest routing', () => {
 
   it('refuses, with the reason, another device’s topics, commands, other topics and unknown clients', async () => {
     const ev = { type: 'heartbeat' };
+    // each refusal names the sender's own topics (issue 22: a refused topic hints at the right one)
+    const own = 'expected carehub/v1/devices/h1-sos/events or carehub/v1/devices/h1-sos/status';
     const cases: Array<[InboundMessage, string, string]> = [
-      [msg('h1-sos', 'carehub/v1/devices/h1-door/events', ev), 'acl_denied', 'topic of another device'],
+      [
+        msg('h1-sos', 'carehub/v1/devices/h1-door/events', ev),
+        'acl_denied',
+        `topic of another device: ${own}`,
+      ],
       [
         msg('h1-sos', 'carehub/v1/devices/h1-sos/commands', ev),
         'acl_denied',
-        'devices do not publish commands',
+        `devices do not publish on their commands topic: ${own}`,
       ],
-      [msg('h1-sos', 'somewhere/else', ev), 'bad_topic', 'not a CareHub device topic'],
+      [msg('h1-sos', 'somewhere/else', ev), 'bad_topic', `not a CareHub device topic: ${own}`],
       [
         msg('nobody', 'carehub/v1/devices/nobody/events', ev),
         'unknown_device',

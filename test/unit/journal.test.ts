@@ -65,6 +65,33 @@ describe('Journal', () => {
     expect(journal.lastSeq()).toBe(seqs.at(-1));
   });
 
+  it('holds commits for a checkpoint until release, except an SOS, which commits what is pending with it', async () => {
+    journal.hold();
+    let settled = 0;
+    const hb = journal.append(entry({ type: 'heartbeat', eventId: 'hb1' })).then((r) => {
+      settled++;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(0); // held: not committed, not acknowledged
+    expect(journal.lastSeq()).toBe(0);
+    const sos = await journal.append(entry({ type: 'sos.pressed', eventId: 'sos1' }));
+    expect((await hb).seq).toBeGreaterThan(0); // committed with the SOS, in the same transaction
+    expect(sos.seq).toBe((await hb).seq + 1);
+    const door = journal.append(entry({ type: 'door.opened', eventId: 'd1' }));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(journal.lastSeq()).toBe(sos.seq); // still held for ordinary events
+    journal.release();
+    expect((await door).seq).toBe(sos.seq + 1);
+  });
+
+  it('commits what a hold kept waiting when it closes', async () => {
+    journal.hold();
+    const p = journal.append(entry({ type: 'heartbeat', eventId: 'hb1' }));
+    journal.close();
+    expect((await p).seq).toBe(1);
+  });
+
   it('commits appends from separate ticks in separate transactions', async () => {
     const before = journal.stats.commits;
     await journal.append(entry({ eventId: 'a' }));

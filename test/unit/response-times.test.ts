@@ -58,7 +58,7 @@ describe('response-time report', () => {
     expect(r.overall.resolve.p50).toBe(600);
     expect(r.byKind.sos?.count).toBe(4);
     expect(r.byKind.smoke?.ack.p50).toBe(200);
-    expect(r.byStaff.supervisor1).toMatchObject({ count: 1, name: 'Zhou Hong (周红)' });
+    expect(r.byStaff.supervisor1).toMatchObject({ count: 1, name: '周红 (Zhou Hong)' });
     expect(r.byShift.day?.count).toBe(4);
     expect(r.byShift.night?.count).toBe(1);
     expect(r.ackHistogram.find((b) => b.upToSeconds === 30)?.count).toBe(1);

@@ -14,10 +14,13 @@ export function App() {
   const [ended, setEnded] = useState(false);
   const sessionRef = useRef<Session | null | undefined>(undefined);
   sessionRef.current = session;
+  /** A language picked on the login page: the console keeps it after signing in. */
+  const chosenAtLogin = useRef<string | undefined>(undefined);
 
   const start = (s: Session) => {
     setEnded(false);
-    setLang(languageForSession(s));
+    setLang(languageForSession(s, chosenAtLogin.current));
+    chosenAtLogin.current = undefined;
     setSession(s);
   };
 
@@ -42,7 +45,9 @@ export function App() {
       lang,
       t: translator(lang),
       setLang: (l: string) => {
-        rememberLanguage(l, sessionRef.current?.staff.id);
+        const staffId = sessionRef.current?.staff.id;
+        if (!staffId) chosenAtLogin.current = l;
+        rememberLanguage(l, staffId);
         setLang(l);
       },
     }),

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { formatIssues, parseConfig, problemsOf } from '../../../hub/src/config/load.js';
+import { parseConfig, problemsOf } from '../../../hub/src/config/load.js';
+import { problemsFromIssues } from '../../../hub/src/config/problems.js';
 import type { HubConfig } from '../../../hub/src/config/schema.js';
 import { actionProblem } from '../drill/actions.js';
 import { parseLocalDateTime } from '../util/local-time.js';
@@ -71,7 +72,10 @@ export function loadScenario(file: string): Scenario {
   const raw = readYaml(file, 'scenario');
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ScenarioError(`scenario ${file} has problems`, formatIssues(parsed.error.issues));
+    throw new ScenarioError(
+      `scenario ${file} has problems`,
+      problemsFromIssues(parsed.error.issues, raw, scenarioSchema),
+    );
   }
   const input = parsed.data;
   const { rawConfig, config, configSource, prefix } = siteOf(input, file);

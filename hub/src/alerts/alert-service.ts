@@ -11,41 +11,8 @@ import type { AlertRepo } from '../store/alert-repo.js';
 import type { FeedLog } from '../store/feed-log.js';
 import { formatIso } from '../time/iso.js';
 import type { Scheduler } from '../timers/scheduler.js';
+import type { AlertChange, ChangeCause, EntryContext } from './alert-change.js';
 import { escalationPlan } from './escalation.js';
-
-export type ChangeCause =
-  | 'raised'
-  | 'repeated'
-  | 'annotated'
-  | 'acknowledged'
-  | 'resolved'
-  | 'noted'
-  | 'assigned'
-  | 'escalated'
-  | 'reminder';
-
-export interface AlertChange {
-  record: AlertRecord;
-  cause: ChangeCause;
-  feed: FeedEntry;
-  staff?: StaffConfig;
-  /** The device whose event caused this change (raise or repeat). */
-  sourceDeviceId?: string;
-  /** This change is the alert's first acknowledgement (an ack, or a resolve of an open alert). */
-  firstAck?: boolean;
-}
-
-/**
- * The log entry being applied: its place and time. Alert ids come from it, so applying the same
- * log gives the same ids on every node and in every replay.
- */
-export interface EntryContext {
-  readonly position: number;
-  readonly at: number;
-  readonly late: boolean;
-  /** Alerts this entry raised so far (in this attempt to apply it): numbers the ids. */
-  raised: number;
-}
 
 /**
  * Sortable, URL-safe alert id from the entry that raised it: its time, its log position, and the

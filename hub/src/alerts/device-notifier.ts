@@ -1,5 +1,5 @@
 import type { Directory } from '../site/directory.js';
-import type { AlertChange } from './alert-service.js';
+import type { AlertChange } from './alert-change.js';
 
 /**
  * PROTOCOL.md §1 hub → device commands, sent after the change is committed: the device that

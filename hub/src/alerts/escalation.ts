@@ -1,7 +1,7 @@
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { AlertRecord } from '../model/alert.js';
 import type { TimerRow } from '../model/timer.js';
-import type { ChangeCause } from './alert-service.js';
+import type { ChangeCause } from './alert-change.js';
 
 export interface TimerPlan {
   set: TimerRow[];

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
+import type { AuditLogEntry, SessionLogEntry } from '../model/entries.js';
 import type { Directory } from '../site/directory.js';
-import type { AuditWriter } from '../store/audit-log.js';
-import { SessionRepo } from '../store/session-repo.js';
-import type { Db } from '../store/sqlite-db.js';
+import type { SessionRepo } from '../store/session-repo.js';
 import { LoginThrottle } from './login-throttle.js';
 import { SecretVerifier, verifySecret } from './secrets.js';
 
@@ -28,27 +27,30 @@ export type SessionsEnded =
   | { sessionId: string; reason: SessionEndReason }
   | { staffId: string; reason: SessionEndReason };
 
+/** Where logins, logouts and their audit rows go: the log (core/state-machine.ts). */
+export type SessionSubmit = (entry: SessionLogEntry | AuditLogEntry) => Promise<unknown>;
+
 /**
- * Staff login and bearer tokens. Only a hash of each token is stored (SQLite), so sessions survive
- * a restart and a copy of the database yields no usable token. Failed logins slow down the (user
- * name, address) pair that failed (LoginThrottle, HTTP 429). Whoever holds a session open (the feed)
- * hears when one ends through `onEnded`.
+ * Staff login and bearer tokens. Only a hash of each token is stored, so sessions survive a restart
+ * and a copy of the database yields no usable token. Sessions are log entries (opened at login,
+ * closed at logout or when a staff member is removed), so every node of a cluster knows them.
+ * Failed logins slow down the (user name, address) pair that failed (LoginThrottle, HTTP 429).
+ * Whoever holds a session open (the feed) hears when one ends through `onEnded`, on every node,
+ * once the entry that ended it is applied (`ended`, from the effects).
  */
 export class Sessions {
   readonly #verifier = new SecretVerifier();
   readonly #throttle: LoginThrottle;
-  readonly #repo: SessionRepo;
   readonly #listeners: Array<(ended: SessionsEnded) => void> = [];
 
   constructor(
-    db: Db,
+    private readonly repo: SessionRepo,
     private readonly directory: Directory,
     private readonly ttlMs: number,
-    private readonly audit?: AuditWriter,
+    private readonly submit: SessionSubmit,
     /** Real time, not the drill clock: a drill that plays a day must not expire the supervisor's login. */
     private readonly realNow: () => number = Date.now,
   ) {
-    this.#repo = new SessionRepo(db);
     this.#throttle = new LoginThrottle(realNow);
   }
 
@@ -65,15 +67,21 @@ export class Sessions {
       : await verifySecret(password, DUMMY_HASH);
     if (!staff || !ok) {
       this.#throttle.failed(username, address);
-      this.audit?.append(now, staff ? staff.id : '(unknown)', 'login.failed', address, {});
+      await this.#audit(now, staff ? staff.id : '(unknown)', 'login.failed', address);
       throw new HubError(ErrorCodes.LOGIN_FAILED, 'wrong user name or password');
     }
     this.#throttle.succeeded(username, address);
-    this.audit?.append(now, staff.id, 'login', address, {});
+    await this.#audit(now, staff.id, 'login', address);
     const token = randomBytes(32).toString('base64url');
-    const expiresAt = this.realNow() + this.ttlMs;
-    this.#repo.purge(this.realNow());
-    this.#repo.insert(hashToken(token), staff.id, this.realNow(), expiresAt);
+    const expiresAt = now + this.ttlMs;
+    await this.submit({
+      kind: 'session',
+      at: now,
+      op: 'open',
+      tokenHash: hashToken(token),
+      staffId: staff.id,
+      expiresAt,
+    });
     return { token, staff, expiresAt };
   }
 
@@ -90,22 +98,19 @@ export class Sessions {
 
   /** The session again, as it stands now: undefined once it has been logged out, expired or its staff removed. */
   recheck(sessionId: string): Session | undefined {
-    const row = this.#repo.get(sessionId);
+    const row = this.repo.get(sessionId);
     if (!row || row.expiresAt <= this.realNow()) return undefined;
     const staff = this.directory.staff(row.staffId);
     return staff && { id: sessionId, staff, expiresAt: row.expiresAt };
   }
 
-  logout(token: string): void {
-    const sessionId = hashToken(token);
-    this.#repo.delete(sessionId);
-    this.#emit({ sessionId, reason: 'logout' });
+  async logout(token: string): Promise<void> {
+    await this.submit({ kind: 'session', at: this.realNow(), op: 'close', tokenHash: hashToken(token) });
   }
 
   /** End every session of a staff member (removed, or their password reset): they must log in again. */
-  endSessionsOf(staffId: string): void {
-    this.#repo.deleteOfStaff(staffId);
-    this.#emit({ staffId, reason: 'staff_removed' });
+  async endSessionsOf(staffId: string): Promise<void> {
+    await this.submit({ kind: 'session', at: this.realNow(), op: 'close-staff', staffId });
   }
 
   /** Told at once when sessions end by logout or staff removal (expiry is each holder's own timer). */
@@ -113,7 +118,12 @@ export class Sessions {
     this.#listeners.push(listener);
   }
 
-  #emit(ended: SessionsEnded): void {
+  /** Sessions ended by an applied entry (the effects call this on every node). */
+  ended(ended: SessionsEnded): void {
     for (const l of this.#listeners) l(ended);
+  }
+
+  async #audit(at: number, actor: string, action: string, target: string): Promise<void> {
+    await this.submit({ kind: 'audit', at, actor, action, target, data: {} });
   }
 }

@@ -7,3 +7,6 @@ import { createRequire } from 'node:module';
 export const requireFromMqttPacket: NodeJS.Require = createRequire(
   createRequire(import.meta.resolve('aedes')).resolve('mqtt-packet'),
 );
+
+/** `require` for aedes' own dependencies (aedes-persistence, aedes-packet): the copies aedes loads. */
+export const requireFromAedes: NodeJS.Require = createRequire(import.meta.resolve('aedes'));

@@ -1,23 +1,37 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
-import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
+import { Aedes, type AedesOptions, type AedesPublishPacket, type Client, type Subscription } from 'aedes';
+import { Counter } from 'prom-client';
 import { AdmissionQueue } from '../auth/admission-queue.js';
-import { SecretVerifier } from '../auth/secrets.js';
+import { type FastVerifierStore, SecretVerifier } from '../auth/secrets.js';
 import type { HubConfig } from '../config/schema.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { listenOn } from '../net/listen.js';
-import type { Directory } from '../site/directory.js';
-import { mayPublish, maySubscribe } from './acl.js';
+import { TOPIC_PREFIX } from '../protocol/topics.js';
+import type { DeviceEntry, Directory } from '../site/directory.js';
+import { mayPublish, type QoS, TopicAcl } from './acl.js';
 import { discard, skipDiscardedPublishes } from './discard.js';
 import { useFastAcks } from './fast-acks.js';
 import { BrokerGuards, clientLabel } from './guards.js';
 import { useLeanParser } from './lean-parser.js';
+import { RefusalLog } from './refusal-log.js';
 import { indexRetained } from './retained-index.js';
+import { type QueueDrop, SessionStore } from './session-store.js';
 import { attachStreamGuard } from './stream-guard.js';
+import { capSubscribeQos } from './subscribe-qos.js';
 import { listenMqttTls } from './tls-listener.js';
+import { willProblem } from './will-check.js';
+
+/**
+ * Accept backlog of the MQTT listeners. After a restart every device connects within seconds; while
+ * the hub works through the first of them, Node's default (511) overflowed and the kernel reset the
+ * connections past it (ECONNRESET in the cold-admission bench, none reaching the hub), so those
+ * devices waited for their reconnect back-off. The kernel caps it at net.core.somaxconn (4096 here).
+ */
+export const MQTT_LISTEN_BACKLOG = 4096;
 
 /** Admitted first after a restart: they (or, for a gateway, the devices behind it) raise SOS and fire alarms. */
 const LIFE_SAFETY_KINDS: ReadonlySet<string> = new Set(['sos_button', 'smoke_detector', 'gateway']);
@@ -37,10 +51,17 @@ export class Broker {
   #tcp: Server | undefined;
   readonly #sockets = new Set<Duplex>();
   /** Devices not yet in the verifier's cache wait for scrypt in an admission queue, life-safety first. */
-  readonly #verifier = new SecretVerifier(new AdmissionQueue());
+  readonly #verifier: SecretVerifier;
   /** Limits, bans, packet guard, close log (guards.ts); made in start(). */
   #guards: BrokerGuards | undefined;
   #tls: { server: TlsServer; port: number } | undefined;
+  /** Who may subscribe to what and be sent what (acl.ts): subscriptions, sessions and deliveries use the same rule. */
+  readonly #acl: TopicAcl;
+  /** Refused publishes, filters, wills and deliveries: one line, then a summary a minute per client. */
+  readonly #refusals: RefusalLog;
+  readonly #sessions: SessionStore;
+  readonly #willsRefused: Counter<'reason'>;
+  readonly #messagesDropped: Counter<'reason'>;
 
   constructor(
     private readonly config: Readonly<HubConfig>,
@@ -48,11 +69,52 @@ export class Broker {
     private readonly ingest: Ingest,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+    /** Fast verifiers of hub-made device secrets kept across restarts (store/fast-verifier-repo.ts). */
+    fastVerifiers?: FastVerifierStore,
+  ) {
+    const secretChecks = new Counter({
+      name: 'carehub_mqtt_secret_checks_total',
+      help: 'Device secret checks, by how they were decided: cached (verified before in this process), fast (HMAC of a hub-made secret), scrypt',
+      labelNames: ['method'] as const,
+      registers: [metrics.registry],
+    });
+    // Bound once: a labelled inc() hashes its labels on every call, and this runs for every admission.
+    const byMethod = {
+      cached: secretChecks.labels('cached'),
+      fast: secretChecks.labels('fast'),
+      scrypt: secretChecks.labels('scrypt'),
+    };
+    this.#verifier = new SecretVerifier(new AdmissionQueue(), {
+      ...(fastVerifiers ? { store: fastVerifiers } : {}),
+      onCheck: (method) => byMethod[method].inc(),
+    });
+    this.#acl = new TopicAcl(directory, config.mqtt.lab);
+    this.#refusals = new RefusalLog(log);
+    this.#willsRefused = new Counter({
+      name: 'carehub_mqtt_wills_refused_total',
+      help: 'Last Wills removed at CONNECT (the device is admitted without one), by reason: topic (not its status or availability topic) or payload (not a status)',
+      labelNames: ['reason'] as const,
+      registers: [metrics.registry],
+    });
+    this.#messagesDropped = new Counter({
+      name: 'carehub_mqtt_messages_dropped_total',
+      help: 'Messages not delivered to or not queued for a device, by reason: queue_full (oldest dropped past mqtt.limits.maxQueuedPerClient) or not_authorised (outside what it may receive)',
+      labelNames: ['reason'] as const,
+      registers: [metrics.registry],
+    });
+    this.#sessions = new SessionStore(this.#acl, config.mqtt.limits.maxQueuedPerClient, (id, reason, topic) =>
+      this.#dropped(id, reason, topic),
+    );
+  }
 
   get aedes(): Aedes {
     if (!this.#aedes) throw new Error('broker not started');
     return this.#aedes;
+  }
+
+  /** The session store aedes uses (subscriptions of persistent sessions, queued messages). */
+  get sessions(): SessionStore {
+    return this.#sessions;
   }
 
   /** Port of the MQTT over TLS listener, when `mqtt.tls` is set. */
@@ -71,12 +133,8 @@ export class Broker {
     this.#guards = guards;
     this.#aedes = await Aedes.createBroker({
       ...guards.aedesOptions(),
-      ...(mqtt.lab
-        ? {
-            authorizeForward: (client, packet) =>
-              guards.labForward(client, packet, (id) => this.directory.device(id) !== undefined),
-          }
-        : {}),
+      persistence: this.#sessions,
+      authorizeForward: (client, packet) => this.#authorizeForward(client, packet),
       connectTimeout: mqtt.connectTimeoutMs,
       heartbeatInterval: 60_000,
       // No cap on publishes in flight inside aedes (its mqemitter). At the default (100), QoS 1
@@ -119,6 +177,7 @@ export class Broker {
     });
 
     guards.watch(aedes);
+    this.#refusals.start();
     if (mqtt.lab)
       this.log.warn(
         { lab: true },
@@ -133,12 +192,13 @@ export class Broker {
         (s) => this.handle(s),
         this.log,
         this.metrics,
+        MQTT_LISTEN_BACKLOG,
       );
     }
     if (!mqtt.plaintext) return 0; // TLS only: no plaintext listener at all
     this.#tcp = createServer((socket) => this.handle(socket));
     this.#tcp.on('error', (err) => this.log.error({ err }, 'mqtt listener error'));
-    return listenOn(this.#tcp, mqtt.port, mqtt.host);
+    return listenOn(this.#tcp, mqtt.port, mqtt.host, MQTT_LISTEN_BACKLOG);
   }
 
   /** Serve one client connection (TCP socket or a WebSocket stream) with the byte caps in front. */
@@ -156,7 +216,9 @@ export class Broker {
         this.log.warn({ remote, reason: violation }, 'mqtt connection closed: protocol violation');
       },
     );
-    useLeanParser(this.aedes.handle(stream));
+    const client = this.aedes.handle(stream);
+    useLeanParser(client);
+    capSubscribeQos(client, (clientId, username) => this.#acl.maxQos(clientId, username));
   }
 
   /** Send a message to a device's commands topic (QoS 1, not retained). */
@@ -188,6 +250,7 @@ export class Broker {
     await Promise.all(closing);
     const aedes = this.#aedes;
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    this.#refusals.stop();
   }
 
   async #authenticate(
@@ -196,11 +259,7 @@ export class Broker {
     password: Buffer | undefined,
   ): Promise<void> {
     // Lab mode: anyone who is not (and does not pose as) a configured device is a plain MQTT client.
-    if (
-      this.config.mqtt.lab &&
-      !(username && this.directory.device(username)) &&
-      !this.directory.device(client.id)
-    ) {
+    if (this.#acl.isLabClient(client.id, username)) {
       if (this.#guards && !this.#guards.authenticated(client, false))
         throw authError(3, 'refused for now: try again later');
       return;
@@ -231,7 +290,46 @@ export class Broker {
     }
     if (this.#guards && !this.#guards.authenticated(client, true))
       throw authError(3, 'refused for now (flapping, or a concurrent connect): try again later');
+    this.#checkWill(client, entry);
     this.log.debug({ client: client.id }, 'device authenticated');
+  }
+
+  /**
+   * A Last Will that is not a status on the device's own status topic (or, for a gateway, an
+   * availability topic) is removed before aedes stores it: the device is admitted without a will,
+   * and it is counted and logged. Refusing the CONNECT instead would lock a life-safety device out
+   * over a firmware setting. aedes keeps the CONNECT's will in `client._will` until after
+   * authentication (lib/handlers/connect.js, storeWill).
+   */
+  #checkWill(client: Client, entry: NonNullable<ReturnType<Directory['device']>>): void {
+    const c = client as Client & { _will?: { topic?: string; payload?: Buffer | string } | null };
+    const will = c._will;
+    if (!will) return;
+    const topic = String(will.topic ?? '');
+    const payload = Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload ?? '');
+    const problem = willProblem(this.directory, entry, topic, payload, this.config.mqtt.maxEventBytes);
+    if (!problem) return;
+    c._will = null;
+    this.#willsRefused.inc({ reason: problem });
+    this.#refusals.note(
+      client.id,
+      'will',
+      topic,
+      problem === 'topic' ? 'not its status topic' : 'not a status',
+    );
+  }
+
+  /** aedes' authorizeForward: every delivery, live or from a session's queue, passes the ACL (acl.ts). */
+  #authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    if (this.#acl.mayReceive(client.id, packet.topic)) return packet;
+    // Lab clients subscribed to `#` see CareHub's topics refused all the time: that is lab mode, not news.
+    if (this.directory.device(client.id)) this.#dropped(client.id, 'not_authorised', packet.topic);
+    return null;
+  }
+
+  #dropped(clientId: string, reason: QueueDrop, topic: string): void {
+    this.#messagesDropped.inc({ reason });
+    this.#refusals.note(clientId, reason === 'queue_full' ? 'queue' : 'forward', topic, reason);
   }
 
   #refused(client: Client, reason: string): void {
@@ -269,7 +367,7 @@ export class Broker {
     }
     if (!entry || !mayPublish(this.directory, entry, packet.topic)) {
       this.metrics.rejected.inc({ reason: 'acl_denied' });
-      this.log.warn({ client: client.id, topic: packet.topic.slice(0, 200) }, 'publish refused by ACL');
+      this.#refusals.note(client.id, 'publish', packet.topic, undefined, entry && publishTopicsOf(entry));
       discard(packet);
       cb(null);
       return;
@@ -319,14 +417,22 @@ export class Broker {
   }
 
   #authorizeSubscribe(client: Client, sub: Subscription): Subscription | null {
-    const entry = this.directory.device(client.id);
-    if (!entry && this.config.mqtt.lab) return sub; // lab mode: any filter (CareHub topics are not forwarded, see guards.labForward)
-    if (entry && maySubscribe(this.directory, entry, sub.topic))
-      return { ...sub, qos: Math.min(sub.qos, 1) as 0 | 1 };
+    const qos = this.#acl.grant(client.id, sub.topic, sub.qos as QoS);
+    if (qos !== null) return qos === sub.qos ? sub : { ...sub, qos };
     this.metrics.rejected.inc({ reason: 'acl_denied' });
-    this.log.warn({ client: client.id, topic: sub.topic.slice(0, 200) }, 'subscribe refused by ACL');
+    const entry = this.directory.device(client.id);
+    this.#refusals.note(client.id, 'subscribe', sub.topic, undefined, entry && subscribeTopicOf(entry));
     return null;
   }
+}
+
+/** What the device may publish on, for the refusal's log line (device ids and topics only). */
+function publishTopicsOf(entry: DeviceEntry): string {
+  return `${entry.eventsTopic} or ${entry.statusTopic}${entry.device.kind === 'gateway' ? ' or under its Zigbee2MQTT base topic' : ''}`;
+}
+
+function subscribeTopicOf(entry: DeviceEntry): string {
+  return `${TOPIC_PREFIX}${entry.device.id}/commands${entry.device.kind === 'gateway' ? ' or its Zigbee2MQTT base topic' : ''}`;
 }
 
 function toBuffer(payload: PublishPacket['payload']): Buffer {

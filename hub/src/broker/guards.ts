@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Aedes, AedesPublishPacket, Client } from 'aedes';
+import type { Aedes, Client } from 'aedes';
 import { Counter } from 'prom-client';
 import type { HubConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -217,16 +217,6 @@ export class BrokerGuards {
     if (this.#rateLimited.size > 10_000)
       this.#rateLimited.delete(this.#rateLimited.keys().next().value as string);
     return false;
-  }
-
-  /** Lab mode: CareHub's own topics are never forwarded to lab clients (they are not devices). */
-  labForward(
-    client: Client,
-    packet: AedesPublishPacket,
-    isDevice: (id: string) => boolean,
-  ): AedesPublishPacket | null {
-    if (packet.topic.startsWith('carehub/') && !isDevice(String(client.id))) return null;
-    return packet;
   }
 
   #refuseFlapping(client: Client, started: boolean): false {

@@ -19,6 +19,8 @@ export async function listenMqttTls(
   onSocket: (socket: TLSSocket) => void,
   log: Logger,
   metrics: Metrics,
+  /** Accept backlog (broker.ts, MQTT_LISTEN_BACKLOG). */
+  backlog?: number,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer(
     {
@@ -42,5 +44,5 @@ export async function listenMqttTls(
     );
   });
   server.on('error', (err) => log.error({ err }, 'mqtt TLS listener error'));
-  return { server, port: await listenOn(server, tls.port, host) };
+  return { server, port: await listenOn(server, tls.port, host, backlog) };
 }

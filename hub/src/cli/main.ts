@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { fastHash, generateDeviceSecret, isHubMadeSecret } from '../auth/device-secrets.js';
 import { hashSecret } from '../auth/secrets.js';
-import { loadConfigFile, problemsOf } from '../config/load.js';
+import { loadConfigFile } from '../config/load.js';
 import { ErrorCodes, isHubError } from '../errors.js';
 import { HeapGovernor, operatorSetHeapGrowth } from '../heap-governor.js';
 import { Hub } from '../main.js';
@@ -12,6 +13,8 @@ import { missingNodeFlags } from '../node-flags.js';
 import { AuditLog, parseExpectedHead } from '../store/audit-log.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
+import { describeConfigError } from './config-problems.js';
+import { deadLettersCommand } from './dead-letters.js';
 import { installProcessPolicy } from './process-policy.js';
 import { digestCommand, replayCommand, runStateCommand } from './state-commands.js';
 
@@ -19,8 +22,12 @@ const USAGE = `Usage: carehub <command> [options]
 
 Commands:
   start --config FILE        run the hub (environment overrides: see docs/configuration.md)
-  check-config FILE          validate a configuration file; prints every problem by path, exit 1 if any
+  check-config FILE          validate a configuration file; each problem once, with line:column, the
+                             value and what is allowed; exit 1 if any
   hash-secret [--secret S]   hash a device secret or staff password (reads it from stdin when not given)
+  hash-secret --generate     make a new device secret (shown once) and its fast hash for the configuration
+  hash-secret --fast [--secret S]
+                             the fast hash of a device secret made by the hub (chs1_…)
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
   digest --config FILE       the state digest of the data dir (CAREHUB_DATA_DIR overrides), as the last line
@@ -29,6 +36,8 @@ Commands:
   audit verify (--config FILE | --data-dir DIR) [--expect-head SEQ:HASH]
                              check the audit trail's hash chain; exit 1 if a row was changed or removed,
                              or if the head exported earlier (printed here, logged at start) is gone
+  dead-letters (--config FILE | --data-dir DIR) [--limit N] [--reason R] [--device ID] [--json]
+                             the device messages the hub rejected, newest first, and why
   help                       this text
 `;
 
@@ -49,6 +58,12 @@ export async function main(argv: string[]): Promise<number> {
       return runStateCommand('replay', () => replayCommand(rest, (t) => process.stdout.write(t)));
     case 'purge-resident':
       return purgeResidentCommand(rest);
+    case 'dead-letters':
+      return deadLettersCommand(
+        rest,
+        { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) },
+        process.env,
+      );
     case undefined:
     case 'help':
     case '--help':
@@ -62,10 +77,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function printConfigError(file: string, err: unknown): void {
-  const problems = problemsOf(err);
-  const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${file}: ${msg}\n`);
-  for (const p of problems) process.stderr.write(`  ${p.path}: ${p.message}\n`);
+  process.stderr.write(describeConfigError(file, err));
 }
 
 function checkConfig(args: string[]): number {
@@ -160,12 +172,24 @@ function startHeapGovernor(hub: Hub): HeapGovernor | undefined {
 }
 
 async function hashSecretCommand(args: string[]): Promise<number> {
-  let values: { secret?: string | undefined };
+  let values: { secret?: string | undefined; generate?: boolean | undefined; fast?: boolean | undefined };
   try {
-    ({ values } = parseArgs({ args, options: { secret: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      args,
+      options: { secret: { type: 'string' }, generate: { type: 'boolean' }, fast: { type: 'boolean' } },
+      strict: true,
+    }));
+    if (values.generate && (values.secret !== undefined || values.fast))
+      throw new Error('--generate makes its own secret: no --secret or --fast with it');
   } catch (err) {
     process.stderr.write(`carehub hash-secret: ${(err as Error).message}\n`);
     return 1;
+  }
+  if (values.generate) {
+    // The secret on stdout once, for the device; the hash for the configuration.
+    const secret = generateDeviceSecret();
+    process.stdout.write(`secret: ${secret}\nsecretHash: "${fastHash(secret)}"\n`);
+    return 0;
   }
   let secret = values.secret;
   if (secret === undefined) {
@@ -180,6 +204,16 @@ async function hashSecretCommand(args: string[]): Promise<number> {
   if (!secret || secret.length < 8) {
     process.stderr.write('carehub hash-secret: the secret must be at least 8 characters\n');
     return 1;
+  }
+  if (values.fast) {
+    if (!isHubMadeSecret(secret)) {
+      process.stderr.write(
+        'carehub hash-secret: --fast is only for secrets made by the hub (chs1_…, from --generate); a secret a person chose needs scrypt (leave out --fast)\n',
+      );
+      return 1;
+    }
+    process.stdout.write(`${fastHash(secret)}\n`);
+    return 0;
   }
   process.stdout.write(`${await hashSecret(secret)}\n`);
   return 0;

@@ -1,5 +1,5 @@
 import { LOG_LEVELS } from '../log.js';
-import type { ConfigProblem } from './load.js';
+import type { ConfigProblem } from './problems.js';
 
 /**
  * Environment overrides of PROTOCOL.md §4. Applied to the raw document before validation, so an
@@ -92,6 +92,25 @@ export function applyEnvOverrides(
       if (env[name]) influx[key] = env[name];
     }
     cfg.influx = influx;
+  }
+  // PROTOCOL.md §8: a cluster node. Both variables or neither.
+  const natsUrl = env.CAREHUB_NATS_URL;
+  const nodeId = env.CAREHUB_NODE_ID;
+  if (natsUrl || nodeId) {
+    if (!natsUrl || !nodeId)
+      problems.push({
+        path: natsUrl ? '$CAREHUB_NODE_ID' : '$CAREHUB_NATS_URL',
+        message:
+          'a cluster node needs both CAREHUB_NATS_URL (the NATS servers) and CAREHUB_NODE_ID (its unique name)',
+      });
+    else {
+      const cluster = section('cluster');
+      cluster.natsUrls = natsUrl
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u !== '');
+      cluster.nodeId = nodeId;
+    }
   }
   return { value: cfg, problems };
 }

@@ -1,21 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCodes, HubError } from '../errors.js';
 import { applyEnvOverrides } from './env.js';
+import { type ConfigProblem, problemsFromIssues } from './problems.js';
 import { configSchema, type HubConfig } from './schema.js';
+import { syntaxProblems, withPositions } from './yaml-positions.js';
 
-export interface ConfigProblem {
-  path: string;
-  message: string;
-}
+export type { ConfigProblem } from './problems.js';
+export { formatPath } from './problems.js';
 
 /** Parse and validate a configuration object; throws HUB_ERR_CONFIG_INVALID listing every problem by path. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): Readonly<HubConfig> {
   const withEnv = applyEnvOverrides(raw, env);
   const result = configSchema.safeParse(withEnv.value);
   const problems = [...withEnv.problems];
-  if (!result.success) problems.push(...formatIssues(result.error.issues));
+  if (!result.success) problems.push(...problemsFromIssues(result.error.issues, withEnv.value, configSchema));
   if (problems.length > 0 || !result.success) {
     throw new HubError(ErrorCodes.CONFIG_INVALID, `configuration has ${problems.length} problem(s)`, {
       details: problems,
@@ -36,37 +36,29 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = {}): Reado
       { cause: err },
     );
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) {
-    const problems: ConfigProblem[] = doc.errors.map((e) => ({
-      path: e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-      message: e.message.split('\n')[0] ?? e.message,
-    }));
     throw new HubError(ErrorCodes.CONFIG_INVALID, `configuration file ${file} is not valid YAML`, {
-      details: problems,
+      details: syntaxProblems(doc, lines),
     });
   }
-  return parseConfig(doc.toJS(), env);
-}
-
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        out.push({ path: formatPath([...issue.path, key]), message: 'unknown setting' });
-      continue;
+  try {
+    return parseConfig(doc.toJS(), env);
+  } catch (err) {
+    // The same problems, each with its line and column in the file.
+    if (err instanceof HubError && err.code === ErrorCodes.CONFIG_INVALID && Array.isArray(err.details)) {
+      throw new HubError(ErrorCodes.CONFIG_INVALID, err.message, {
+        details: withPositions(err.details as ConfigProblem[], doc, lines),
+      });
     }
-    out.push({ path: formatPath(issue.path), message: issue.message });
+    throw err;
   }
-  return out;
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(root)';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
+/** zod issues → problems by path, in plain words (without a document: no values, no positions). */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+  return problemsFromIssues(issues);
 }
 
 export function problemsOf(err: unknown): ConfigProblem[] {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.js';
+import { clusterSchema } from './cluster-schema.js';
 import { crossCheck } from './cross-checks.js';
 import { httpHardeningFields, timeoutsFit } from './http-hardening-schema.js';
 import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
@@ -30,6 +31,14 @@ const hashSchema = z
     'must be a hash made by `carehub hash-secret`',
   );
 
+/** A device may also have the fast hash of a hub-made secret (`carehub hash-secret --generate`). */
+const deviceHashSchema = z
+  .string()
+  .regex(
+    /^(scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+|hmac-sha256\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+)$/,
+    'must be a hash made by `carehub hash-secret`',
+  );
+
 const portSchema = z.number().int().min(0).max(65535);
 
 export const DEVICE_KINDS = [
@@ -48,6 +57,11 @@ const residentSchema = z.strictObject({
   language: z.string().min(2).max(35).optional(),
   notes: z.string().max(2000).optional(),
   wanderingRisk: z.boolean().default(false),
+  /** The resident's own phone: the first number duty staff call (PROTOCOL.md §5). */
+  phone: z
+    .string()
+    .regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number')
+    .optional(),
 });
 
 const contactSchema = z.strictObject({
@@ -60,7 +74,7 @@ const contactSchema = z.strictObject({
 const deviceSchema = z.strictObject({
   id: idSchema,
   kind: z.enum(DEVICE_KINDS),
-  secretHash: hashSchema,
+  secretHash: deviceHashSchema,
   /** Plaintext secret for the simulator. Only allowed when the configuration sets `demo: true`. */
   demoSecret: z.string().min(1).optional(),
   /** For a device behind a Zigbee2MQTT gateway: the gateway's device id and the device's friendly name. */
@@ -208,6 +222,10 @@ export const configSchema = z
         deadLetterDays: z.number().min(1).max(3650).default(30),
       })
       .prefault({}),
+    /** The SQLite store: the write-ahead log is kept under `walLimitMB` (store/checkpointer.ts). */
+    store: z.strictObject({ walLimitMB: z.number().int().min(4).max(4096).default(64) }).prefault({}),
+    /** A cluster of hubs on NATS JetStream (docs/cluster.md); absent: the hub runs alone. */
+    cluster: clusterSchema.optional(),
     /** Site-wide rule settings; every home may override them under homes[].rules. */
     rules: ruleSettingsSchema.prefault({}),
     homes: z.array(homeSchema).min(1),

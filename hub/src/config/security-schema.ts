@@ -58,6 +58,13 @@ export const mqttLimitsSchema = z.strictObject({
   maxInflightInbound: z.number().int().min(1).max(65_535).default(100),
   /** aedes `drainTimeout`: a subscriber whose socket does not drain within this is cut (a slow or frozen reader). */
   drainTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+  /**
+   * Messages the broker holds for one client with a persistent session (clean session off): those
+   * queued while it is away and those sent but not yet acknowledged. Past it the oldest is dropped
+   * (counted in `carehub_mqtt_messages_dropped_total{reason="queue_full"}`): a device back from a short
+   * absence gets the newest commands.
+   */
+  maxQueuedPerClient: z.number().int().min(1).max(10_000).default(20),
 });
 
 /** `plaintext: false` refuses plaintext, so it needs a TLS listener to serve anything at all. */

@@ -1,4 +1,4 @@
-import type { AlertChange, EntryContext } from '../alerts/alert-service.js';
+import type { AlertChange, EntryContext } from '../alerts/alert-change.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 
 /** The entry being applied: its position and time, and what it raised so far. */
@@ -14,6 +14,8 @@ export interface Applied {
   feed: FeedEntry[];
   /** Messages to devices the rules asked for (a check-in request), besides alert changes' own. */
   commands: DeviceCommand[];
+  /** Sessions that ended: their feeds close, on every node. */
+  sessionsEnded: SessionsEnded[];
 }
 
 /** One hub → device message (PROTOCOL.md §1), sent after the commit. */
@@ -22,6 +24,19 @@ export interface DeviceCommand {
   message: Readonly<Record<string, unknown>>;
 }
 
+/** Sessions that have just ended: one by its token's hash, or all of one staff member. */
+export type SessionsEnded =
+  | { sessionId: string; reason: 'logout' }
+  | { staffId: string; reason: 'staff_removed' };
+
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [], commands: [] };
+  return { alertChanges: [], feed: [], commands: [], sessionsEnded: [] };
+}
+
+/** Add what one entry changed to what a batch changed. */
+export function mergeApplied(into: Applied, from: Applied): void {
+  for (const c of from.alertChanges) into.alertChanges.push(c);
+  for (const f of from.feed) into.feed.push(f);
+  for (const c of from.commands) into.commands.push(c);
+  for (const e of from.sessionsEnded) into.sessionsEnded.push(e);
 }

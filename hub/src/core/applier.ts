@@ -1,4 +1,5 @@
-import type { AlertChange, AlertService } from '../alerts/alert-service.js';
+import type { AlertChange } from '../alerts/alert-change.js';
+import type { AlertService } from '../alerts/alert-service.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { HomeModes } from '../homes/home-modes.js';
 import type { Logger } from '../log.js';
@@ -9,6 +10,7 @@ import type {
   LogEntry,
   ModeLogEntry,
   RhythmLogEntry,
+  SessionLogEntry,
   StaffLogEntry,
   TimerLogEntry,
 } from '../model/entries.js';
@@ -18,6 +20,7 @@ import type { Directory } from '../site/directory.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { DeviceStateRepo } from '../store/device-state-repo.js';
 import type { FeedLog } from '../store/feed-log.js';
+import type { SessionRepo } from '../store/session-repo.js';
 import type { Meta } from '../store/sqlite-db.js';
 import type { TimerStore } from '../store/timer-store.js';
 import type { ZigbeeStateRepo } from '../store/zigbee-state-repo.js';
@@ -40,6 +43,7 @@ export interface ApplierParts {
   scheduler: Scheduler;
   timers: TimerStore;
   zigbee: ZigbeeStateRepo;
+  sessions: SessionRepo;
   meta: Meta;
   log: Logger;
 }
@@ -91,6 +95,28 @@ export class Applier {
       case 'start':
         for (const d of this.p.rules.start(entry.at)) this.#decide(d, work, out);
         return undefined;
+      case 'session':
+        this.#session(entry, out);
+        return undefined;
+    }
+  }
+
+  #session(entry: SessionLogEntry, out: Applied): void {
+    const sessions = this.p.sessions;
+    switch (entry.op) {
+      case 'open':
+        // Sessions past their expiry go with the next login (entry time: the same on every node).
+        sessions.purge(entry.at);
+        sessions.insert(entry.tokenHash, entry.staffId, entry.at, entry.expiresAt);
+        return;
+      case 'close':
+        sessions.delete(entry.tokenHash);
+        out.sessionsEnded.push({ sessionId: entry.tokenHash, reason: 'logout' });
+        return;
+      case 'close-staff':
+        sessions.deleteOfStaff(entry.staffId);
+        out.sessionsEnded.push({ staffId: entry.staffId, reason: 'staff_removed' });
+        return;
     }
   }
 

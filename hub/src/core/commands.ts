@@ -1,4 +1,4 @@
-import type { AlertChange } from '../alerts/alert-service.js';
+import type { AlertChange } from '../alerts/alert-change.js';
 import type { Clock } from '../clock/clock.js';
 import type { StaffConfig } from '../config/schema.js';
 import type { StaffAction } from '../model/entries.js';

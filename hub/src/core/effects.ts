@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 import type { Directory } from '../site/directory.js';
-import type { Applied } from './applied.js';
+import type { Applied, SessionsEnded } from './applied.js';
 
 /** Where the effects of applied entries go once they are committed. */
 export interface EffectSinks {
@@ -14,6 +14,8 @@ export interface EffectSinks {
    * sends it; messages name their alert, so a repeat is harmless to the device.
    */
   command?(deviceId: string, message: object): void;
+  /** Sessions that ended (logout, staff removed): their feeds close, on every node. */
+  sessionEnded?(ended: SessionsEnded): void;
 }
 
 /**
@@ -34,7 +36,16 @@ export class Effects {
   }
 
   run(applied: Applied): void {
-    const { alertChanges, feed, commands } = applied;
+    const { alertChanges, feed, commands, sessionsEnded } = applied;
+    for (const ended of sessionsEnded) {
+      for (const sink of this.#sinks) {
+        try {
+          sink.sessionEnded?.(ended);
+        } catch (err) {
+          this.log.error({ err }, 'closing the feeds of an ended session failed');
+        }
+      }
+    }
     if (alertChanges.length === 0 && feed.length === 0 && commands.length === 0) return;
     for (const c of alertChanges) {
       const alert = c.record.alert;

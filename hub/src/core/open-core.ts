@@ -65,6 +65,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     scheduler,
     timers: store.timers,
     zigbee: store.zigbee,
+    sessions: store.sessions,
     meta: store.meta,
     log: log.child({ mod: 'applier' }),
   });

@@ -52,6 +52,15 @@ export class SoftState implements TransactionalCache {
   /** Write up to `slice` dirty homes and devices; go on in later turns until nothing is left. */
   flush(slice = SLICE): void {
     if (this.#flushing && slice !== Number.POSITIVE_INFINITY) return;
+    if (this.journal.held && slice !== Number.POSITIVE_INFINITY) {
+      // A checkpoint is about to restart the WAL: a write now would spoil it (store/checkpointer.ts).
+      this.#flushing = true;
+      setTimeout(() => {
+        this.#flushing = false;
+        if (!this.#stopped) this.flush();
+      }, 5).unref();
+      return;
+    }
     let more = false;
     withoutFsync(this.db, () => {
       try {

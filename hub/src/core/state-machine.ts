@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.js';
+import { ErrorCodes, HubError, isHubError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DeviceLogEntry, LogEntry, Positioned } from '../model/entries.js';
@@ -6,7 +7,7 @@ import type { TimerRow } from '../model/timer.js';
 import type { CommitHook, CommittedRow, Journal } from '../store/journal.js';
 import type { Meta } from '../store/sqlite-db.js';
 import type { TransactionalCache, UnitOfWork } from '../store/unit-of-work.js';
-import { type Applied, emptyApplied } from './applied.js';
+import { type Applied, emptyApplied, mergeApplied } from './applied.js';
 import type { Applier } from './applier.js';
 import type { Effects } from './effects.js';
 
@@ -17,6 +18,25 @@ const TIMER_RETRY_MS = 5000;
 
 /** Every entry kind but device events, which arrive through the journal's group commit. */
 export type SubmittedEntry = Exclude<LogEntry, DeviceLogEntry>;
+
+/**
+ * A log kept elsewhere (a replicated stream): entries are appended there, and come back, to every
+ * node, through `copy()`. Submitting then means appending and waiting for the local application.
+ */
+export interface RemoteLog {
+  /** This node's name: entries it submits carry it, so it finds their outcome. */
+  readonly node: string;
+  /** Append durably (on a quorum); resolves with the entry's position. */
+  append(entry: SubmittedEntry & { node: string }): Promise<number>;
+}
+
+/** What applying an entry gave its submitter: a value, or the coded error that refused it. */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Outcomes of this node's entries kept for their submitters (the answer may come back first). */
+const MAX_OUTCOMES = 10_000;
+/** How long a submitter waits for its entry to come back from the replicated log. */
+const SUBMIT_TIMEOUT_MS = 30_000;
 
 interface CommittedBatch {
   commit: number;
@@ -44,6 +64,10 @@ export class StateMachine implements CommitHook, TransactionalCache {
   #inFlight: CommittedBatch[] = [];
   /** Committed device batches waiting for their commit to be on disk. */
   #waitingForDisk: CommittedBatch[] = [];
+  /** Set in a cluster: the log is the replicated stream, this store a copy of it. */
+  #remote: RemoteLog | undefined;
+  readonly #outcomes = new Map<number, Outcome>();
+  readonly #waiters = new Map<number, (o: Outcome) => void>();
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -70,8 +94,22 @@ export class StateMachine implements CommitHook, TransactionalCache {
     return this.meta.getNumber(PROCESSED_KEY, 0);
   }
 
-  /** Submit an entry and wait for it to be applied (HTTP, feed). */
+  /** From now on the log is `remote` (a cluster); this store only follows it through `copy()`. */
+  useRemoteLog(remote: RemoteLog): void {
+    this.#remote = remote;
+  }
+
+  get replicated(): boolean {
+    return this.#remote !== undefined;
+  }
+
+  /**
+   * Submit an entry and wait for it to be applied (HTTP, feed, timers). Alone, it is applied at
+   * once, before this returns; in a cluster, once it comes back from the replicated log.
+   */
   submit(entry: SubmittedEntry): Promise<unknown> {
+    const remote = this.#remote;
+    if (remote) return this.#submitRemote(remote, entry);
     try {
       return Promise.resolve(this.submitNow(entry));
     } catch (err) {
@@ -79,8 +117,40 @@ export class StateMachine implements CommitHook, TransactionalCache {
     }
   }
 
+  async #submitRemote(remote: RemoteLog, entry: SubmittedEntry): Promise<unknown> {
+    const position = await remote.append({ ...entry, node: remote.node });
+    const outcome = await this.#outcomeOf(position);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  #outcomeOf(position: number): Promise<Outcome> {
+    const known = this.#outcomes.get(position);
+    if (known) {
+      this.#outcomes.delete(position);
+      return Promise.resolve(known);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(position);
+        reject(
+          new HubError(
+            ErrorCodes.STORE_UNAVAILABLE,
+            `entry ${position} was not applied here within ${SUBMIT_TIMEOUT_MS / 1000} s`,
+          ),
+        );
+      }, SUBMIT_TIMEOUT_MS);
+      timer.unref();
+      this.#waiters.set(position, (o) => {
+        clearTimeout(timer);
+        resolve(o);
+      });
+    });
+  }
+
   /** Submit, append, apply and commit now (single node: the log is local). Throws what applying threw. */
   submitNow(entry: SubmittedEntry): unknown {
+    if (this.#remote) throw new Error('submitNow: the log is replicated; use submit()');
     const out = emptyApplied();
     const result = this.uow.run(() => {
       // Entries are applied in log order: anything left over goes first (normally nothing).
@@ -95,34 +165,86 @@ export class StateMachine implements CommitHook, TransactionalCache {
   }
 
   /**
-   * Entries of another log, at their own positions (a replay into an empty data dir, a follower):
-   * appended and applied in one unit of work. Positions must follow the last one applied.
+   * Entries of another log, at their own positions (a replay into an empty data dir, a cluster node
+   * following the replicated log), put and applied in one unit of work. Positions must follow the
+   * last one applied. A device event already in the log is not applied again; an entry the applier
+   * refuses (a coded error: an alert already resolved, a version conflict) stays in the log and
+   * changes nothing, on every node alike, and its submitter hears the error.
    */
   copy(page: readonly Positioned[]): void {
     if (page.length === 0) return;
     const out = emptyApplied();
+    const answers: Array<[number, Outcome]> = [];
     this.uow.run(() => {
       // A catch-up is applied first, as for a submitted entry.
       this.#applyBacklog(out);
       let last = this.processedSeq();
       for (const { position, entry } of page) {
         if (position <= last) throw new Error(`entry ${position} does not follow ${last}`);
-        this.journal.insertAt(position, entry);
-        this.applier.apply(position, entry, out);
         last = position;
+        if (!this.journal.insertAt(position, entry)) continue;
+        const outcome = this.#applyRefusable(position, entry, out);
+        if (
+          entry.kind !== 'device' &&
+          this.#remote &&
+          (entry as { node?: string }).node === this.#remote.node
+        )
+          answers.push([position, outcome]);
       }
       this.meta.set(PROCESSED_KEY, last);
     });
     this.effects.run(out);
+    for (const [position, outcome] of answers) this.#answer(position, outcome);
+  }
+
+  /** Apply one entry in its own savepoint: a refusal (a HubError) undoes only that entry. */
+  #applyRefusable(position: number, entry: LogEntry, out: Applied): Outcome {
+    const mine = emptyApplied();
+    try {
+      const value = this.uow.run(() => this.applier.apply(position, entry, mine));
+      mergeApplied(out, mine);
+      return { ok: true, value };
+    } catch (err) {
+      if (!isHubError(err)) throw err;
+      return { ok: false, error: err };
+    }
+  }
+
+  #answer(position: number, outcome: Outcome): void {
+    const waiter = this.#waiters.get(position);
+    if (waiter) {
+      this.#waiters.delete(position);
+      waiter(outcome);
+      return;
+    }
+    this.#outcomes.set(position, outcome);
+    if (this.#outcomes.size > MAX_OUTCOMES)
+      this.#outcomes.delete(this.#outcomes.keys().next().value as number);
   }
 
   /** A stored timer fell due (the scheduler's callback): its entry, or another try in a few seconds. */
   fireTimer(row: TimerRow, late: boolean, retry: (key: string, at: number) => void): void {
-    try {
-      this.submitNow({ kind: 'timer', at: this.clock.now(), key: row.key, dueAt: row.dueAt, late });
-    } catch (err) {
+    const entry: SubmittedEntry = {
+      kind: 'timer',
+      at: this.clock.now(),
+      key: row.key,
+      dueAt: row.dueAt,
+      late,
+    };
+    const failed = (err: unknown) => {
       this.log.error({ err, timer: row.key }, 'timer handling failed; retrying in 5 s');
       retry(row.key, this.clock.now() + TIMER_RETRY_MS);
+    };
+    if (this.#remote) {
+      this.submit(entry).catch(failed);
+      return;
+    }
+    // Alone, at once: the rollback re-armed the timer at its due time, and the retry must move it
+    // before the clock (a drill's advance, too) fires it again.
+    try {
+      this.submitNow(entry);
+    } catch (err) {
+      failed(err);
     }
   }
 

@@ -85,6 +85,7 @@ export class HomeService {
         language: r.language ?? null,
         notes: r.notes ?? null,
         wanderingRisk: r.wanderingRisk,
+        phone: r.phone ?? null,
       })),
       contacts: home.contacts.map((c) => ({
         name: c.name,

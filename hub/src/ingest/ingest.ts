@@ -9,7 +9,7 @@ import { parseDeviceTopic } from '../protocol/topics.js';
 import { parseZigbeeMemory, type ZigbeeMemory } from '../protocol/zigbee-memory.js';
 import { decodeZigbeeReport, parseZigbeeTopic, type ZigbeeTopic } from '../protocol/zigbee2mqtt.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
-import type { AppendDone, AppendResult, Journal, JournalEntry } from '../store/journal.js';
+import type { AppendDone, AppendResult, DeviceEventLog, JournalEntry } from '../store/journal.js';
 
 /** What the broker hands to ingest: transport-neutral, so an external-broker client can do the same. */
 export interface InboundMessage {
@@ -62,7 +62,7 @@ export class Ingest {
   constructor(
     private readonly config: Readonly<HubConfig>,
     private readonly directory: Directory,
-    private readonly journal: Journal,
+    private readonly journal: DeviceEventLog,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly log: Logger,
@@ -92,24 +92,26 @@ export class Ingest {
       this.#reject(msg, 'unknown_device', 'client is not a configured device', done);
       return;
     }
+    const own = `expected ${sender.eventsTopic} or ${sender.statusTopic}`;
     // The device's own topics (made once, in the directory): nearly every message.
     if (msg.topic === sender.eventsTopic) this.#acceptEvent(msg, sender, done);
     else if (msg.topic === sender.statusTopic) this.#acceptStatus(msg, sender, done);
     else {
       const topic = parseDeviceTopic(msg.topic);
       if (topic && topic.deviceId !== sender.device.id)
-        this.#reject(msg, 'acl_denied', 'topic of another device', done);
-      else if (topic) this.#reject(msg, 'acl_denied', 'devices do not publish commands', done);
+        this.#reject(msg, 'acl_denied', `topic of another device: ${own}`, done);
+      else if (topic)
+        this.#reject(msg, 'acl_denied', `devices do not publish on their commands topic: ${own}`, done);
       else if (sender.device.kind === 'gateway')
         this.#acceptZigbee(msg, sender).then((outcome) => done(null, outcome), done);
-      else this.#reject(msg, 'bad_topic', 'not a CareHub device topic', done);
+      else this.#reject(msg, 'bad_topic', `not a CareHub device topic: ${own}`, done);
     }
   }
 
   #acceptEvent(msg: InboundMessage, entry: DeviceEntry, done: IngestDone): void {
     const decoded = decodeEvent(msg.payload, this.config.mqtt.maxEventBytes);
     if (decoded.ok) this.#journal(msg, entry, [decoded.value], done);
-    else this.#reject(msg, decoded.reason, decoded.detail, done);
+    else this.#reject(msg, decoded.reason, decoded.detail, done, decoded.logDetail);
   }
 
   #acceptStatus(msg: InboundMessage, entry: DeviceEntry, done: IngestDone): void {
@@ -123,10 +125,17 @@ export class Ingest {
 
   async #acceptZigbee(msg: InboundMessage, gateway: DeviceEntry): Promise<IngestOutcome> {
     const parsed = parseZigbeeTopic(this.directory.gatewayBaseTopic(gateway.device), msg.topic);
-    if (!parsed)
+    if (!parsed) {
+      const base = this.directory.gatewayBaseTopic(gateway.device);
       return promised((d) =>
-        this.#reject(msg, 'bad_topic', 'not a Zigbee2MQTT device topic of this gateway', d),
+        this.#reject(
+          msg,
+          'bad_topic',
+          `not a Zigbee2MQTT device topic of this gateway: expected ${base}/<friendly name> or ${base}/<friendly name>/availability`,
+          d,
+        ),
       );
+    }
     // Zigbee2MQTT announces the bridge only when it (re)connects: anything it relays is its check-in.
     // Both appends happen now, check-in first (order kept); then wait for the commit covering them.
     const checkIn = parsed.kind === 'bridge_state' ? undefined : this.#gatewayCheckIn(gateway);
@@ -269,10 +278,19 @@ export class Ingest {
     this.log.debug({ device: entry.device.id, type }, 'duplicate delivery dropped');
   }
 
-  #reject(msg: InboundMessage, reason: RejectReason, detail: string, done: IngestDone): void {
+  /**
+   * `detail` (what was wrong and what is expected) goes to dead_letter; `logDetail`, when the detail
+   * quotes the device's text (anything, even a name), is what the log gets instead.
+   */
+  #reject(
+    msg: InboundMessage,
+    reason: RejectReason,
+    detail: string,
+    done: IngestDone,
+    logDetail?: string,
+  ): void {
     this.metrics.rejected.inc({ reason });
-    // The detail of an unknown type quotes the device's text (anything, even a name): the log gets no copy, dead_letter keeps it.
-    const logged = reason === 'unknown_type' ? 'unknown event type (text kept in dead_letter)' : detail;
+    const logged = logDetail ?? detail;
     this.log.warn(
       {
         client: msg.clientId,

@@ -16,7 +16,8 @@ export type LogEntry =
   | RhythmLogEntry
   | AuditLogEntry
   | ClockLogEntry
-  | StartLogEntry;
+  | StartLogEntry
+  | SessionLogEntry;
 
 export type EntryKind = LogEntry['kind'];
 
@@ -33,6 +34,9 @@ export interface DeviceLogEntry {
   payload: string;
   /** The hub node that received it (cluster); never part of what the applier writes. */
   node?: string | undefined;
+  /** MQTT message id and DUP flag of a QoS 1 publish without an event id: a redelivery is recognised by them. */
+  mqttMid?: number | undefined;
+  dup?: boolean | undefined;
   /** `payload` already decoded, when the receiving node has it (saves a parse); never stored. */
   decoded?: Readonly<Record<string, unknown>> | undefined;
 }
@@ -112,6 +116,23 @@ export interface StartLogEntry {
   kind: 'start';
   at: number;
 }
+
+/**
+ * Entries other than device events submitted by a hub node carry its name (cluster), so that node
+ * finds the answer to what it submitted; the applier never writes it.
+ */
+export type Submitted<E extends LogEntry = LogEntry> = E & { node?: string | undefined };
+
+/**
+ * A staff session opened (login) or ended (logout, or all of one staff member's). Only the hash of
+ * the token is in the log, as in the sessions table. Sessions are state like any other, so a
+ * console that loses its node carries on with another, and a logout anywhere ends the session's
+ * feeds everywhere.
+ */
+export type SessionLogEntry =
+  | { kind: 'session'; at: number; op: 'open'; tokenHash: string; staffId: string; expiresAt: number }
+  | { kind: 'session'; at: number; op: 'close'; tokenHash: string }
+  | { kind: 'session'; at: number; op: 'close-staff'; staffId: string };
 
 /** An entry with its place in the log: positions rise by at least one, in log order. */
 export interface Positioned<E extends LogEntry = LogEntry> {

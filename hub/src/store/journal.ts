@@ -67,6 +67,17 @@ export interface DeadLetter {
   payload: Buffer;
 }
 
+/**
+ * Where ingest puts accepted device events and rejected messages: the journal alone; in a cluster,
+ * the replicated log (events) and this node's journal (dead letters). `done` is called once the
+ * event is durable (then the device gets its PUBACK), or with the error that kept it off.
+ */
+export interface DeviceEventLog {
+  appendThen(entry: JournalEntry, done: AppendDone): void;
+  append(entry: JournalEntry): Promise<AppendResult>;
+  deadLetter(dead: DeadLetter): Promise<AppendResult>;
+}
+
 /** Life-safety events: committed (and so processed and on the feed) without waiting for the end of the turn. */
 const URGENT: ReadonlySet<string> = new Set(['sos.pressed', 'smoke.detected']);
 
@@ -82,11 +93,14 @@ type Pending =
  * event loop are committed in one transaction (group commit: one fsync for a burst); each append's
  * promise resolves only after that commit, which is what lets the broker PUBACK.
  */
-export class Journal {
+export class Journal implements DeviceEventLog {
   #pending: Pending[] = [];
   #scheduled = false;
   #urgent = false;
   #closed = false;
+  /** Commits held for a checkpoint (CommitGate); an urgent entry commits anyway. */
+  #held = false;
+  #urgentPending = false;
   readonly #insert;
   readonly #dupMid;
   readonly #afterSeq;
@@ -115,9 +129,12 @@ export class Journal {
   ) {
     uow.register({ rolledBack: () => this.#heartbeats.forget() });
     // Entries other than device events: no device, kept out of the per-device indexes (indexed = 0).
+    // A redelivered device event (same event id) is not put in again: the row is ignored, the
+    // position stays empty, and insertAt reports it.
     this.#insertAt = db.prepare(
       `INSERT INTO journal(seq, device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
-       VALUES (@seq, @deviceId, @homeId, @at, @type, @eventId, NULL, @payload, @indexed)`,
+       VALUES (@seq, @deviceId, @homeId, @at, @type, @eventId, @mid, @payload, @indexed)
+       ON CONFLICT DO NOTHING`,
     );
     this.#insertOther = db.prepare<[string, number, string, string], { seq: number }>(
       `INSERT INTO journal(device_id, home_id, received_at, type, event_id, mqtt_mid, payload, indexed)
@@ -204,6 +221,7 @@ export class Journal {
       return;
     }
     this.#pending.push(pending);
+    if (urgent) this.#urgentPending = true;
     if (urgent && !this.#urgent) {
       // A fire or an SOS does not wait for the rest of this turn's reads: commit what is pending
       // as soon as the current I/O callback returns (at most one such commit per callback).
@@ -245,21 +263,33 @@ export class Journal {
 
   /**
    * Put an entry of another log at its own position, in the caller's transaction (a replay into an
-   * empty data dir, a follower): positions, and so alert ids, stay those of the source.
+   * empty data dir, a cluster node following the replicated log): positions, and so alert ids, stay
+   * those of the source. False when it is a device event already in the log (same event id, or a
+   * DUP redelivery of a recent message): then nothing was put and the entry is not to be applied.
    */
-  insertAt(position: number, entry: LogEntry): void {
+  insertAt(position: number, entry: LogEntry): boolean {
     const device = entry.kind === 'device';
-    this.#insertAt.run({
+    if (
+      device &&
+      entry.dup &&
+      entry.mqttMid !== undefined &&
+      entry.eventId === undefined &&
+      this.#dupMid.get(entry.deviceId, entry.mqttMid, entry.payload, entry.at - 3600_000)
+    )
+      return false;
+    const info = this.#insertAt.run({
       seq: position,
       deviceId: device ? entry.deviceId : '',
       homeId: device || 'homeId' in entry ? entry.homeId : '',
       at: entry.at,
       type: device ? entry.type : entry.kind,
       eventId: device ? (entry.eventId ?? null) : null,
+      mid: device ? (entry.mqttMid ?? null) : null,
       payload: device ? entry.payload : JSON.stringify(entry),
       // Device rows are indexed (duplicate check, device history); heartbeats are sampled by HeartbeatIndex live.
       indexed: device && entry.type !== 'heartbeat' ? 1 : 0,
     });
+    return info.changes === 1;
   }
 
   /** The position of the first entry kept (retention trims old device events), or undefined when empty. */
@@ -293,10 +323,31 @@ export class Journal {
 
   /** Commit whatever is pending now (used on shutdown). */
   flushNow(): void {
-    this.#flush();
+    this.#flush(false, true);
+  }
+
+  /**
+   * CommitGate for the checkpointer: no commits until `release`, so that a checkpoint can catch up
+   * with the WAL and the next commit restarts it. Appends wait; an SOS or smoke alarm does not (it
+   * commits what is pending, and that attempt at a restart is lost).
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Commits are held for a checkpoint: other background writers (retention) wait too. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (this.#pending.length > 0) this.#flush();
   }
 
   close(): void {
+    this.#held = false;
     this.#flush(true);
     this.#closed = true;
     if (this.#walSync) {
@@ -355,11 +406,16 @@ export class Journal {
     }
   }
 
-  /** `inline`: the commit itself syncs (at close, so nothing is left waiting for a closed database). */
-  #flush(inline = false): void {
+  /**
+   * `inline`: the commit itself syncs (at close, so nothing is left waiting for a closed database).
+   * `force`: even while held.
+   */
+  #flush(inline = false, force = false): void {
     const batch = this.#pending;
     if (batch.length === 0) return;
+    if (this.#held && !inline && !force && !this.#urgentPending) return;
     this.#pending = [];
+    this.#urgentPending = false;
     let results: AppendResult[];
     const sync = inline ? undefined : this.#walSync;
     try {

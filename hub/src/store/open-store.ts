@@ -1,13 +1,17 @@
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { AlertRepo } from './alert-repo.js';
 import { AuditLog } from './audit-log.js';
 import { Checkpointer } from './checkpointer.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { DeadLetterRepo } from './dead-letter-repo.js';
 import { DeviceStateRepo } from './device-state-repo.js';
+import { FastVerifierRepo } from './fast-verifier-repo.js';
 import { FeedLog } from './feed-log.js';
 import { HomeRhythmRepo } from './home-rhythm-repo.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
+import { SessionRepo } from './session-repo.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
 import { TimerStore } from './timer-store.js';
 import { UnitOfWork } from './unit-of-work.js';
@@ -27,9 +31,15 @@ export interface HubStore {
   readonly rhythms: HomeRhythmRepo;
   readonly timers: TimerStore;
   readonly audit: AuditLog;
+  /** Staff login sessions (by their token's hash). */
+  readonly sessions: SessionRepo;
+  /** Device messages the hub rejected (ingest writes them through the journal). */
+  readonly deadLetters: DeadLetterRepo;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
   readonly checkpointer: Checkpointer;
+  /** Fast verifiers of hub-made device secrets whose configured hash is scrypt (written behind). */
+  readonly fastVerifiers: FastVerifierRepo;
   /** Close the database and give the data dir up. */
   close(): void;
 }
@@ -38,7 +48,16 @@ export interface HubStore {
  * Lock the data dir (one hub per data dir, before the database is touched), open the database and
  * make the repositories, their caches registered with the unit of work.
  */
-export function openStore(dataDir: string, log: Logger, options: { lock?: boolean } = {}): HubStore {
+export interface StoreOptions {
+  /** Take the data dir's lock (default). */
+  lock?: boolean;
+  /** Bound of the write-ahead log (store.walLimitMB): checkpoints restart it before it grows past. */
+  walLimitBytes?: number;
+  /** Where the checkpointer reports WAL size, restarts and holds. */
+  metrics?: Metrics;
+}
+
+export function openStore(dataDir: string, log: Logger, options: StoreOptions = {}): HubStore {
   const lock: DataDirLock = options.lock === false ? { release() {} } : lockDataDir(dataDir);
   let db: Db;
   try {
@@ -56,10 +75,15 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
   uow.register(homeStates);
   uow.register(zigbee);
   uow.register(rhythms);
+  const journal = new Journal(db, uow, log.child({ mod: 'journal' }));
+  const brokerLog = log.child({ mod: 'broker' });
+  const fastVerifiers = new FastVerifierRepo(db, (err) =>
+    brokerLog.warn({ err: err.message }, 'could not keep fast verifiers of device secrets'),
+  );
   return {
     db,
     uow,
-    journal: new Journal(db, uow, log.child({ mod: 'journal' })),
+    journal,
     meta: new Meta(db),
     alerts: new AlertRepo(db),
     feedLog: new FeedLog(db),
@@ -68,9 +92,18 @@ export function openStore(dataDir: string, log: Logger, options: { lock?: boolea
     rhythms,
     timers: new TimerStore(db),
     audit: new AuditLog(db),
+    deadLetters: new DeadLetterRepo(db),
+    sessions: new SessionRepo(db),
     zigbee,
-    checkpointer: new Checkpointer(db, log.child({ mod: 'store' })),
+    checkpointer: new Checkpointer(db, log.child({ mod: 'store' }), {
+      ...(options.walLimitBytes === undefined ? {} : { walLimitBytes: options.walLimitBytes }),
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+      // The checkpointer holds journal commits for a moment to restart the WAL.
+      gate: journal,
+    }),
+    fastVerifiers,
     close() {
+      fastVerifiers.flush();
       if (db.open) db.close();
       lock.release();
     },

@@ -7,38 +7,50 @@ export interface LocalRetention {
   deadLetterDays: number;
 }
 
-const CHUNK = 10_000;
+export interface Trimmed {
+  journal: number;
+  deadLetters: number;
+}
 
 /**
  * Trims the SQLite journal and dead-letter table. A journal row goes only when it is older than the
  * retention, already applied by the rules (`keepAfterSeq`), and, with InfluxDB, already shipped.
- * Deletes in chunks so the hub never stalls on one long write. Alerts and the audit trail are kept.
+ * Alerts and the audit trail are kept. One `step` deletes at most `chunk` rows of each table in one
+ * transaction; the caller runs steps in separate turns of the event loop, so a site's hourly trim
+ * (an hour of device events: a million rows at a few hundred messages a second) neither stops the
+ * hub nor keeps the WAL from restarting (store/checkpointer.ts).
  */
-export function trimLocal(
-  db: Db,
-  now: number,
-  retention: LocalRetention,
-  keepAfterSeq: number,
-): { journal: number; deadLetters: number } {
-  const journalCut = now - retention.journalDays * 86_400_000;
-  const deadCut = now - retention.deadLetterDays * 86_400_000;
-  const delJournal = db.prepare(
-    'DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? AND received_at < ? ORDER BY seq LIMIT ?)',
-  );
-  const delDead = db.prepare(
-    'DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter WHERE received_at < ? ORDER BY id LIMIT ?)',
-  );
-  let journal = 0;
-  let deadLetters = 0;
-  for (let i = 0; i < 1000; i++) {
-    const n = delJournal.run(keepAfterSeq, journalCut, CHUNK).changes;
-    journal += n;
-    if (n < CHUNK) break;
+export class LocalTrimmer {
+  readonly #delJournal;
+  readonly #delDead;
+
+  constructor(db: Db) {
+    // The oldest `chunk` rows by key, of which those past the retention: a step reads at most
+    // `chunk` rows. (Filtering on received_at inside the subquery read the whole table whenever no
+    // row was old enough: every hour and at every start, seconds for a few million rows.) Rows come
+    // in time order, so a chunk that is not all past the retention ends the trim; old rows behind a
+    // recent one (the clock set back) go at the next trim.
+    this.#delJournal = db.prepare(
+      'DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? ORDER BY seq LIMIT ?) AND received_at < ?',
+    );
+    this.#delDead = db.prepare(
+      'DELETE FROM dead_letter WHERE id IN (SELECT id FROM dead_letter ORDER BY id LIMIT ?) AND received_at < ?',
+    );
   }
-  for (let i = 0; i < 1000; i++) {
-    const n = delDead.run(deadCut, CHUNK).changes;
-    deadLetters += n;
-    if (n < CHUNK) break;
+
+  /** One chunk; `more` when a table may hold more rows past their retention. */
+  step(
+    now: number,
+    retention: LocalRetention,
+    keepAfterSeq: number,
+    chunk: number,
+  ): Trimmed & { more: boolean } {
+    const journal = this.#delJournal.run(
+      keepAfterSeq,
+      chunk,
+      now - retention.journalDays * 86_400_000,
+    ).changes;
+    const deadLetters = this.#delDead.run(chunk, now - retention.deadLetterDays * 86_400_000).changes;
+    return { journal, deadLetters, more: journal >= chunk || deadLetters >= chunk };
   }
-  return { journal, deadLetters };
 }

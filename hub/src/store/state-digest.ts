@@ -9,6 +9,7 @@ export const DIGEST_PARTS = [
   'rhythm',
   'devices',
   'zigbee',
+  'sessions',
   'feed',
   'audit',
 ] as const;
@@ -96,6 +97,11 @@ export function stateDigest(db: Db, position: number, feedWindow: number): State
       // Not its `seq`: an unchanged memory is not written again, so which row wrote it last depends on restarts.
       'SELECT device_id, memory FROM zigbee_state ORDER BY device_id',
       (r) => `${r.device_id}|${canonicalJson(String(r.memory))}`,
+    ),
+    sessions: hashRows(
+      db,
+      'SELECT token_hash, staff_id, created_at, expires_at FROM sessions ORDER BY token_hash',
+      (r) => `${r.token_hash}|${r.staff_id}|${r.created_at}|${r.expires_at}`,
     ),
     feed: `${feedSeq}:${hashRows(
       db,

@@ -7,7 +7,7 @@ import {
   type ResponseTimes,
   summarize,
   type TimeRange,
-} from './history.js';
+} from '../model/history.js';
 import type { SelectRow, TimeSeriesBackend } from './types.js';
 
 /** Upper bound for "whenever it was acknowledged": far beyond any real alert, inside InfluxDB's time range. */

@@ -1,3 +1,4 @@
+import type { FeedRowLike, JournalRowLike } from '../model/outbox-rows.js';
 import type { FieldValue, TsPoint } from './types.js';
 
 /**
@@ -10,22 +11,6 @@ import type { FieldValue, TsPoint } from './types.js';
  */
 export function rowTimeNs(ms: number, seq: number): string {
   return (BigInt(Math.trunc(ms)) * 1_000_000n + BigInt(seq % 1_000_000)).toString();
-}
-
-export interface JournalRowLike {
-  seq: number;
-  device_id: string;
-  home_id: string;
-  received_at: number;
-  type: string;
-  payload: string;
-}
-
-export interface FeedRowLike {
-  seq: number;
-  at: number;
-  home_id: string;
-  data: string;
 }
 
 /** Device kind (sos_button, door_sensor, …) by device id; 'unknown' for devices no longer configured. */

@@ -1,7 +1,8 @@
 import type { Logger } from '../log.js';
+import type { StreamName } from '../model/outbox-rows.js';
 import type { Db } from '../store/sqlite-db.js';
+import { DROP_ORDER, Outbox, type OutboxRow, SHIP_ORDER } from '../store/ts-outbox.js';
 import { toLine } from './influx2-backend.js';
-import { DROP_ORDER, Outbox, type OutboxRow, SHIP_ORDER } from './outbox.js';
 import { feedPoint, type HubFigures, homesOf, journalPoint, type KindOf, metricsPoint } from './points.js';
 import {
   DEFAULT_RETENTION_MS,
@@ -10,7 +11,7 @@ import {
   type MeasurementName,
 } from './schema.js';
 import type { StoreMetrics } from './store-metrics.js';
-import type { StreamName, TimeSeriesBackend, TimeSeriesHealth, TsPoint } from './types.js';
+import type { TimeSeriesBackend, TimeSeriesHealth, TsPoint } from './types.js';
 import { droppedCount, isRejected, statusOf } from './write-errors.js';
 
 export interface ShipperOptions {

@@ -1,3 +1,4 @@
+import type { StreamName } from '../model/outbox-rows.js';
 import type { MeasurementName } from './schema.js';
 
 export type FieldValue = number | string | boolean;
@@ -51,8 +52,6 @@ export interface TimeSeriesBackend {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
-
-export type StreamName = 'feed_alert' | 'feed_device' | 'journal';
 
 export interface TimeSeriesHealth {
   backend: BackendKind;

@@ -70,6 +70,8 @@ export interface Resident {
   wanderingRisk: boolean;
   birthYear?: number | null;
   notes?: string | null;
+  /** The resident's own phone (home detail only; hubs before site administration leave it out). */
+  phone?: string | null;
 }
 
 export interface Device {
@@ -87,6 +89,7 @@ export interface Contact {
   name: string;
   relation: ContactRelation;
   phone: string;
+  notes?: string | null;
 }
 
 export interface Home {

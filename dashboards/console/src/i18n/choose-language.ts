@@ -25,11 +25,21 @@ export function languageBeforeLogin(): string {
   return matchLanguage(read(DEVICE_KEY)) ?? DEFAULT_LANG;
 }
 
-/** After login: what this staff member chose here, else their locale, else the site's, else zh-CN. */
-export function languageForSession(session: Session): string {
+/**
+ * After login: the language picked on the login page just before signing in (and from then on this
+ * staff member's choice here), else what this staff member chose here before, else their locale,
+ * else this device's last choice, else the site's, else zh-CN.
+ */
+export function languageForSession(session: Session, chosenAtLogin?: string): string {
+  const chosen = matchLanguage(chosenAtLogin);
+  if (chosen) {
+    rememberLanguage(chosen, session.staff.id);
+    return chosen;
+  }
   return (
     matchLanguage(read(staffKey(session.staff.id))) ??
     matchLanguage(session.staff.locale) ??
+    matchLanguage(read(DEVICE_KEY)) ??
     matchLanguage(session.siteLocale) ??
     DEFAULT_LANG
   );

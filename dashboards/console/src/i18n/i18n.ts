@@ -41,14 +41,46 @@ export function matchLanguage(code: string | null | undefined): string | undefin
   return undefined;
 }
 
+/**
+ * `t(key, params)`. With a number `n` in the params, the plural form of the language is looked up
+ * first (`key_one`, `key_other`, … by Intl.PluralRules), so "1 open alert" / "2 open alerts".
+ */
 export function translator(lang: string): Translate {
   const primary = catalogs.get(lang) ?? {};
   const fallback = catalogs.get(FALLBACK_LANG) ?? {};
+  const plural = pluralRules(lang);
+  const english = pluralRules(FALLBACK_LANG);
   return (key, params) => {
-    const text = primary[key] ?? fallback[key] ?? key;
+    const n = params?.n;
+    const text =
+      typeof n === 'number'
+        ? (primary[`${key}_${plural.select(n)}`] ??
+          primary[`${key}_other`] ??
+          primary[key] ??
+          fallback[`${key}_${english.select(n)}`] ??
+          fallback[`${key}_other`] ??
+          fallback[key] ??
+          key)
+        : (primary[key] ?? fallback[key] ?? key);
     if (!params) return text;
     return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
   };
+}
+
+function pluralRules(lang: string): Intl.PluralRules {
+  try {
+    return new Intl.PluralRules(lang);
+  } catch {
+    return new Intl.PluralRules('en');
+  }
+}
+
+/** Whether the language (or English) has a string for this key (plural forms count). */
+export function hasKey(lang: string, key: string): boolean {
+  for (const c of [catalogs.get(lang), catalogs.get(FALLBACK_LANG)]) {
+    if (c && (key in c || `${key}_other` in c)) return true;
+  }
+  return false;
 }
 
 /** The alert title in the chosen language, else the site default, else English, else any. */

@@ -13,28 +13,36 @@ interface ActionsProps {
   onChanged: (alert: Alert) => void;
 }
 
-/** Acknowledge, assign, add a note, resolve with an outcome: every action of the detail view. */
+/** The one Acknowledge button of the detail view, at its head, beside the alert it acknowledges. */
+export function AckButton({ alert, onChanged }: Pick<ActionsProps, 'alert' | 'onChanged'>) {
+  const { t } = useI18n();
+  const [ack, state] = useAction(async () => onChanged(await api.ack(alert.id)));
+  if (alert.status !== 'open' && !state.error) return null;
+  return (
+    <div class="ack-box">
+      {alert.status === 'open' && (
+        <button
+          type="button"
+          class="btn btn-primary btn-big"
+          disabled={state.busy}
+          onClick={() => void ack()}
+        >
+          {t('action.ack')}
+        </button>
+      )}
+      {/* kept when the feed has already moved the alert on, so a refusal stays in view */}
+      <ErrorBox message={state.error} onDismiss={state.clear} />
+    </div>
+  );
+}
+
+/** Assign, add a note, resolve with an outcome: the detail view's actions after the calls. */
 export function AlertActions({ alert, staff, staffError, selfId, onChanged }: ActionsProps) {
   const { t } = useI18n();
   const resolved = alert.status === 'resolved';
-  const [ack, ackState] = useAction(async () => onChanged(await api.ack(alert.id)));
   return (
     <section class="panel actions" aria-labelledby="actions-title">
       <h2 id="actions-title">{t('detail.actions')}</h2>
-      {alert.status === 'open' && (
-        <div class="action-row">
-          <button
-            type="button"
-            class="btn btn-primary btn-big"
-            disabled={ackState.busy}
-            onClick={() => void ack()}
-          >
-            {t('action.ack')}
-          </button>
-        </div>
-      )}
-      {/* outside the button's block: a refusal stays in view when the feed has already moved the alert on */}
-      <ErrorBox message={ackState.error} onDismiss={ackState.clear} />
       {!resolved && (
         <AssignForm
           alert={alert}

@@ -54,10 +54,19 @@ export function AlertCard({
         )}
         <ErrorBox message={state.error} onDismiss={state.clear} />
       </div>
-      <div class="alert-age" title={alert.raisedAt}>
-        <span class="age-label">{t('queue.waiting')}</span>
-        <span class="age">{formatAge(now - Date.parse(alert.raisedAt), t)}</span>
-      </div>
+      {alert.status === 'acknowledged' && alert.acknowledgedAt ? (
+        <div class="alert-age" title={alert.acknowledgedAt}>
+          <span class="age-label">{t('queue.acknowledged')}</span>
+          <span class="age age-quiet">
+            {t('queue.ago', { age: formatAge(now - Date.parse(alert.acknowledgedAt), t) })}
+          </span>
+        </div>
+      ) : (
+        <div class="alert-age" title={alert.raisedAt}>
+          <span class="age-label">{t('queue.waiting')}</span>
+          <span class="age">{formatAge(now - Date.parse(alert.raisedAt), t)}</span>
+        </div>
+      )}
       <div class="alert-actions">
         {alert.status === 'open' && (
           <button type="button" class="btn btn-primary" disabled={state.busy} onClick={() => void ack()}>

@@ -1,4 +1,4 @@
-import type { Contact, Home } from '../api/types';
+import type { Home } from '../api/types';
 import { useI18n } from '../i18n/i18n';
 
 /** Who lives there: name, age, language, notes, wandering risk; and where: address, grid, mode. */
@@ -48,27 +48,47 @@ function languageName(code: string, uiLang: string): string {
   }
 }
 
-export function ContactsPanel({ contacts }: { contacts: Contact[] }) {
+/** The number a `tel:` link dials: digits and a leading +. */
+const dial = (phone: string) => `tel:${phone.replace(/[^+0-9]/g, '')}`;
+
+/**
+ * Whom to call, first thing on the alert: the resident's own phone, then the contacts in the order
+ * the site gave them. Each person once: the name, their role in words, and the Call button.
+ */
+export function CallPanel({ home }: { home: Home }) {
   const { t } = useI18n();
+  const contacts = home.contacts ?? [];
   return (
-    <section class="panel" aria-labelledby="contacts-title">
-      <h2 id="contacts-title">{t('detail.contacts')}</h2>
-      {contacts.length === 0 ? (
-        <p class="muted">{t('contacts.none')}</p>
-      ) : (
-        <ul class="contacts">
-          {contacts.map((c) => (
-            <li key={`${c.name}-${c.phone}`}>
-              <span>
-                <strong>{c.name}</strong> <span class="muted">{t(`relation.${c.relation}`)}</span>
-              </span>
-              <a class="btn btn-secondary tel" href={`tel:${c.phone.replace(/[^+0-9]/g, '')}`}>
-                {t('contacts.call')} {c.phone}
+    <section class="panel call-panel" aria-labelledby="call-title">
+      <h2 id="call-title">{t('detail.call')}</h2>
+      <ul class="contacts">
+        {home.residents.map((r) => (
+          <li key={`r-${r.id}`} class="contact contact-resident" data-resident-id={r.id}>
+            <span class="contact-who">
+              <strong>{r.name}</strong> <span class="muted">{t('contacts.resident')}</span>
+            </span>
+            {r.phone ? (
+              <a class="btn btn-primary tel" href={dial(r.phone)}>
+                {t('contacts.call')} <span class="phone">{r.phone}</span>
               </a>
-            </li>
-          ))}
-        </ul>
-      )}
+            ) : (
+              <span class="muted">{t('contacts.noPhone')}</span>
+            )}
+          </li>
+        ))}
+        {contacts.map((c) => (
+          <li key={`${c.name}-${c.phone}`} class="contact">
+            <span class="contact-who">
+              <strong>{c.name}</strong> <span class="muted">{t(`relation.${c.relation}`)}</span>
+              {c.notes && <span class="muted small contact-notes">{c.notes}</span>}
+            </span>
+            <a class="btn btn-secondary tel" href={dial(c.phone)}>
+              {t('contacts.call')} <span class="phone">{c.phone}</span>
+            </a>
+          </li>
+        ))}
+      </ul>
+      {contacts.length === 0 && <p class="muted">{t('contacts.none')}</p>}
     </section>
   );
 }

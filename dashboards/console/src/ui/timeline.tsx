@@ -1,6 +1,6 @@
 import type { Alert, DeviceEvent } from '../api/types';
 import { formatTime } from '../format/time';
-import { useI18n } from '../i18n/i18n';
+import { hasKey, useI18n } from '../i18n/i18n';
 
 export interface TimelineEntry {
   at: string;
@@ -55,11 +55,12 @@ export function buildTimeline(
     ]
       .filter(Boolean)
       .join(' · ');
-    const label = t(`event.${e.type}`);
+    // Every type of the contract has words; a type of a newer hub is named, never shown as a key.
+    const label = hasKey(lang, `event.${e.type}`) ? t(`event.${e.type}`) : t('event.other', { type: e.type });
     out.push({
       at: e.at,
       key: `ev-${e.deviceId}-${e.seq}`,
-      what: `${e.deviceLabel}: ${label === `event.${e.type}` ? e.type : label}${extra ? ` (${extra})` : ''}`,
+      what: `${e.deviceLabel}: ${label}${extra ? ` (${extra})` : ''}`,
       kind: 'event',
     });
   }

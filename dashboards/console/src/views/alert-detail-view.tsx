@@ -1,17 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/endpoints';
-import type { Alert, DeviceEvent, Home, Session, StaffSummary } from '../api/types';
+import type { Alert, DeviceEvent, Home, Session } from '../api/types';
 import type { LiveState } from '../feed/live-state';
 import { describeError } from '../format/errors';
 import { formatAge, formatTime } from '../format/time';
 import { localTitle, useI18n } from '../i18n/i18n';
-import { AlertActions } from '../ui/alert-actions';
+import { AckButton, AlertActions } from '../ui/alert-actions';
 import { AlertBadges } from '../ui/alert-badges';
 import { DeviceTable } from '../ui/device-table';
 import { ErrorBox } from '../ui/error-box';
-import { ContactsPanel, ResidentPanel } from '../ui/home-panels';
+import { CallPanel, ResidentPanel } from '../ui/home-panels';
 import { useLive } from '../ui/hooks';
 import { KindIcon, kindClass } from '../ui/kind-icon';
+import type { StaffDirectory } from '../ui/staff-names';
 import { buildTimeline, Timeline } from '../ui/timeline';
 import { liveHome } from '../ui/use-homes';
 
@@ -19,17 +20,22 @@ type LabelledEvent = DeviceEvent & { deviceId: string; deviceLabel: string };
 
 const HOUR = 3600_000;
 
-/** One alert: who, where, whom to call, the devices, what happened, and every action. */
+/**
+ * One alert: whom to call first (the resident, then the contacts), acknowledge, who and where, the
+ * devices, what happened, and every action. At 1366×768 the calls and Acknowledge fit the first screen.
+ */
 export function AlertDetailView({
   id,
   live,
   now,
   session,
+  staff,
 }: {
   id: string;
   live: LiveState;
   now: number;
   session: Session;
+  staff: StaffDirectory;
 }) {
   const { lang, t } = useI18n();
   useLive(live);
@@ -37,8 +43,6 @@ export function AlertDetailView({
   const [alertError, setAlertError] = useState<unknown>(null);
   const [home, setHome] = useState<Home | null>(null);
   const [homeError, setHomeError] = useState<unknown>(null);
-  const [staff, setStaff] = useState<StaffSummary[] | null>(null);
-  const [staffError, setStaffError] = useState<unknown>(null);
   const [events, setEvents] = useState<LabelledEvent[]>([]);
   const [eventsError, setEventsError] = useState<unknown>(null);
 
@@ -47,10 +51,6 @@ export function AlertDetailView({
     setAlertError(null);
     api.alert(id).then(setFetched, setAlertError);
   }, [id]);
-
-  useEffect(() => {
-    api.staff().then(setStaff, setStaffError);
-  }, []);
 
   const fromLive = live.book.latest(id);
   const alert = fromLive && (!fetched || fromLive.version >= fetched.version) ? fromLive : fetched;
@@ -107,9 +107,7 @@ export function AlertDetailView({
     );
   }
 
-  const names = new Map((staff ?? []).map((s) => [s.id, s.name]));
-  names.set(session.staff.id, session.staff.name);
-  const name = (sid: string) => names.get(sid) ?? sid;
+  const name = staff.name;
   const shownHome = home && liveHome(home, live);
   const timeline = buildTimeline(alert, events, t, name, lang);
 
@@ -124,40 +122,35 @@ export function AlertDetailView({
         data-status={alert.status}
       >
         <KindIcon kind={alert.kind} size={40} />
-        <div>
+        <div class="detail-head-text">
           <h1 id="detail-title">{localTitle(alert.title, lang)}</h1>
-          <AlertBadges alert={alert} staffName={name} />
+          <AlertBadges alert={alert} />
           <p class="muted">
-            {t('detail.raisedAt', { time: formatTime(alert.raisedAt, lang) })} ·{' '}
-            {alert.status === 'resolved'
-              ? t('detail.resolvedAt', { time: formatTime(alert.resolvedAt, lang) })
-              : t('detail.waiting', { age: formatAge(now - Date.parse(alert.raisedAt), t) })}
+            {t('detail.raisedAt', { time: formatTime(alert.raisedAt, lang) })} · {headState(alert)}
           </p>
         </div>
+        <AckButton alert={alert} onChanged={changed} />
       </header>
       <div class="detail-grid">
         <div class="detail-col">
-          <AlertActions
-            alert={alert}
-            staff={staff}
-            staffError={staffError ? describeError(staffError, t) : null}
-            selfId={session.staff.id}
-            onChanged={(a) => {
-              setFetched(a);
-              live.applyAlert(a);
-            }}
-          />
-          {shownHome ? <ContactsPanel contacts={shownHome.contacts ?? []} /> : null}
-        </div>
-        <div class="detail-col">
           {shownHome ? (
-            <ResidentPanel home={shownHome} />
+            <CallPanel home={shownHome} />
           ) : (
             <section class="panel">
-              <h2>{t('detail.resident')}</h2>
+              <h2>{t('detail.call')}</h2>
               {homeError ? <ErrorBox message={describeError(homeError, t)} /> : <p>{t('app.loading')}</p>}
             </section>
           )}
+          <AlertActions
+            alert={alert}
+            staff={staff.list}
+            staffError={staff.error ? describeError(staff.error, t) : null}
+            selfId={session.staff.id}
+            onChanged={changed}
+          />
+        </div>
+        <div class="detail-col">
+          {shownHome && <ResidentPanel home={shownHome} />}
           {shownHome && (
             <section class="panel" aria-labelledby="devices-title">
               <h2 id="devices-title">{t('detail.devices')}</h2>
@@ -169,4 +162,19 @@ export function AlertDetailView({
       </div>
     </section>
   );
+
+  function changed(a: Alert) {
+    setFetched(a);
+    live.applyAlert(a);
+  }
+
+  function headState(a: Alert): string {
+    if (a.status === 'resolved') return t('detail.resolvedAt', { time: formatTime(a.resolvedAt, lang) });
+    if (a.status === 'acknowledged' && a.acknowledgedAt)
+      return t('detail.acknowledgedAt', {
+        time: formatTime(a.acknowledgedAt, lang),
+        name: a.acknowledgedBy ? name(a.acknowledgedBy) : '—',
+      });
+    return t('detail.waiting', { age: formatAge(now - Date.parse(a.raisedAt), t) });
+  }
 }

@@ -12,6 +12,7 @@ import { ConnectionBanner, CriticalStrip, SoundBlockedBanner } from '../ui/banne
 import { ErrorBox } from '../ui/error-box';
 import { Header } from '../ui/header';
 import { navigate, useLive, useNow, useRoute } from '../ui/hooks';
+import { StaffContext, useStaffDirectory } from '../ui/staff-names';
 import { useHomes } from '../ui/use-homes';
 import { AlertDetailView } from './alert-detail-view';
 import { HomesView } from './homes-view';
@@ -64,6 +65,7 @@ export function ConsoleShell({ session, onLogout }: { session: Session; onLogout
   const now = useNow(1000);
   const route = useRoute();
   const homes = useHomes(live);
+  const staff = useStaffDirectory(session);
 
   useEffect(() => {
     live.start();
@@ -103,7 +105,7 @@ export function ConsoleShell({ session, onLogout }: { session: Session; onLogout
   let view: preact.ComponentChild;
   switch (route.view) {
     case 'alert':
-      view = <AlertDetailView id={route.id} live={live} now={now} session={session} />;
+      view = <AlertDetailView id={route.id} live={live} now={now} session={session} staff={staff} />;
       break;
     case 'homes':
       view = <HomesView live={live} homes={homes} now={now} focusHome={route.homeId} />;
@@ -116,33 +118,42 @@ export function ConsoleShell({ session, onLogout }: { session: Session; onLogout
   }
 
   return (
-    <div class="shell">
-      <Header
-        session={session}
-        route={route}
-        openCount={alerts.length}
-        connection={live.connection}
-        muted={muted}
-        onMute={() => setMute(!muted)}
-        onLogout={onLogout}
-      />
-      <div class="banners">
-        <ConnectionBanner state={live.connection} now={now} onRetry={() => live.reconnectNow()} />
-        <SoundBlockedBanner
-          show={sharedAlarm.blocked}
-          urgent={loud.length > 0}
-          onEnable={() => void sharedAlarm.unlock().then(() => setAudioTick((n) => n + 1))}
+    <StaffContext.Provider value={staff}>
+      <div class="shell">
+        <Header
+          session={session}
+          route={route}
+          openCount={alerts.length}
+          connection={live.connection}
+          muted={muted}
+          onMute={() => setMute(!muted)}
+          onLogout={onLogout}
         />
-        <ErrorBox message={muteError} onDismiss={() => setMuteError(null)} />
-        <ErrorBox
-          message={live.feedError ? describeError(live.feedError, t) : null}
-          onDismiss={() => live.clearFeedError()}
-        />
-        {route.view !== 'queue' && <CriticalStrip alerts={loud} now={now} live={live} />}
+        <div class="banners">
+          <ConnectionBanner state={live.connection} now={now} onRetry={() => live.reconnectNow()} />
+          <SoundBlockedBanner
+            show={sharedAlarm.blocked}
+            urgent={loud.length > 0}
+            onEnable={() => void sharedAlarm.unlock().then(() => setAudioTick((n) => n + 1))}
+          />
+          <ErrorBox message={muteError} onDismiss={() => setMuteError(null)} />
+          <ErrorBox
+            message={live.feedError ? describeError(live.feedError, t) : null}
+            onDismiss={() => live.clearFeedError()}
+          />
+          {route.view !== 'queue' && (
+            // The alert open in the detail view is not repeated above it: one Acknowledge button for it.
+            <CriticalStrip
+              alerts={route.view === 'alert' ? loud.filter((a) => a.id !== route.id) : loud}
+              now={now}
+              live={live}
+            />
+          )}
+        </div>
+        <main id="main" class="main" tabIndex={-1}>
+          {view}
+        </main>
       </div>
-      <main id="main" class="main" tabIndex={-1}>
-        {view}
-      </main>
-    </div>
+    </StaffContext.Provider>
   );
 }

@@ -51,7 +51,11 @@ export function HomesView({
       {homes.error ? <ErrorBox message={describeError(homes.error, t)} /> : null}
       {homes.list && (
         <p class="summary" role="status">
-          {t('homes.summary', { homes: list.length, offline, low: lowBattery })}
+          {[
+            t('homes.count', { n: list.length }),
+            t('homes.offline', { n: offline }),
+            t('homes.lowBattery', { n: lowBattery }),
+          ].join(' · ')}
         </p>
       )}
       <ul class="home-list">

@@ -69,7 +69,7 @@ export function authRoutes(
   );
   app.post('/api/v1/logout', { config: { auth: true } }, async (request, reply) => {
     const { token } = credentials(request);
-    if (token) sessions.logout(token);
+    if (token) await sessions.logout(token);
     reply.setCookie(SESSION_COOKIE, '', { ...cookie, secure: false, maxAge: 0 });
     return { ok: true };
   });

@@ -1,4 +1,3 @@
-import type { Db } from '../store/sqlite-db.js';
 import {
   type AlertCountBucket,
   bucketize,
@@ -8,7 +7,8 @@ import {
   type ResponseTimes,
   summarize,
   type TimeRange,
-} from './history.js';
+} from '../model/history.js';
+import type { Db } from './sqlite-db.js';
 
 interface AlertRow {
   kind: string;

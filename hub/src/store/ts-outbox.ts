@@ -1,6 +1,5 @@
-import type { Db } from '../store/sqlite-db.js';
-import type { FeedRowLike, JournalRowLike } from './points.js';
-import type { StreamName } from './types.js';
+import type { FeedRowLike, JournalRowLike, StreamName } from '../model/outbox-rows.js';
+import type { Db } from './sqlite-db.js';
 
 /** Alerts first, so a fire never queues behind telemetry; then device changes; then device events. */
 export const SHIP_ORDER: readonly StreamName[] = ['feed_alert', 'feed_device', 'journal'];
