@@ -68,8 +68,10 @@ describe('staff console: check-ins on the home page and in the reports', () => {
     expect(await h2.locator('.rhythm-hours').textContent()).toContain('23.7 h');
     await eventually(() => h2.locator('.checkin-recent li').count()).toBe(2);
     expect(await h2.locator('.checkin-recent li').first().textContent()).toContain('no answer: alert raised');
-    await h2.getByLabel('Ask after (hours; empty: what was learned)').fill('6');
-    await h2.getByRole('button', { name: 'Save' }).click();
+    const askAfter = h2.getByLabel('Ask after (hours; empty: what was learned)');
+    await askAfter.fill('6');
+    // Enter submits the form wherever the Save button has moved to (the card reflows as fonts load).
+    await askAfter.press('Enter');
     await eventually(() => h2.locator('.rhythm-detail').textContent()).toContain(
       'asks after 6 h (set by staff)',
     );

@@ -1,4 +1,4 @@
-import { useId, useState } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
 import { api } from '../api/endpoints';
 import type { Home, HomeCheckins, HomeRhythm } from '../api/types';
 import { formatTime } from '../format/time';
@@ -85,6 +85,7 @@ function RhythmDetail({
 }) {
   const { t, lang } = useI18n();
   const inputId = useId();
+  const input = useRef<HTMLInputElement>(null);
   const r = detail.rhythm;
   const [askAfter, setAskAfter] = useState(r.override ? String(r.override.askAfterHours) : '');
   const [change, state] = useAction(async (body: { askAfterHours: number | null } | { forget: true }) => {
@@ -133,13 +134,15 @@ function RhythmDetail({
         class="mode-form"
         onSubmit={(e) => {
           e.preventDefault();
-          const n = Number(askAfter);
-          void change(askAfter.trim() === '' ? { askAfterHours: null } : { askAfterHours: n });
+          // The field as it is now: a Save right after typing may come before the re-render.
+          const value = (input.current?.value ?? askAfter).trim();
+          void change(value === '' ? { askAfterHours: null } : { askAfterHours: Number(value) });
         }}
       >
         <span class="field">
           <label for={inputId}>{t('rhythm.overrideLabel')}</label>
           <input
+            ref={input}
             id={inputId}
             type="number"
             min={1}
