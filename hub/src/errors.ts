@@ -31,6 +31,7 @@ export const ErrorCodes = {
   REQUEST_TIMEOUT: 'HUB_ERR_REQUEST_TIMEOUT',
   HEADERS_TOO_LARGE: 'HUB_ERR_HEADERS_TOO_LARGE',
   UPGRADE_REQUIRED: 'HUB_ERR_UPGRADE_REQUIRED',
+  BROKER_UNFIT: 'HUB_ERR_BROKER_UNFIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -6,14 +6,20 @@ import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
 import type { HubConfig } from './config/schema.js';
 import { DRILL_CLOCK_KEY } from './core/applier.js';
 import { type HubCore, openCore } from './core/open-core.js';
+import { buildChannels } from './delivery/channels.js';
+import type { ComposeParts } from './delivery/compose.js';
+import { NotificationSender } from './delivery/sender.js';
+import { testSend } from './delivery/test-send.js';
 import { ErrorCodes, HubError, isHubError } from './errors.js';
 import { FeedServer } from './feed/feed-server.js';
 import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
+import { ackRoutes } from './http/routes/ack-routes.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { checkinRoutes } from './http/routes/checkin-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
+import { notifyRoutes } from './http/routes/notify-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
 import { staffRoutes } from './http/routes/staff-routes.js';
 import { feedRoute, mqttOverWsRoute } from './http/routes/ws-routes.js';
@@ -22,6 +28,8 @@ import { Ingest } from './ingest/ingest.js';
 import { RetentionJob } from './jobs/retention-job.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { linkKey } from './notify/link-token.js';
+import { notifyWarnings } from './notify/warnings.js';
 import { packageRoot } from './package-root.js';
 import { Directory } from './site/directory.js';
 import { type HubStore, openStore } from './store/open-store.js';
@@ -72,6 +80,8 @@ export class Hub {
   readonly sessions: Sessions;
   /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
   readonly timeSeries: TimeSeries | undefined;
+  /** Sends notifications to contacts (this node performs external effects); only with `notifications`. */
+  readonly notifier: NotificationSender | undefined;
   readonly #retention: RetentionJob;
   readonly #runs: RunRecord;
   #ports: Ports | undefined;
@@ -103,10 +113,11 @@ export class Hub {
     const drillNow = Math.max(Date.now(), store.meta.getNumber(DRILL_CLOCK_KEY, 0));
     this.clock =
       config.clock === 'manual' ? new ManualClock(options.manualClockStart ?? drillNow) : new SystemClock();
+    const messages = new Messages(loadCatalog());
     this.core = openCore({
       store,
       directory: this.directory,
-      messages: new Messages(loadCatalog()),
+      messages,
       clock: this.clock,
       metrics: this.metrics,
       log: this.log,
@@ -188,6 +199,36 @@ export class Hub {
       sessionEnded: (ended) => sessions.ended(ended),
     });
 
+    // Notifications: the ladder is state (core); sending is this node's effect (docs/notifications.md).
+    const n = config.notifications;
+    const compose: ComposeParts | undefined = n && {
+      config: n,
+      messages,
+      siteName: config.site.name,
+      siteLocale: config.site.locale,
+      linkKey: linkKey(n, store.meta),
+    };
+    const channels = n ? buildChannels(n, config.site.locale) : {};
+    this.notifier =
+      n && compose
+        ? new NotificationSender({
+            repo: store.notify,
+            alertRepo: store.alerts,
+            directory: this.directory,
+            config: n,
+            compose,
+            channels,
+            submit: (entry) => machine.submit(entry),
+            clock: this.clock,
+            log: this.log.child({ mod: 'notify' }),
+            onAttempt: (channel, result) => this.metrics.notifyAttempts.inc({ channel, result }),
+          })
+        : undefined;
+    const notifier = this.notifier;
+    if (notifier) this.core.effects.attach({ notify: () => notifier.wake() });
+    for (const w of notifyWarnings(config))
+      this.log.warn({ path: w.path, problem: w.message }, 'notifications: a contact cannot be reached');
+
     const clock = this.clock;
     this.http = new HttpServer({
       http: config.http,
@@ -204,6 +245,31 @@ export class Hub {
         homeRoutes(app, homes, commands, this.directory, store.journal);
         checkinRoutes(app, homes, commands, this.core.rules, this.directory, clock);
         staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
+        notifyRoutes(app, {
+          repo: store.notify,
+          alerts: store.alerts,
+          directory: this.directory,
+          commands,
+          testSend:
+            compose &&
+            ((homeId, contact, channel) => {
+              const home = this.directory.home(homeId);
+              if (!home) throw new HubError(ErrorCodes.NOT_FOUND, `no home ${homeId}`);
+              return testSend(compose, channels, home, contact, channel);
+            }),
+        });
+        if (n && compose)
+          ackRoutes(app, {
+            key: compose.linkKey,
+            clock,
+            alerts: store.alerts,
+            notify: store.notify,
+            directory: this.directory,
+            messages,
+            commands,
+            publicUrl: n.publicUrl,
+            log: this.log.child({ mod: 'ack' }),
+          });
         opsRoutes(app, { health: () => this.health() }, this.metrics);
         if (clock instanceof ManualClock) {
           clockRoutes(app, clock, (ms) => {
@@ -260,6 +326,7 @@ export class Hub {
     this.store.checkpointer.start();
     this.feed.start();
     this.timeSeries?.start();
+    this.notifier?.start();
     let mqtt: number;
     let http: number;
     let https: number | undefined;
@@ -311,6 +378,7 @@ export class Hub {
     this.#stopped = true;
     this.#retention.stop();
     this.core.scheduler.stop();
+    this.notifier?.stop();
     this.core.machine.stop();
     if (this.#portsFile) rmSync(this.#portsFile, { force: true });
     this.feed.stop();
@@ -341,7 +409,12 @@ export class Hub {
         uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
         store: { backend: 'sqlite', ok: this.store.db.open },
         journal: { lastSeq: this.store.journal.lastSeq(), lagRows: lag },
-        mqtt: { connectedClients: this.broker.aedes.connectedClients },
+        mqtt: {
+          connectedClients: this.broker.aedes.connectedClients,
+          ...(this.broker.fit
+            ? { aedes: { installed: this.broker.fit.installed, adaptations: this.broker.fit.adaptations } }
+            : {}),
+        },
         feed: { clients: this.feed.clientCount(), seq: this.store.feedLog.currentSeq() },
         clock: this.clock.kind,
         restarts: this.#restartsForHealth(),

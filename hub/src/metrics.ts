@@ -44,6 +44,12 @@ export class Metrics {
     buckets: [5, 15, 30, 60, 120, 180, 300, 600, 1800],
     registers: [this.registry],
   });
+  readonly notifyAttempts = new Counter({
+    name: 'carehub_notify_attempts_total',
+    help: 'Notification delivery attempts, by channel and result (sent, retry, failed)',
+    labelNames: ['channel', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly feedClients = new Gauge({
     name: 'carehub_feed_clients',
     help: 'Connected duty-staff feed clients',

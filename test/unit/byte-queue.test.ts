@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { requireFromMqttPacket } from '../../hub/src/broker/aedes-deps.js';
+import { requireFromMqttPacket } from '../../hub/src/broker/aedes-fit/aedes-deps.js';
 import { ByteQueue } from '../../hub/src/broker/byte-queue.js';
 
 // The BufferList the stock parser uses, from mqtt-packet's own dependency.

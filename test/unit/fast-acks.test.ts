@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { stockWriteToStream, useFastAcks } from '../../hub/src/broker/fast-acks.js';
+import { stockWriteToStream, useFastAcks } from '../../hub/src/broker/aedes-fit/fast-acks.js';
 
 /** Everything a writer puts on a stream, and how many write calls it took. */
 async function written(write: (stream: Writable) => void): Promise<{ bytes: Buffer; calls: number }> {

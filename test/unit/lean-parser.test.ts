@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { leanParser, leanParserFits } from '../../hub/src/broker/lean-parser.js';
+import { leanParser, leanParserFits } from '../../hub/src/broker/aedes-fit/lean-parser.js';
 import { mqttString, rawPacket, varint } from '../helpers/mqtt-bytes.js';
 
 type Parsed = { packets: unknown[]; errors: string[]; parser: unknown };

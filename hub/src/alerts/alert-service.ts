@@ -117,6 +117,38 @@ export class AlertService {
     return decision.deviceId ? { ...change, sourceDeviceId: decision.deviceId } : change;
   }
 
+  /**
+   * A note the hub adds to an alert about something outside the lifecycle (notifications: who was
+   * told, who could not be reached, who is going). Null when there is no such alert.
+   */
+  annotate(
+    alertId: string,
+    key: string,
+    params: Record<string, string>,
+    now: number,
+    /** Parameters that are message keys themselves (a channel's name), said in each language. */
+    keyParams: Record<string, string> = {},
+  ): AlertChange | null {
+    const cur = this.repo.get(alertId);
+    if (!cur) return null;
+    const next = this.#next(cur, now);
+    const texts: Record<string, string> = {};
+    for (const locale of this.messages.locales()) {
+      const said = Object.fromEntries(
+        Object.entries(keyParams).map(([k, v]) => [k, this.messages.t(locale, v)]),
+      );
+      texts[locale] = this.messages.t(locale, key, { ...params, ...said });
+    }
+    const site = this.directory.config.site.locale;
+    next.alert.notes.push({
+      at: next.alert.updatedAt,
+      by: 'system',
+      text: texts[site] ?? this.messages.t(site, key, params),
+      texts,
+    });
+    return this.#save(next, cur.alert.version, 'annotated', now);
+  }
+
   /** An escalation timer (owner `alert`) fell due. */
   onTimer(timer: TimerRow, now: number): AlertChange | null {
     this.scheduler.cancel(timer.key);

@@ -13,15 +13,16 @@ import { listenOn } from '../net/listen.js';
 import { TOPIC_PREFIX } from '../protocol/topics.js';
 import type { DeviceEntry, Directory } from '../site/directory.js';
 import { mayPublish, type QoS, TopicAcl } from './acl.js';
-import { discard, skipDiscardedPublishes } from './discard.js';
-import { useFastAcks } from './fast-acks.js';
+import { discard, skipDiscardedPublishes } from './aedes-fit/discard.js';
+import { useFastAcks } from './aedes-fit/fast-acks.js';
+import { useLeanParser } from './aedes-fit/lean-parser.js';
+import { indexRetained } from './aedes-fit/retained-index.js';
+import { capSubscribeQos } from './aedes-fit/subscribe-qos.js';
+import { type AedesFit, checkAedesFit } from './aedes-fit/versions.js';
 import { BrokerGuards, clientLabel } from './guards.js';
-import { useLeanParser } from './lean-parser.js';
 import { RefusalLog } from './refusal-log.js';
-import { indexRetained } from './retained-index.js';
 import { type QueueDrop, SessionStore } from './session-store.js';
 import { attachStreamGuard } from './stream-guard.js';
-import { capSubscribeQos } from './subscribe-qos.js';
 import { listenMqttTls } from './tls-listener.js';
 import { willProblem } from './will-check.js';
 
@@ -60,6 +61,7 @@ export class Broker {
   /** Refused publishes, filters, wills and deliveries: one line, then a summary a minute per client. */
   readonly #refusals: RefusalLog;
   readonly #sessions: SessionStore;
+  #fit: AedesFit | undefined;
   readonly #willsRefused: Counter<'reason'>;
   readonly #messagesDropped: Counter<'reason'>;
 
@@ -122,7 +124,13 @@ export class Broker {
     return this.#tls?.port;
   }
 
+  /** The pinned aedes, aedes-persistence and mqtt-packet versions, as checked at start (/healthz). */
+  get fit(): AedesFit | undefined {
+    return this.#fit;
+  }
+
   async start(): Promise<number> {
+    this.#fit = checkAedesFit();
     const mqtt = this.config.mqtt;
     const guards = new BrokerGuards(
       mqtt.limits,

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { requireFromAedes } from './aedes-deps.js';
+import { requireFromAedes } from './aedes-fit/aedes-deps.js';
 
 /**
  * The broker's session store: aedes' persistence (subscriptions of persistent sessions, the messages

@@ -10,6 +10,7 @@ import { HeapGovernor, operatorSetHeapGrowth } from '../heap-governor.js';
 import { Hub } from '../main.js';
 import { collectGarbage } from '../memory.js';
 import { missingNodeFlags } from '../node-flags.js';
+import { notifyWarnings } from '../notify/warnings.js';
 import { AuditLog, parseExpectedHead } from '../store/audit-log.js';
 import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
@@ -92,6 +93,8 @@ function checkConfig(args: string[]): number {
     process.stdout.write(
       `${file}: OK (${cfg.homes.length} homes, ${devices} devices, ${cfg.staff.length} staff)\n`,
     );
+    // Not errors: the hub starts, but someone would not be told (docs/notifications.md).
+    for (const w of notifyWarnings(cfg)) process.stdout.write(`  warning: ${w.path}: ${w.message}\n`);
     return 0;
   } catch (err) {
     printConfigError(file, err);

@@ -3,6 +3,7 @@ import { LOG_LEVELS } from '../log.js';
 import { clusterSchema } from './cluster-schema.js';
 import { crossCheck } from './cross-checks.js';
 import { httpHardeningFields, timeoutsFit } from './http-hardening-schema.js';
+import { contactNotifyFields, homeNotifySchema, notificationsSchema } from './notify-schema.js';
 import { homeRuleOverridesSchema, ruleSettingsSchema } from './rules-schema.js';
 import { httpTlsSchema, mqttLimitsSchema, mqttTlsSchema, plaintextNeedsTls } from './security-schema.js';
 
@@ -67,8 +68,13 @@ const residentSchema = z.strictObject({
 const contactSchema = z.strictObject({
   name: z.string().min(1).max(200),
   relation: z.enum(['family', 'grid_worker', 'neighbour', 'doctor', 'other']),
-  phone: z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number'),
+  phone: z
+    .string()
+    .regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number')
+    .optional(),
   notes: z.string().max(500).optional(),
+  /** PROTOCOL.md §6: email, language of messages, channels to notify on (docs/notifications.md). */
+  ...contactNotifyFields,
 });
 
 const deviceSchema = z.strictObject({
@@ -97,6 +103,8 @@ const homeSchema = z.strictObject({
   devices: z.array(deviceSchema).default([]),
   /** Per-home rule overrides (night window, inactivity hours, which rules are on, …). */
   rules: homeRuleOverridesSchema.optional(),
+  /** The home's own notification ladder or quiet rules (docs/notifications.md). */
+  notifications: homeNotifySchema.optional(),
 });
 
 const staffSchema = z.strictObject({
@@ -228,6 +236,8 @@ export const configSchema = z
     cluster: clusterSchema.optional(),
     /** Site-wide rule settings; every home may override them under homes[].rules. */
     rules: ruleSettingsSchema.prefault({}),
+    /** Telling the family, neighbours and grid workers (PROTOCOL.md §6, docs/notifications.md). */
+    notifications: notificationsSchema.optional(),
     homes: z.array(homeSchema).min(1),
     staff: z.array(staffSchema).min(1),
   })
@@ -239,3 +249,4 @@ export type HomeConfig = HubConfig['homes'][number];
 export type DeviceConfig = HomeConfig['devices'][number];
 export type StaffConfig = HubConfig['staff'][number];
 export type ResidentConfig = HomeConfig['residents'][number];
+export type ContactConfig = HomeConfig['contacts'][number];

@@ -16,6 +16,8 @@ export interface Applied {
   commands: DeviceCommand[];
   /** Sessions that ended: their feeds close, on every node. */
   sessionsEnded: SessionsEnded[];
+  /** Notification outbox rows were added: the sender looks for due rows. */
+  notify: boolean;
 }
 
 /** One hub → device message (PROTOCOL.md §1), sent after the commit. */
@@ -30,7 +32,7 @@ export type SessionsEnded =
   | { staffId: string; reason: 'staff_removed' };
 
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [], commands: [], sessionsEnded: [] };
+  return { alertChanges: [], feed: [], commands: [], sessionsEnded: [], notify: false };
 }
 
 /** Add what one entry changed to what a batch changed. */
@@ -39,4 +41,5 @@ export function mergeApplied(into: Applied, from: Applied): void {
   for (const f of from.feed) into.feed.push(f);
   for (const c of from.commands) into.commands.push(c);
   for (const e of from.sessionsEnded) into.sessionsEnded.push(e);
+  if (from.notify) into.notify = true;
 }

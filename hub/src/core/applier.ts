@@ -6,6 +6,8 @@ import type { Logger } from '../log.js';
 import type { Decision } from '../model/decision.js';
 import type { DeviceState } from '../model/device-state.js';
 import type {
+  ContactAckLogEntry,
+  DeliveryLogEntry,
   DeviceLogEntry,
   LogEntry,
   ModeLogEntry,
@@ -14,6 +16,7 @@ import type {
   StaffLogEntry,
   TimerLogEntry,
 } from '../model/entries.js';
+import type { ContactAckResult, NotifyLadder } from '../notify/ladder.js';
 import { type DeviceEvent, WIRE_ID } from '../protocol/events.js';
 import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
@@ -45,6 +48,8 @@ export interface ApplierParts {
   zigbee: ZigbeeStateRepo;
   sessions: SessionRepo;
   meta: Meta;
+  /** The notification ladder (docs/notifications.md). */
+  notify: NotifyLadder;
   log: Logger;
 }
 
@@ -64,12 +69,13 @@ export class Applier {
     });
     this.owners.register('alert', (timer, work, out) => {
       const change = p.alerts.onTimer(timer, work.at);
-      if (change) out.alertChanges.push(change);
+      if (change) this.#changed(change, work, out);
     });
     this.owners.register('mode', (timer, work, out) => {
       const feed = p.modes.onTimer(timer, work.at);
       if (feed) out.feed.push(feed);
     });
+    this.owners.register('notify', (timer, work, out) => p.notify.onTimer(timer, work.at, out));
   }
 
   /** Apply one entry. Returns what its submitter waits for (a staff action's alert change). */
@@ -95,6 +101,10 @@ export class Applier {
       case 'start':
         for (const d of this.p.rules.start(entry.at)) this.#decide(d, work, out);
         return undefined;
+      case 'delivery':
+        return this.#delivery(entry, out);
+      case 'contact-ack':
+        return this.#contactAck(entry, out);
       case 'session':
         this.#session(entry, out);
         return undefined;
@@ -118,6 +128,20 @@ export class Applier {
         out.sessionsEnded.push({ staffId: entry.staffId, reason: 'staff_removed' });
         return;
     }
+  }
+
+  #delivery(entry: DeliveryLogEntry, out: Applied): void {
+    this.p.notify.onDelivery(entry, out);
+  }
+
+  #contactAck(entry: ContactAckLogEntry, out: Applied): ContactAckResult {
+    return this.p.notify.onContactAck(entry, out);
+  }
+
+  /** An alert changed: to the feed and the effects, and to the notification ladder. */
+  #changed(change: AlertChange, work: EntryWork, out: Applied): void {
+    out.alertChanges.push(change);
+    this.p.notify.onAlertChange(change, work.at);
   }
 
   #device(position: number, entry: DeviceLogEntry, work: EntryWork, out: Applied): void {
@@ -160,7 +184,7 @@ export class Applier {
       if (entry.action.type === 'resolve') data.outcome = entry.action.outcome;
       if (entry.action.type === 'assign') data.assignee = entry.action.staffId;
       this.p.audit.append(work.at, staff.id, `alert.${entry.action.type}`, change.record.alert.id, data);
-      out.alertChanges.push(change);
+      this.#changed(change, work, out);
     }
     return change;
   }
@@ -203,7 +227,7 @@ export class Applier {
       return;
     }
     const change = this.p.alerts.decide(d, work);
-    if (change) out.alertChanges.push(change);
+    if (change) this.#changed(change, work, out);
   }
 
   #updateDevice(event: DeviceEvent, out: Applied): void {

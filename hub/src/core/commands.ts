@@ -4,6 +4,7 @@ import type { StaffConfig } from '../config/schema.js';
 import type { StaffAction } from '../model/entries.js';
 import type { RhythmChange } from '../model/home-rhythm.js';
 import type { HomeMode } from '../model/home-state.js';
+import type { ContactAckResult } from '../notify/ladder.js';
 import type { SubmittedEntry } from './state-machine.js';
 
 /**
@@ -44,5 +45,15 @@ export class Commands {
     data: Record<string, unknown> = {},
   ): Promise<void> {
     await this.submit({ kind: 'audit', at: this.clock.now(), actor, action, target, data });
+  }
+
+  /** A contact's "I am going" from the link in their message (the token was checked by the caller). */
+  async contactAck(alertId: string, contact: number): Promise<ContactAckResult> {
+    return (await this.submit({
+      kind: 'contact-ack',
+      at: this.clock.now(),
+      alertId,
+      contact,
+    })) as ContactAckResult;
   }
 }

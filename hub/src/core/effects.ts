@@ -16,6 +16,8 @@ export interface EffectSinks {
   command?(deviceId: string, message: object): void;
   /** Sessions that ended (logout, staff removed): their feeds close, on every node. */
   sessionEnded?(ended: SessionsEnded): void;
+  /** Notification outbox rows were added or attempted: the sender (one node) looks for due rows. */
+  notify?(): void;
 }
 
 /**
@@ -43,6 +45,15 @@ export class Effects {
           sink.sessionEnded?.(ended);
         } catch (err) {
           this.log.error({ err }, 'closing the feeds of an ended session failed');
+        }
+      }
+    }
+    if (applied.notify) {
+      for (const sink of this.#sinks) {
+        try {
+          sink.notify?.();
+        } catch (err) {
+          this.log.error({ err }, 'notification sender failed to wake');
         }
       }
     }

@@ -4,6 +4,7 @@ import { HomeModes } from '../homes/home-modes.js';
 import type { Messages } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { NotifyLadder } from '../notify/ladder.js';
 import { ALL_RULES } from '../rules/all-rules.js';
 import { LAST_SEEN_WRITE_MS, RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
@@ -54,6 +55,15 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
   );
   const alerts = new AlertService(store.alerts, store.feedLog, directory, messages, scheduler);
   const modes = new HomeModes(directory, rules, scheduler, store.feedLog);
+  const notify = new NotifyLadder({
+    directory,
+    repo: store.notify,
+    alertRepo: store.alerts,
+    alerts,
+    scheduler,
+    audit: store.audit,
+    log: log.child({ mod: 'notify' }),
+  });
   const applier = new Applier({
     directory,
     rules,
@@ -67,6 +77,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     zigbee: store.zigbee,
     sessions: store.sessions,
     meta: store.meta,
+    notify,
     log: log.child({ mod: 'applier' }),
   });
   const effects = new Effects(directory, metrics, log.child({ mod: 'effects' }));

@@ -90,7 +90,10 @@ export class HomeService {
       contacts: home.contacts.map((c) => ({
         name: c.name,
         relation: c.relation,
-        phone: c.phone,
+        phone: c.phone ?? null,
+        email: c.email ?? null,
+        language: c.language ?? null,
+        notify: c.notify,
         notes: c.notes ?? null,
       })),
     };

@@ -1,6 +1,7 @@
 import type { Outcome } from './alert.js';
 import type { RhythmChange } from './home-rhythm.js';
 import type { HomeMode } from './home-state.js';
+import type { AttemptResult } from './notify.js';
 
 /**
  * The entries of the hub's one ordered log: every change to the hub's state is one of these, and
@@ -17,7 +18,9 @@ export type LogEntry =
   | AuditLogEntry
   | ClockLogEntry
   | StartLogEntry
-  | SessionLogEntry;
+  | SessionLogEntry
+  | DeliveryLogEntry
+  | ContactAckLogEntry;
 
 export type EntryKind = LogEntry['kind'];
 
@@ -138,4 +141,29 @@ export type SessionLogEntry =
 export interface Positioned<E extends LogEntry = LogEntry> {
   position: number;
   entry: E;
+}
+
+/**
+ * An attempt at one notification outbox row and its result, as the node that sends notifications
+ * recorded it (docs/notifications.md). `retryAt` (hub time, with the sender's jitter) is when a
+ * `retry` may be tried again.
+ */
+export interface DeliveryLogEntry {
+  kind: 'delivery';
+  at: number;
+  rowId: string;
+  attempt: number;
+  result: AttemptResult;
+  /** What the channel answered, short, without secrets ("250 OK", "HTTP 500", "errcode 45009"). */
+  detail: string;
+  retryAt?: number | undefined;
+}
+
+/** A contact confirmed "I am going" through the link in a message: the ladder stops for the alert. */
+export interface ContactAckLogEntry {
+  kind: 'contact-ack';
+  at: number;
+  alertId: string;
+  /** The contact's index in the home's contacts (bound into the link's token). */
+  contact: number;
 }

@@ -4,5 +4,5 @@ export interface TimerRow {
   homeId: string;
   dueAt: number;
   /** What to do when it fires, interpreted by its owner. */
-  data: { owner: 'rule' | 'alert' | 'mode'; rule?: string; [k: string]: unknown };
+  data: { owner: 'rule' | 'alert' | 'mode' | 'notify'; rule?: string; [k: string]: unknown };
 }

@@ -11,6 +11,7 @@ import { FeedLog } from './feed-log.js';
 import { HomeRhythmRepo } from './home-rhythm-repo.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
+import { NotifyRepo } from './notify-repo.js';
 import { SessionRepo } from './session-repo.js';
 import { type Db, Meta, openDatabase } from './sqlite-db.js';
 import { TimerStore } from './timer-store.js';
@@ -37,6 +38,8 @@ export interface HubStore {
   readonly deadLetters: DeadLetterRepo;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
+  /** Notifications to contacts: the outbox, attempts, contacts going. */
+  readonly notify: NotifyRepo;
   readonly checkpointer: Checkpointer;
   /** Fast verifiers of hub-made device secrets whose configured hash is scrypt (written behind). */
   readonly fastVerifiers: FastVerifierRepo;
@@ -102,6 +105,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
       gate: journal,
     }),
     fastVerifiers,
+    notify: new NotifyRepo(db),
     close() {
       fastVerifiers.flush();
       if (db.open) db.close();

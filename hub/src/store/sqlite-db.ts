@@ -114,6 +114,42 @@ const MIGRATIONS: string[] = [
     seq INTEGER NOT NULL
   );
   `,
+  // Notifications to contacts (store/notify-repo.ts): one outbox row per (alert, step, contact,
+  // channel), every attempt at it, and the contacts who said they are going.
+  `
+  CREATE TABLE notify_outbox (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    home_id TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    contact INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    last_error TEXT
+  );
+  CREATE INDEX notify_outbox_pending ON notify_outbox(next_at) WHERE status = 'pending';
+  CREATE INDEX notify_outbox_alert ON notify_outbox(alert_id);
+  CREATE TABLE notify_attempts (
+    row_id TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (row_id, attempt)
+  );
+  CREATE INDEX notify_attempts_alert ON notify_attempts(alert_id);
+  CREATE TABLE notify_going (
+    alert_id TEXT NOT NULL,
+    contact INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, contact)
+  );
+  `,
   // Each home's learned quiet spells and check-in record (store/home-rhythm-repo.ts).
   `
   CREATE TABLE home_rhythm (home_id TEXT PRIMARY KEY, data TEXT NOT NULL);

@@ -12,6 +12,7 @@ export const DIGEST_PARTS = [
   'sessions',
   'feed',
   'audit',
+  'notify',
 ] as const;
 export type DigestPart = (typeof DIGEST_PARTS)[number];
 
@@ -110,6 +111,25 @@ export function stateDigest(db: Db, position: number, feedWindow: number): State
       feedSeq - feedWindow,
     )}`,
     audit: hashRows(db, 'SELECT seq, hash FROM audit ORDER BY seq', (r) => `${r.seq}|${r.hash}`),
+    // The notification outbox, its attempts and the contacts going (store/notify-repo.ts).
+    notify: [
+      hashRows(
+        db,
+        'SELECT id, alert_id, home_id, step, contact, channel, status, created_at, attempts, next_at, updated_at, last_error FROM notify_outbox ORDER BY id',
+        (r) =>
+          `${r.id}|${r.alert_id}|${r.home_id}|${r.step}|${r.contact}|${r.channel}|${r.status}|${r.created_at}|${r.attempts}|${r.next_at}|${r.updated_at}|${r.last_error}`,
+      ),
+      hashRows(
+        db,
+        'SELECT row_id, attempt, at, result, detail FROM notify_attempts ORDER BY row_id, attempt',
+        (r) => `${r.row_id}|${r.attempt}|${r.at}|${r.result}|${r.detail}`,
+      ),
+      hashRows(
+        db,
+        'SELECT alert_id, contact, at FROM notify_going ORDER BY alert_id, contact',
+        (r) => `${r.alert_id}|${r.contact}|${r.at}`,
+      ),
+    ].join(':'),
   };
   const total = createHash('sha256');
   for (const p of DIGEST_PARTS) total.update(`${p}=${parts[p]}\n`);

@@ -1,6 +1,7 @@
 import { query, request } from './http';
 import type {
   Alert,
+  AlertNotifications,
   CheckinReport,
   DeviceEvent,
   Home,
@@ -12,6 +13,7 @@ import type {
   Session,
   Staff,
   StaffSummary,
+  TestSendResult,
 } from './types';
 
 interface SessionAnswer {
@@ -66,6 +68,11 @@ export const api = {
     ),
   deviceEvents: async (id: string, p: { from?: string; to?: string; limit?: number }) =>
     (await request<{ events: DeviceEvent[] }>('GET', `/api/v1/devices/${enc(id)}/events${query(p)}`)).events,
+
+  notifications: (id: string) =>
+    request<AlertNotifications>('GET', `/api/v1/alerts/${enc(id)}/notifications`),
+  testSend: (homeId: string, contact: number, channel: string) =>
+    request<TestSendResult>('POST', '/api/v1/notifications/test', { homeId, contact, channel }),
 
   mute: (muted: boolean) => request<{ ok: boolean }>('POST', '/api/v1/console/mute', { muted }),
   checkinReport: (from: string, to: string) =>

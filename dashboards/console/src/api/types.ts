@@ -85,11 +85,51 @@ export interface Device {
 }
 
 export type ContactRelation = 'family' | 'grid_worker' | 'neighbour' | 'doctor' | 'other';
+export type NotifyChannel = 'email' | 'webhook' | 'sms' | 'wecom' | 'dingtalk';
 export interface Contact {
   name: string;
   relation: ContactRelation;
-  phone: string;
+  phone: string | null;
   notes?: string | null;
+  email?: string | null;
+  /** The channels the hub notifies this contact on (PROTOCOL.md §6). */
+  notify?: NotifyChannel[];
+}
+
+/** GET /api/v1/alerts/:id/notifications (docs/api.md). */
+export interface NotifyContactRef {
+  index: number;
+  name: string;
+  relation: ContactRelation | null;
+}
+export interface Delivery {
+  id: string;
+  step: number;
+  contact: NotifyContactRef;
+  channel: NotifyChannel;
+  status: 'pending' | 'sent' | 'failed' | 'cancelled';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+  nextAt: string | null;
+}
+export interface DeliveryAttempt {
+  delivery: string;
+  attempt: number;
+  at: string;
+  result: 'sent' | 'retry' | 'failed';
+  detail: string;
+}
+export interface AlertNotifications {
+  deliveries: Delivery[];
+  attempts: DeliveryAttempt[];
+  going: Array<{ contact: NotifyContactRef; at: string }>;
+}
+export interface TestSendResult {
+  ok: boolean;
+  outcome: string;
+  detail: string;
 }
 
 export interface Home {

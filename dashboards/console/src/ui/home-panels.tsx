@@ -82,9 +82,13 @@ export function CallPanel({ home }: { home: Home }) {
               <strong>{c.name}</strong> <span class="muted">{t(`relation.${c.relation}`)}</span>
               {c.notes && <span class="muted small contact-notes">{c.notes}</span>}
             </span>
-            <a class="btn btn-secondary tel" href={dial(c.phone)}>
-              {t('contacts.call')} <span class="phone">{c.phone}</span>
-            </a>
+            {c.phone ? (
+              <a class="btn btn-secondary tel" href={dial(c.phone)}>
+                {t('contacts.call')} <span class="phone">{c.phone}</span>
+              </a>
+            ) : (
+              <span class="muted">{t('contacts.noPhone')}</span>
+            )}
           </li>
         ))}
       </ul>

@@ -12,6 +12,7 @@ import { ErrorBox } from '../ui/error-box';
 import { CallPanel, ResidentPanel } from '../ui/home-panels';
 import { useLive } from '../ui/hooks';
 import { KindIcon, kindClass } from '../ui/kind-icon';
+import { NotificationsPanel } from '../ui/notifications-panel';
 import type { StaffDirectory } from '../ui/staff-names';
 import { buildTimeline, Timeline } from '../ui/timeline';
 import { liveHome } from '../ui/use-homes';
@@ -148,6 +149,7 @@ export function AlertDetailView({
             selfId={session.staff.id}
             onChanged={changed}
           />
+          <NotificationsPanel alert={alert} />
         </div>
         <div class="detail-col">
           {shownHome && <ResidentPanel home={shownHome} />}

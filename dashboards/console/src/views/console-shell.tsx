@@ -108,7 +108,15 @@ export function ConsoleShell({ session, onLogout }: { session: Session; onLogout
       view = <AlertDetailView id={route.id} live={live} now={now} session={session} staff={staff} />;
       break;
     case 'homes':
-      view = <HomesView live={live} homes={homes} now={now} focusHome={route.homeId} />;
+      view = (
+        <HomesView
+          live={live}
+          homes={homes}
+          now={now}
+          focusHome={route.homeId}
+          canTest={session.staff.role !== 'duty'}
+        />
+      );
       break;
     case 'reports':
       view = <ReportsView />;

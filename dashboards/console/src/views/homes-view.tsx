@@ -9,6 +9,7 @@ import { DeviceTable } from '../ui/device-table';
 import { ErrorBox } from '../ui/error-box';
 import { useLive } from '../ui/hooks';
 import { ModeControl } from '../ui/mode-control';
+import { TestSendPanel } from '../ui/test-send-panel';
 import type { HomesData } from '../ui/use-homes';
 
 /** Every home in scope: device health and mode, with a way to set the mode. */
@@ -17,11 +18,14 @@ export function HomesView({
   homes,
   now,
   focusHome,
+  canTest = false,
 }: {
   live: LiveState;
   homes: HomesData;
   now: number;
   focusHome?: string | undefined;
+  /** Supervisors and admins send test messages to contacts. */
+  canTest?: boolean;
 }) {
   const { t } = useI18n();
   useLive(live);
@@ -64,6 +68,7 @@ export function HomesView({
             key={h.id}
             home={h}
             now={now}
+            canTest={canTest}
             onChanged={(updated) => {
               live.modes.set(updated.id, updated.mode);
               homes.replace(updated);
@@ -75,7 +80,17 @@ export function HomesView({
   );
 }
 
-function HomeCard({ home, now, onChanged }: { home: Home; now: number; onChanged: (h: Home) => void }) {
+function HomeCard({
+  home,
+  now,
+  canTest,
+  onChanged,
+}: {
+  home: Home;
+  now: number;
+  canTest: boolean;
+  onChanged: (h: Home) => void;
+}) {
   const { t, lang } = useI18n();
   return (
     <li class="panel home-card" id={`home-${home.id}`} data-home-id={home.id}>
@@ -107,6 +122,7 @@ function HomeCard({ home, now, onChanged }: { home: Home; now: number; onChanged
       <CheckinSummary home={home} />
       <RhythmPanel home={home} />
       <ModeControl key={`${home.mode.mode}-${home.mode.until}`} home={home} onChanged={onChanged} />
+      {canTest && <TestSendPanel homeId={home.id} />}
     </li>
   );
 }

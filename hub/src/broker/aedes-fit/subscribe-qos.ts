@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { QoS } from './acl.js';
+import type { QoS } from '../acl.js';
 
 interface ParsedPacket {
   cmd?: string;

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { ByteQueue } from '../byte-queue.js';
 import { requireFromMqttPacket as fromMqttPacket } from './aedes-deps.js';
-import { ByteQueue } from './byte-queue.js';
 
 /**
  * aedes gives every connection a parser from mqtt-packet. That parser keeps its unread bytes in a
@@ -135,10 +135,9 @@ export const leanParserFits: boolean = (() => {
 
 /**
  * Give an aedes client the lean parser, before it has read a byte (call right after
- * `aedes.handle()`). The stock parser's listeners and pre-CONNECT queue move over as they are.
+ * `aedes.handle()`; the hub has checked `leanParserFits` at start, versions.ts). The stock parser's listeners and pre-CONNECT queue move over as they are.
  */
 export function useLeanParser(client: unknown): void {
-  if (!leanParserFits) return;
   const c = client as AedesClientParts;
   const stock = c._parser;
   const lean = leanParser() as AedesClientParts['_parser'];
