@@ -39,9 +39,8 @@ interface HomeBody {
 
 async function metric(t: TestHub, name: string, labels: Record<string, string>): Promise<number> {
   const text = await (await fetch(`${t.httpUrl}/metrics`)).text();
-  const key = `${name}{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(',')}}`;
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const key = pairs.length === 0 ? name : `${name}{${pairs.join(',')}}`;
   const line = text.split('\n').find((l) => l.startsWith(`${key} `));
   return line === undefined ? 0 : Number(line.slice(key.length + 1));
 }
@@ -96,6 +95,8 @@ describe('check-ins over MQTT and HTTP', () => {
     await advance(MIN);
     await expect.poll(() => heard.length, { timeout: 5000 }).toBe(1);
     const request = heard[0] ?? {};
+    // h2's button at least (the drill's other homes are quiet too)
+    expect(await metric(t, 'carehub_checkin_requests_sent_total', {})).toBeGreaterThanOrEqual(1);
     expect(request).toMatchObject({
       type: 'checkin.request',
       at: '2026-11-03T07:40:00.000+08:00',

@@ -79,7 +79,10 @@ export class Effects {
     }
     for (const change of alertChanges)
       for (const cmd of commandsFor(change, this.directory)) this.#command(cmd.deviceId, cmd.message);
-    for (const cmd of commands) this.#command(cmd.deviceId, cmd.message);
+    for (const cmd of commands) {
+      if (cmd.message.type === 'checkin.request') this.metrics.checkinRequests.inc();
+      this.#command(cmd.deviceId, cmd.message);
+    }
   }
 
   #command(deviceId: string, message: object): void {
