@@ -342,7 +342,10 @@ describe('chaos: kill -9 under load', () => {
     );
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
     expect(acked).toBe(sent);
-    expect(acked).toBeGreaterThan(2000);
+    // Not vacuous, whatever the machine's speed: every home's press went through, and presses were in
+    // flight at kills (re-sent with the same id after the restart).
+    expect(acked).toBeGreaterThanOrEqual(HOMES);
+    expect(resent).toBeGreaterThan(0);
     await kill(hub.child);
   });
 });
