@@ -32,6 +32,13 @@ export const ErrorCodes = {
   HEADERS_TOO_LARGE: 'HUB_ERR_HEADERS_TOO_LARGE',
   UPGRADE_REQUIRED: 'HUB_ERR_UPGRADE_REQUIRED',
   BROKER_UNFIT: 'HUB_ERR_BROKER_UNFIT',
+  // Site administration (issue 18): a directory change refused, each problem by field (and CSV row).
+  DUPLICATE_ID: 'HUB_ERR_DUPLICATE_ID',
+  UNKNOWN_GRID: 'HUB_ERR_UNKNOWN_GRID',
+  GATEWAY_MISMATCH: 'HUB_ERR_GATEWAY_MISMATCH',
+  IN_USE: 'HUB_ERR_IN_USE',
+  DIRECTORY_INVALID: 'HUB_ERR_DIRECTORY_INVALID',
+  IMPORT_INVALID: 'HUB_ERR_IMPORT_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

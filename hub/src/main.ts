@@ -5,6 +5,7 @@ import { Broker } from './broker/broker.js';
 import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
 import type { HubConfig } from './config/schema.js';
 import { DRILL_CLOCK_KEY } from './core/applier.js';
+import { directoryDiff, openDirectory, seedEntries } from './core/directory-seed.js';
 import { type HubCore, openCore } from './core/open-core.js';
 import { buildChannels } from './delivery/channels.js';
 import type { ComposeParts } from './delivery/compose.js';
@@ -12,9 +13,13 @@ import { NotificationSender } from './delivery/sender.js';
 import { testSend } from './delivery/test-send.js';
 import { ErrorCodes, HubError, isHubError } from './errors.js';
 import { FeedServer } from './feed/feed-server.js';
+import { DirectoryViews } from './homes/directory-views.js';
 import { HomeService } from './homes/home-service.js';
 import { HttpServer } from './http/http-server.js';
 import { ackRoutes } from './http/routes/ack-routes.js';
+import { adminHomeRoutes } from './http/routes/admin-home-routes.js';
+import { adminImportRoutes } from './http/routes/admin-import-routes.js';
+import { adminStaffRoutes } from './http/routes/admin-staff-routes.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { checkinRoutes } from './http/routes/checkin-routes.js';
@@ -25,13 +30,14 @@ import { staffRoutes } from './http/routes/staff-routes.js';
 import { feedRoute, mqttOverWsRoute } from './http/routes/ws-routes.js';
 import { loadCatalog, Messages } from './i18n/messages.js';
 import { Ingest } from './ingest/ingest.js';
+import { ErasureJob } from './jobs/erasure-job.js';
 import { RetentionJob } from './jobs/retention-job.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { linkKey } from './notify/link-token.js';
 import { notifyWarnings } from './notify/warnings.js';
 import { packageRoot } from './package-root.js';
-import { Directory } from './site/directory.js';
+import { type Directory, directoryDataOf } from './site/directory.js';
 import { type HubStore, openStore } from './store/open-store.js';
 import { RunRecord } from './store/run-record.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
@@ -83,6 +89,7 @@ export class Hub {
   /** Sends notifications to contacts (this node performs external effects); only with `notifications`. */
   readonly notifier: NotificationSender | undefined;
   readonly #retention: RetentionJob;
+  readonly #erasure: ErasureJob;
   readonly #runs: RunRecord;
   #ports: Ports | undefined;
   #startedAt = 0;
@@ -98,7 +105,6 @@ export class Hub {
     this.log =
       options.logger ?? createLogger(config.log.level, undefined, { timezone: config.site.timezone });
     this.metrics = new Metrics(options.processMetrics ?? true);
-    this.directory = new Directory(config);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
     const store = openStore(config.dataDir, this.log, {
       lock: options.lockDataDir !== false,
@@ -106,6 +112,8 @@ export class Hub {
       metrics: this.metrics,
     });
     this.store = store;
+    // The directory is the store's once seeded; before that (the first start), the file's until the seed.
+    this.directory = openDirectory(config, store);
     this.#runs = new RunRecord(store.meta, Date.now());
     this.metrics.restarts.set({ kind: 'all' }, this.#runs.history.starts);
     this.metrics.restarts.set({ kind: 'unclean' }, this.#runs.history.unclean);
@@ -193,9 +201,19 @@ export class Hub {
     );
     // A logout (or a staff member's removal) closes their feeds at once.
     sessions.onEnded((ended) => this.feed.endSessions(ended));
+    this.#erasure = new ErasureJob(store.erasure, this.log.child({ mod: 'erasure' }));
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
       command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
+      // A directory change reaches connections and feeds at once (docs/api.md, "Site administration");
+      // a removed staff member's sessions end in the same entry (sessionEnded below).
+      directory: (effects) => {
+        for (const e of effects) {
+          if (e.type === 'device.revoked') this.broker.revoke(e.deviceId);
+          else if (e.type === 'staff.rescoped') this.feed.rescope(e.staffId);
+          else if (e.type === 'home.erased') this.#erasure.kick();
+        }
+      },
       sessionEnded: (ended) => sessions.ended(ended),
     });
 
@@ -245,6 +263,23 @@ export class Hub {
         homeRoutes(app, homes, commands, this.directory, store.journal);
         checkinRoutes(app, homes, commands, this.core.rules, this.directory, clock);
         staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
+        const views = new DirectoryViews(this.directory, store.devices, store.directory);
+        adminHomeRoutes(app, {
+          commands,
+          directory: this.directory,
+          views,
+          homes,
+          messages,
+          endpoints: () => ({ mqtt: this.#ports?.mqtt, mqtts: this.#ports?.mqtts }),
+        });
+        adminStaffRoutes(app, { commands, directory: this.directory, views, messages });
+        adminImportRoutes(app, {
+          commands,
+          directory: this.directory,
+          alerts: store.alerts,
+          messages,
+          audit: (actor, action, target, data) => commands.audit(actor, action, target, data),
+        });
         notifyRoutes(app, {
           repo: store.notify,
           alerts: store.alerts,
@@ -307,6 +342,7 @@ export class Hub {
     const backlog = this.store.journal.lastSeq() - machine.processedSeq();
     machine.drain();
     if (backlog > 0) this.log.info({ rows: backlog }, 'journal replayed after restart');
+    this.#seedOrCompareDirectory();
     machine.submitNow({ kind: 'start', at: this.clock.now() });
     const timers = scheduler.start();
     this.log.info({ timers }, 'timers armed');
@@ -319,9 +355,40 @@ export class Hub {
     this.log.info({ rows: head.rows, head: `${head.headSeq}:${head.headHash}` }, 'audit trail head');
   }
 
+  /**
+   * The first start of a data dir seeds the directory from the configuration file (log entries, so a
+   * replay rebuilds it); from then on the store is the truth, and a file that says otherwise is
+   * named in a warning (docs/configuration.md, "The site directory").
+   */
+  #seedOrCompareDirectory(): void {
+    const repo = this.store.directory;
+    const seededAt = repo.seededAt();
+    if (seededAt === undefined) {
+      this.core.machine.submitAllNow(seedEntries(this.config, this.clock.now()));
+      this.log.info(
+        { homes: this.directory.homes().length, staff: this.directory.allStaff().length },
+        'site directory seeded from the configuration file; from now on it is changed through the admin API and console',
+      );
+      return;
+    }
+    const diff = directoryDiff(directoryDataOf(this.config), this.directory.data());
+    const n = diff.onlyInFile.length + diff.onlyInStore.length + diff.differ.length;
+    if (n === 0) return;
+    const few = (list: string[]) => list.slice(0, 10).join(', ') + (list.length > 10 ? ', …' : '');
+    this.log.warn(
+      {
+        onlyInFile: few(diff.onlyInFile),
+        onlyInStore: few(diff.onlyInStore),
+        differ: few(diff.differ),
+      },
+      `the configuration file's homes, devices, staff or grids differ from the store's in ${n} record(s); the store's are in force (seeded at entry ${seededAt}). Apply the file with \`carehub import --config FILE\`, or change the site through the admin API and console`,
+    );
+  }
+
   async start(): Promise<Ports> {
     this.openCore();
     this.#retention.start();
+    this.#erasure.start();
     this.core.soft.start();
     this.store.checkpointer.start();
     this.feed.start();
@@ -377,6 +444,7 @@ export class Hub {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#retention.stop();
+    this.#erasure.stop();
     this.core.scheduler.stop();
     this.notifier?.stop();
     this.core.machine.stop();

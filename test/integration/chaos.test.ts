@@ -22,7 +22,7 @@ const HOMES = 100;
 const PRESSES_PER_SECOND = 200;
 const TICK_MS = 50;
 const MIN_KILLS = 20;
-/** The kill phase ends at the first of: this many kills, or this much time (whole test < 90 s). */
+/** The kill phase ends at the first of: this many kills, or this much time (whole test ~60-90 s; the timeout leaves room for a loaded machine). */
 const MAX_KILLS = 24;
 const KILL_PHASE_MS = 55_000;
 const SECRET = 'chaos-secret-do-not-use';
@@ -199,7 +199,7 @@ describe('chaos: kill -9 under load', () => {
   }
 
   it(`keeps every PUBACKed press exactly once across ${MIN_KILLS}+ kill -9 at random moments, and every alert reaches the feed`, {
-    timeout: 88_000,
+    timeout: 180_000,
   }, async () => {
     const started = Date.now();
     const random = prng(SEED);

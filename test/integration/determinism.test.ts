@@ -7,6 +7,7 @@ import type { HubConfig } from '../../hub/src/config/schema.js';
 import { replayInto } from '../../hub/src/core/replay.js';
 import { Replica } from '../../hub/src/core/replica.js';
 import { createLogger } from '../../hub/src/log.js';
+import type { DirectoryOp } from '../../hub/src/model/directory.js';
 import type { SessionLogEntry } from '../../hub/src/model/entries.js';
 import { openLogReader } from '../../hub/src/store/log-reader.js';
 import { demoRaw } from '../helpers/hub.js';
@@ -134,6 +135,59 @@ function playWeek(dataDir: string, days = 7): RulesHarness {
       hh.event('h2-sos', { type: 'checkin', requestId: 'ci-stale' });
       hh.setRhythm('h3', { type: 'clear' });
       hh.setRhythm('h1', { type: 'forget' }, 'duty1');
+      // Site administration (issue 18): a home with two devices added at run time, used, one device's
+      // secret rotated, a grid and a staff member added, the home moved to that grid, a device retired.
+      const hash = 'scrypt$16384$8$1$vX4+k36lipOj5DXXeuuGAg==$JjLKEBGFgE4Sm5WODYkEyHgyDLKkuL786MBWdqq5+/M=';
+      const admin = (ops: DirectoryOp[], homeId?: string) =>
+        hh.hub.core.machine.submitNow({
+          kind: 'directory',
+          at: hh.clock.now(),
+          actor: 'admin1',
+          ops,
+          ...(homeId ? { homeId } : {}),
+        });
+      const home = {
+        id: 'h9',
+        address: 'Wenting Lane 9-901',
+        grid: 'g1',
+        residents: [{ id: 'r9', name: 'Resident Nine', wanderingRisk: false }],
+        contacts: [{ name: 'Son Nine', relation: 'family' as const, phone: '+86 137 0000 0009', notify: [] }],
+      };
+      admin(
+        [
+          { op: 'home.put', mode: 'create', home },
+          {
+            op: 'device.put',
+            mode: 'create',
+            device: { id: 'h9-sos', kind: 'sos_button', homeId: 'h9' },
+            secretHash: hash,
+          },
+          {
+            op: 'device.put',
+            mode: 'create',
+            device: { id: 'h9-door', kind: 'door_sensor', homeId: 'h9' },
+            secretHash: hash,
+          },
+        ],
+        'h9',
+      );
+      hh.event('h9-sos', { type: 'sos.pressed' });
+      hh.event('h9-door', { type: 'door.opened' });
+      admin([{ op: 'device.secret', deviceId: 'h9-sos', secretHash: hash.replace('vX4', 'vX5') }], 'h9');
+      admin([
+        { op: 'grid.put', mode: 'create', grid: { id: 'g9', name: 'Grid nine' } },
+        {
+          op: 'staff.put',
+          mode: 'create',
+          staff: { id: 'duty9', name: 'Duty Nine', role: 'duty', grids: ['g9'] },
+          passwordHash: hash,
+        },
+        { op: 'home.put', mode: 'update', home: { ...home, grid: 'g9' } },
+      ]);
+      hh.advance('5m');
+      admin([{ op: 'device.delete', deviceId: 'h9-door' }], 'h9');
+      for (const a of open1(hh, 'sos', 'h9'))
+        hh.act({ type: 'resolve', alertId: a.alert.id, outcome: 'test' }, 'duty9');
       // The door left open.
       hh.event('h3-door', { type: 'door.opened' });
       hh.advance('15m');

@@ -139,6 +139,11 @@ export class SecretVerifier {
     return ok;
   }
 
+  /** A device retired or given a new secret: what was verified for it is forgotten. */
+  forget(id: string): void {
+    this.#verified.delete(id);
+  }
+
   /** A fast verifier kept for this configured scrypt hash, if any. */
   #fastVerifier(id: string, hash: string): string | undefined {
     const kept = this.#store?.get(id, configuredHashDigest(hash));

@@ -247,6 +247,20 @@ export class Broker {
     );
   }
 
+  /**
+   * A device retired, given a new secret, or whose home was removed: its connection closes now, and
+   * a reconnect is checked against the directory as it now stands (refused, or the new secret only).
+   */
+  revoke(deviceId: string): void {
+    this.#verifier.forget(deviceId);
+    // aedes keeps its connected clients by id (untyped in its declarations).
+    const clients = (this.#aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients;
+    const client = clients?.[deviceId];
+    if (!client) return;
+    this.log.info({ client: deviceId }, 'device connection closed: retired or its secret changed');
+    client.close();
+  }
+
   async stop(): Promise<void> {
     // Stop accepting, then cut the open connections: server.close() waits for them otherwise.
     const closing: Promise<void>[] = [];
@@ -281,6 +295,11 @@ export class Broker {
       this.#refused(client, 'client_id_mismatch');
       throw authError(2, 'client id must equal the device id');
     }
+    if (entry?.device.secretHash === '') {
+      // Imported, and no secret made for it yet (the installer sheet makes one).
+      this.#refused(client, 'not_provisioned');
+      throw authError(4, 'bad user name or password');
+    }
     const ok =
       entry !== undefined &&
       (await this.#verifier.verify(entry.device.id, password.toString('utf8'), entry.device.secretHash, {
@@ -293,6 +312,11 @@ export class Broker {
       throw authError(3, 'connection closed while waiting for admission');
     }
     if (!ok) {
+      this.#refused(client, 'bad_credentials');
+      throw authError(4, 'bad user name or password');
+    }
+    // Retired, or given a new secret, while its secret was being checked: as if it had come after.
+    if (this.directory.device(username)?.device.secretHash !== entry?.device.secretHash) {
       this.#refused(client, 'bad_credentials');
       throw authError(4, 'bad user name or password');
     }

@@ -16,6 +16,7 @@ import { openDatabase } from '../store/sqlite-db.js';
 import { type PurgeSummary, purgeResident } from '../timeseries/index.js';
 import { describeConfigError } from './config-problems.js';
 import { deadLettersCommand } from './dead-letters.js';
+import { importCommand } from './import-command.js';
 import { installProcessPolicy } from './process-policy.js';
 import { digestCommand, replayCommand, runStateCommand } from './state-commands.js';
 
@@ -32,6 +33,9 @@ Commands:
   purge-resident ID --config FILE [--yes] [--force]
                              erase a resident's home data from SQLite and InfluxDB (shows what first)
   digest --config FILE       the state digest of the data dir (CAREHUB_DATA_DIR overrides), as the last line
+  import --config FILE [--dry-run]
+                             apply the file's homes, devices, staff and grids to the data dir's directory
+                             (added or replaced by id, nothing removed; the hub must be stopped)
   replay --config FILE --into EMPTY_DIR
                              rebuild the whole state in EMPTY_DIR from the data dir's log alone; prints its digest
   audit verify (--config FILE | --data-dir DIR) [--expect-head SEQ:HASH]
@@ -57,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       return runStateCommand('digest', () => digestCommand(rest, (t) => process.stdout.write(t)));
     case 'replay':
       return runStateCommand('replay', () => replayCommand(rest, (t) => process.stdout.write(t)));
+    case 'import':
+      return runStateCommand('import', () => importCommand(rest, (t) => process.stdout.write(t)));
     case 'purge-resident':
       return purgeResidentCommand(rest);
     case 'dead-letters':

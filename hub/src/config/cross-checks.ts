@@ -29,9 +29,17 @@ export function crossCheck(raw: unknown, ctx: z.RefinementCtx): void {
     add,
   );
 
+  const gridList = objs(cfg.grids);
+  unique(
+    gridList.map((g) => str(g.id)),
+    ['grids'],
+    'grid id',
+    add,
+  );
   const deviceHome = new Map<string, string>();
   const residents = new Set<string>();
-  const gateways = new Set<string>();
+  /** gateway id → index of its home */
+  const gateways = new Map<string, number>();
   homes.forEach((home, hi) => {
     objs(home.devices).forEach((device, di) => {
       const id = str(device.id);
@@ -40,7 +48,7 @@ export function crossCheck(raw: unknown, ctx: z.RefinementCtx): void {
       if (seen !== undefined)
         add(['homes', hi, 'devices', di, 'id'], `device id "${id}" is also used in home ${seen}`);
       deviceHome.set(id, str(home.id) ?? `#${hi}`);
-      if (device.kind === 'gateway') gateways.add(id);
+      if (device.kind === 'gateway') gateways.set(id, hi);
       if (device.demoSecret !== undefined && cfg.demo !== true) {
         add(
           ['homes', hi, 'devices', di, 'demoSecret'],
@@ -59,11 +67,26 @@ export function crossCheck(raw: unknown, ctx: z.RefinementCtx): void {
     objs(home.devices).forEach((device, di) => {
       const zigbee = device.zigbee as Obj | undefined;
       const gw = zigbee && typeof zigbee === 'object' ? str(zigbee.gateway) : undefined;
-      if (gw !== undefined && !gateways.has(gw))
+      if (gw === undefined) return;
+      const gwHome = gateways.get(gw);
+      if (gwHome === undefined)
         add(['homes', hi, 'devices', di, 'zigbee', 'gateway'], `no gateway device "${gw}"`);
+      else if (gwHome !== hi)
+        add(
+          ['homes', hi, 'devices', di, 'zigbee', 'gateway'],
+          `gateway "${gw}" belongs to another home: a device is mapped to a gateway of its own home`,
+        );
     });
   });
-  const grids = new Set(homes.map((h) => str(h.grid)).filter((g) => g !== undefined));
+  // With a grids list, every home's grid must be in it; without one, the homes' grids are the grids.
+  const listed = new Set(gridList.map((g) => str(g.id)).filter((g) => g !== undefined));
+  if (listed.size > 0)
+    homes.forEach((home, hi) => {
+      const g = str(home.grid);
+      if (g !== undefined && !listed.has(g)) add(['homes', hi, 'grid'], `no grid "${g}" in grids`);
+    });
+  const grids =
+    listed.size > 0 ? listed : new Set(homes.map((h) => str(h.grid)).filter((g) => g !== undefined));
   staff.forEach((s, si) => {
     const list = Array.isArray(s.grids) ? s.grids : [];
     if (s.role === 'duty' && list.length === 0)

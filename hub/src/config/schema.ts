@@ -12,7 +12,7 @@ export const idSchema = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
 
-const timezoneSchema = z
+export const timezoneSchema = z
   .string()
   .refine(isValidTimeZone, { message: 'not an IANA time zone (e.g. Asia/Shanghai)' });
 
@@ -25,7 +25,7 @@ function isValidTimeZone(tz: string): boolean {
   }
 }
 
-const hashSchema = z
+export const hashSchema = z
   .string()
   .regex(
     /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
@@ -51,7 +51,9 @@ export const DEVICE_KINDS = [
 ] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
-const residentSchema = z.strictObject({
+export const phoneSchema = z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number');
+
+export const residentSchema = z.strictObject({
   id: idSchema,
   name: z.string().min(1).max(200),
   birthYear: z.number().int().min(1890).max(2100).optional(),
@@ -59,25 +61,26 @@ const residentSchema = z.strictObject({
   notes: z.string().max(2000).optional(),
   wanderingRisk: z.boolean().default(false),
   /** The resident's own phone: the first number duty staff call (PROTOCOL.md §5). */
-  phone: z
-    .string()
-    .regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number')
-    .optional(),
+  phone: phoneSchema.optional(),
 });
 
-const contactSchema = z.strictObject({
+export const CONTACT_RELATIONS = ['family', 'grid_worker', 'neighbour', 'doctor', 'other'] as const;
+/** Channels a contact is told on (PROTOCOL.md §6); the notifications module sends them. */
+export const NOTIFY_CHANNELS = ['email', 'webhook', 'sms', 'wecom', 'dingtalk'] as const;
+
+export const contactSchema = z.strictObject({
   name: z.string().min(1).max(200),
-  relation: z.enum(['family', 'grid_worker', 'neighbour', 'doctor', 'other']),
-  phone: z
-    .string()
-    .regex(/^\+?[0-9 ()-]{3,32}$/, 'must be a phone number')
-    .optional(),
+  relation: z.enum(CONTACT_RELATIONS),
+  phone: phoneSchema.optional(),
   notes: z.string().max(500).optional(),
   /** PROTOCOL.md §6: email, language of messages, channels to notify on (docs/notifications.md). */
   ...contactNotifyFields,
 });
 
-const deviceSchema = z.strictObject({
+/** A grid: the part of the site a duty staff member watches (a community, a street committee). */
+export const gridSchema = z.strictObject({ id: idSchema, name: z.string().min(1).max(200) });
+
+export const deviceSchema = z.strictObject({
   id: idSchema,
   kind: z.enum(DEVICE_KINDS),
   secretHash: deviceHashSchema,
@@ -93,7 +96,7 @@ const deviceSchema = z.strictObject({
   label: z.string().max(200).optional(),
 });
 
-const homeSchema = z.strictObject({
+export const homeSchema = z.strictObject({
   id: idSchema,
   address: z.string().min(1).max(500),
   grid: idSchema,
@@ -107,7 +110,7 @@ const homeSchema = z.strictObject({
   notifications: homeNotifySchema.optional(),
 });
 
-const staffSchema = z.strictObject({
+export const staffSchema = z.strictObject({
   id: idSchema,
   name: z.string().min(1).max(200),
   role: z.enum(['duty', 'supervisor', 'admin']),
@@ -236,9 +239,14 @@ export const configSchema = z
     cluster: clusterSchema.optional(),
     /** Site-wide rule settings; every home may override them under homes[].rules. */
     rules: ruleSettingsSchema.prefault({}),
+    /**
+     * The site directory used to seed a new data dir (docs/configuration.md): at the first start it
+     * becomes data in the store, changed from then on through the admin API and console.
+     */
+    grids: z.array(gridSchema).default([]),
     /** Telling the family, neighbours and grid workers (PROTOCOL.md §6, docs/notifications.md). */
     notifications: notificationsSchema.optional(),
-    homes: z.array(homeSchema).min(1),
+    homes: z.array(homeSchema).default([]),
     staff: z.array(staffSchema).min(1),
   })
   // Cross-checks run even when some field has the wrong type, so every problem is listed at once.
@@ -250,3 +258,4 @@ export type DeviceConfig = HomeConfig['devices'][number];
 export type StaffConfig = HubConfig['staff'][number];
 export type ResidentConfig = HomeConfig['residents'][number];
 export type ContactConfig = HomeConfig['contacts'][number];
+export type GridConfig = HubConfig['grids'][number];

@@ -30,6 +30,7 @@ import type { ZigbeeStateRepo } from '../store/zigbee-state-repo.js';
 import { formatIso } from '../time/iso.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import type { Applied, EntryWork } from './applied.js';
+import type { DirectoryApplier } from './directory-applier.js';
 import { TimerOwners } from './timer-owners.js';
 
 /** Where a drill continues after a restart (`clock` entries move it). */
@@ -48,6 +49,8 @@ export interface ApplierParts {
   zigbee: ZigbeeStateRepo;
   sessions: SessionRepo;
   meta: Meta;
+  /** `directory` entries: the site directory's changes (core/directory-applier.ts). */
+  directoryChanges: DirectoryApplier;
   /** The notification ladder (docs/notifications.md). */
   notify: NotifyLadder;
   log: Logger;
@@ -101,6 +104,8 @@ export class Applier {
       case 'start':
         for (const d of this.p.rules.start(entry.at)) this.#decide(d, work, out);
         return undefined;
+      case 'directory':
+        return this.p.directoryChanges.apply(position, entry, out);
       case 'delivery':
         return this.#delivery(entry, out);
       case 'contact-ack':
@@ -156,6 +161,14 @@ export class Applier {
       this.p.log.warn(
         { seq: position, home: event.homeId },
         'event for a home no longer configured; skipped',
+      );
+      return;
+    }
+    if (!this.p.directory.device(event.deviceId)) {
+      // Sent before the device was retired and applied after: nothing of it is kept.
+      this.p.log.debug(
+        { seq: position, device: event.deviceId },
+        'event of a device no longer configured; skipped',
       );
       return;
     }

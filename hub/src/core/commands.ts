@@ -1,7 +1,8 @@
 import type { AlertChange } from '../alerts/alert-change.js';
 import type { Clock } from '../clock/clock.js';
 import type { StaffConfig } from '../config/schema.js';
-import type { StaffAction } from '../model/entries.js';
+import type { DirectoryOp, DirectoryOpResult } from '../model/directory.js';
+import type { DirectoryLogEntry, StaffAction } from '../model/entries.js';
 import type { RhythmChange } from '../model/home-rhythm.js';
 import type { HomeMode } from '../model/home-state.js';
 import type { ContactAckResult } from '../notify/ladder.js';
@@ -16,7 +17,35 @@ export class Commands {
   constructor(
     private readonly submit: (entry: SubmittedEntry) => Promise<unknown>,
     private readonly clock: Clock,
+    /** Several entries that stand or fall together (state-machine.ts submitAllNow). */
+    private readonly submitAll: (entries: readonly SubmittedEntry[]) => Promise<unknown[]> = async (
+      entries,
+    ) => Promise.all(entries.map((e) => submit(e))),
   ) {}
+
+  /**
+   * A change of the site directory by `actor` (an admin's id): refused whole, with every problem, when
+   * any op is wrong. `homeId`: the one home all ops are about (its log row is erased with the home).
+   */
+  async directory(actor: string, ops: DirectoryOp[], homeId?: string): Promise<DirectoryOpResult[]> {
+    const entry: DirectoryLogEntry = { kind: 'directory', at: this.clock.now(), actor, ops };
+    if (homeId !== undefined) entry.homeId = homeId;
+    return (await this.submit(entry)) as DirectoryOpResult[];
+  }
+
+  /** Directory changes that stand or fall together (an import: one entry per home). */
+  async directoryBatch(
+    actor: string,
+    changes: ReadonlyArray<{ ops: DirectoryOp[]; homeId?: string | undefined }>,
+  ): Promise<DirectoryOpResult[][]> {
+    const at = this.clock.now();
+    const entries = changes.map((c) => {
+      const entry: DirectoryLogEntry = { kind: 'directory', at, actor, ops: c.ops };
+      if (c.homeId !== undefined) entry.homeId = c.homeId;
+      return entry;
+    });
+    return (await this.submitAll(entries)) as DirectoryOpResult[][];
+  }
 
   /** An alert action; null when it changed nothing (a repeated ack by the same person). */
   async staffAction(staff: StaffConfig, action: StaffAction): Promise<AlertChange | null> {

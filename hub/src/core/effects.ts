@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 import type { Directory } from '../site/directory.js';
-import type { Applied, SessionsEnded } from './applied.js';
+import type { Applied, DirectoryEffect, SessionsEnded } from './applied.js';
 
 /** Where the effects of applied entries go once they are committed. */
 export interface EffectSinks {
@@ -14,6 +14,8 @@ export interface EffectSinks {
    * sends it; messages name their alert, so a repeat is harmless to the device.
    */
   command?(deviceId: string, message: object): void;
+  /** What committed directory changes mean for this node's connections and feeds. */
+  directory?(effects: readonly DirectoryEffect[]): void;
   /** Sessions that ended (logout, staff removed): their feeds close, on every node. */
   sessionEnded?(ended: SessionsEnded): void;
   /** Notification outbox rows were added or attempted: the sender (one node) looks for due rows. */
@@ -38,7 +40,15 @@ export class Effects {
   }
 
   run(applied: Applied): void {
-    const { alertChanges, feed, commands, sessionsEnded } = applied;
+    const { alertChanges, feed, commands, directory, sessionsEnded } = applied;
+    if (directory.length > 0)
+      for (const sink of this.#sinks) {
+        try {
+          sink.directory?.(directory);
+        } catch (err) {
+          this.log.error({ err }, 'directory effect failed');
+        }
+      }
     for (const ended of sessionsEnded) {
       for (const sink of this.#sinks) {
         try {

@@ -12,6 +12,7 @@ import type { HubStore } from '../store/open-store.js';
 import { Scheduler } from '../timers/scheduler.js';
 import { Applier } from './applier.js';
 import { Commands } from './commands.js';
+import { DirectoryApplier } from './directory-applier.js';
 import { Effects } from './effects.js';
 import { SoftState } from './soft-state.js';
 import { StateMachine } from './state-machine.js';
@@ -23,6 +24,7 @@ export interface HubCore {
   readonly alerts: AlertService;
   readonly modes: HomeModes;
   readonly applier: Applier;
+  readonly directoryChanges: DirectoryApplier;
   readonly machine: StateMachine;
   readonly effects: Effects;
   readonly commands: Commands;
@@ -55,6 +57,26 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
   );
   const alerts = new AlertService(store.alerts, store.feedLog, directory, messages, scheduler);
   const modes = new HomeModes(directory, rules, scheduler, store.feedLog);
+  const directoryChanges = new DirectoryApplier({
+    config: directory.config,
+    directory,
+    repo: store.directory,
+    rules,
+    alerts: store.alerts,
+    feedLog: store.feedLog,
+    devices: store.devices,
+    homeStates: store.homeStates,
+    rhythms: store.rhythms,
+    zigbee: store.zigbee,
+    timers: store.timers,
+    scheduler,
+    audit: store.audit,
+    erasure: store.erasure,
+    sessions: store.sessions,
+    t: (key, params) => messages.t('en', key, params),
+    log: log.child({ mod: 'directory' }),
+  });
+  store.uow.register(directoryChanges);
   const notify = new NotifyLadder({
     directory,
     repo: store.notify,
@@ -77,6 +99,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     zigbee: store.zigbee,
     sessions: store.sessions,
     meta: store.meta,
+    directoryChanges,
     notify,
     log: log.child({ mod: 'applier' }),
   });
@@ -111,9 +134,14 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     alerts,
     modes,
     applier,
+    directoryChanges,
     machine: sm,
     effects,
-    commands: new Commands((entry) => sm.submit(entry), clock),
+    commands: new Commands(
+      (entry) => sm.submit(entry),
+      clock,
+      async (entries) => sm.submitAllNow(entries),
+    ),
     soft,
   };
 }

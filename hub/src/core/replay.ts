@@ -8,6 +8,8 @@ const PAGE = 1000;
 export interface EntrySource {
   first(): number | undefined;
   read(after: number, limit: number): Positioned[];
+  /** The position of the last entry that erased rows of this log (a removed home or resident), if any. */
+  erasedAt?(): number | undefined;
 }
 
 /**
@@ -25,6 +27,12 @@ export function replayInto(
     throw new HubError(
       ErrorCodes.LOG_TRIMMED,
       `the log starts at entry ${first}: retention removed entries 1-${first - 1} (journalDays), so the state cannot be rebuilt from it alone; copy the data dir instead (docs/operations.md, Backups)`,
+    );
+  const erased = source.erasedAt?.();
+  if (erased !== undefined && erased > target.position)
+    throw new HubError(
+      ErrorCodes.LOG_TRIMMED,
+      `entry ${erased} erased a home's data from the log (a home or a resident was removed), so the state cannot be rebuilt from it alone; copy the data dir instead (docs/operations.md, Backups)`,
     );
   let applied = 0;
   let at = target.position;

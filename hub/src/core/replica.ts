@@ -4,10 +4,12 @@ import { loadCatalog, Messages } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import { Metrics } from '../metrics.js';
 import type { Positioned } from '../model/entries.js';
-import { Directory } from '../site/directory.js';
+import type { Directory } from '../site/directory.js';
 import { type HubStore, openStore } from '../store/open-store.js';
 import { type StateDigest, stateDigest } from '../store/state-digest.js';
+import { openDirectory } from './directory-seed.js';
 import { type HubCore, openCore } from './open-core.js';
+import type { SubmittedEntry } from './state-machine.js';
 
 /**
  * A data dir's state machine with nothing attached: no listeners, no timers fired, no effects
@@ -17,15 +19,17 @@ import { type HubCore, openCore } from './open-core.js';
 export class Replica {
   readonly #store: HubStore;
   readonly #core: HubCore;
+  readonly #directory: Directory;
 
   private constructor(
     private readonly config: Readonly<HubConfig>,
     log: Logger,
   ) {
     this.#store = openStore(config.dataDir, log);
+    this.#directory = openDirectory(config, this.#store);
     this.#core = openCore({
       store: this.#store,
-      directory: new Directory(config),
+      directory: this.#directory,
       messages: new Messages(loadCatalog()),
       // Never advanced and never started: the applier takes every time from the entries.
       clock: new ManualClock(0),
@@ -64,6 +68,26 @@ export class Replica {
   /** Append and apply entries of another log at their own positions. */
   copy(page: readonly Positioned[]): void {
     this.#core.machine.copy(page);
+  }
+
+  /** The site directory as this data dir holds it. */
+  get directory(): Directory {
+    return this.#directory;
+  }
+
+  /** Whether the directory was seeded (from the file) in this data dir. */
+  get seeded(): boolean {
+    return this.#store.directory.seededAt() !== undefined;
+  }
+
+  /** The alerts of a home not yet resolved (an erasure's check). */
+  unresolvedAlerts(homeId: string): number {
+    return this.#store.alerts.unresolvedIn(homeId);
+  }
+
+  /** Entries made here (`carehub import`), appended and applied together or not at all. */
+  submitAll(entries: readonly SubmittedEntry[]): unknown[] {
+    return this.#core.machine.submitAllNow(entries);
   }
 
   /** The state digest at the current position (soft state written first). */

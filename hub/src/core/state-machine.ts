@@ -165,6 +165,29 @@ export class StateMachine implements CommitHook, TransactionalCache {
   }
 
   /**
+   * Submit several entries that stand or fall together (an import, the seed of the directory):
+   * appended, applied and committed in one unit of work. When one is refused, none is kept.
+   * Returns what applying each returned.
+   */
+  submitAllNow(entries: readonly SubmittedEntry[]): unknown[] {
+    if (this.#remote) throw new Error('submitAllNow: the log is replicated');
+    const out = emptyApplied();
+    const results = this.uow.run(() => {
+      this.#applyBacklog(out);
+      const answers: unknown[] = [];
+      let position = this.processedSeq();
+      for (const entry of entries) {
+        position = this.journal.appendNow(entry);
+        answers.push(this.applier.apply(position, entry, out));
+      }
+      this.meta.set(PROCESSED_KEY, position);
+      return answers;
+    });
+    this.effects.run(out);
+    return results;
+  }
+
+  /**
    * Entries of another log, at their own positions (a replay into an empty data dir, a cluster node
    * following the replicated log), put and applied in one unit of work. Positions must follow the
    * last one applied. A device event already in the log is not applied again; an entry the applier

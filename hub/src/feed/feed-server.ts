@@ -120,6 +120,18 @@ export class FeedServer {
       if (matches(c)) this.#endSession(c, ended.reason === 'logout' ? 'logged out' : 'staff removed');
   }
 
+  /**
+   * A staff member's role or grids changed: their feeds follow the new scope at once (a fresh
+   * snapshot of what they may now see); removed, their feeds close.
+   */
+  rescope(staffId: string): void {
+    for (const c of [...this.#clients]) {
+      if (c.staff.id !== staffId) continue;
+      if (!this.#stillLoggedIn(c)) continue;
+      this.#sendSnapshot(c, this.feedLog.currentSeq());
+    }
+  }
+
   /** Send feed entries (already committed) to every client whose scope includes the home. */
   broadcast(entries: readonly FeedEntry[]): void {
     for (const entry of entries) {

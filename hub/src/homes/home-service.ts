@@ -59,9 +59,13 @@ export class HomeService {
     });
   }
 
-  /** Full details including residents' notes and contacts: an audited read (the audit row is a log entry). */
-  async detail(staff: StaffConfig, homeId: string) {
-    const home = this.#visible(staff, homeId);
+  /** A read of the homes' residents elsewhere (the admin pages' list): recorded as `list` records it. */
+  async auditList(staff: StaffConfig, homes: readonly HomeConfig[]): Promise<void> {
+    await this.#auditList(staff, homes);
+  }
+
+  /** A read of one home's residents and contacts: its audit row (a log entry). */
+  async auditRead(staff: StaffConfig, home: HomeConfig): Promise<void> {
     await this.submit({
       kind: 'audit',
       at: this.clock.now(),
@@ -70,6 +74,12 @@ export class HomeService {
       target: home.id,
       data: { residents: home.residents.map((r) => r.id) },
     });
+  }
+
+  /** Full details including residents' notes and contacts: an audited read (the audit row is a log entry). */
+  async detail(staff: StaffConfig, homeId: string) {
+    const home = this.#visible(staff, homeId);
+    await this.auditRead(staff, home);
     const year = localParts(this.clock.now(), this.directory.timezoneOf(home.id)).year;
     const summary = this.#summary(home);
     return {

@@ -23,11 +23,24 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.TOO_MANY_CONNECTIONS]: 429,
   [ErrorCodes.HEADERS_TOO_LARGE]: 431,
   [ErrorCodes.STORE_UNAVAILABLE]: 503,
+  [ErrorCodes.DUPLICATE_ID]: 409,
+  [ErrorCodes.IN_USE]: 409,
+  [ErrorCodes.PURGE_REFUSED]: 409,
+  [ErrorCodes.UNKNOWN_GRID]: 400,
+  [ErrorCodes.GATEWAY_MISMATCH]: 400,
+  [ErrorCodes.DIRECTORY_INVALID]: 400,
+  [ErrorCodes.IMPORT_INVALID]: 400,
 };
 
 export const statusOf = (e: HubError): number => HTTP_STATUS[e.code] ?? 500;
 
-export const errorBody = (e: HubError) => ({ error: { code: e.code, message: e.message } });
+/** A refused change that lists its problems (by field, and by row for an import) carries them along. */
+export const errorBody = (e: HubError) => {
+  const problems = (e.details as { problems?: unknown } | undefined)?.problems;
+  return {
+    error: { code: e.code, message: e.message, ...(Array.isArray(problems) ? { problems } : {}) },
+  };
+};
 
 /** Fastify's own errors (and the plugins') by their code, as the hub's coded errors. */
 const FRAMEWORK: Record<string, [ErrorCode, string]> = {

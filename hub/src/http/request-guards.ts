@@ -93,6 +93,8 @@ export function installGuards(app: FastifyInstance, sessions: Sessions, origins:
         'log in first: Authorization: Bearer <token> or the session cookie',
       );
     request.session = session;
+    if (config.admin && session.staff.role !== 'admin')
+      throw new HubError(ErrorCodes.FORBIDDEN, 'only admins change the site directory');
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Outcome } from './alert.js';
+import type { DirectoryOp } from './directory.js';
 import type { RhythmChange } from './home-rhythm.js';
 import type { HomeMode } from './home-state.js';
 import type { AttemptResult } from './notify.js';
@@ -18,6 +19,7 @@ export type LogEntry =
   | AuditLogEntry
   | ClockLogEntry
   | StartLogEntry
+  | DirectoryLogEntry
   | SessionLogEntry
   | DeliveryLogEntry
   | ContactAckLogEntry;
@@ -118,6 +120,27 @@ export interface ClockLogEntry {
 export interface StartLogEntry {
   kind: 'start';
   at: number;
+}
+
+/**
+ * A change of the site directory (homes, residents, contacts, devices, staff, grids), made by an
+ * admin through the API or the console, by an import, or by seeding from the configuration file.
+ * Its ops are applied together or not at all (core/directory-applier.ts). It carries everything
+ * they need: a device's secret only as its hash, never the secret.
+ */
+export interface DirectoryLogEntry {
+  kind: 'directory';
+  at: number;
+  /** Staff id of the admin, `config` for the seed from the configuration file, `cli` for `carehub import`. */
+  actor: string;
+  /** The first entry of the seed: the directory starts from nothing (done once per data dir). */
+  seed?: boolean;
+  /**
+   * The home every op is about, when there is one: its log row is then the home's, and erasing the
+   * home erases it (its residents' names and contacts) with the home's device events.
+   */
+  homeId?: string;
+  ops: DirectoryOp[];
 }
 
 /**

@@ -130,6 +130,26 @@ export class RulesRuntime {
     for (const home of this.directory.homes()) this.#ensure(home, now);
   }
 
+  /** Make sure one home's standing timers exist: a home added or changed, a device added (idempotent). */
+  ensureHome(homeId: string, now: number): void {
+    const home = this.directory.home(homeId);
+    if (home) this.#ensure(home, now);
+  }
+
+  /** A device removed from its home: what the rules kept about it goes, and so do its timers. */
+  forgetDevice(homeId: string, deviceId: string, timers: readonly TimerRow[], now: number): void {
+    for (const t of timers) if (t.data.deviceId === deviceId) this.scheduler.cancel(t.key);
+    const stored = this.homeStates.stored(homeId);
+    if (!stored) return;
+    const state = this.homeStates.load(homeId, now);
+    delete state.lastSeen[deviceId];
+    delete state.offline[deviceId];
+    delete state.doors[deviceId];
+    delete state.batteryLow[deviceId];
+    delete state.lastSmokeTestAt[deviceId];
+    this.homeStates.save(homeId, state);
+  }
+
   /**
    * The hub started (a `start` entry): every home's standing timers made sure of, and what the
    * rules want sent again to devices (a check-in request still awaiting its answer: the message

@@ -130,6 +130,29 @@ export class AlertRepo {
     return row ? (JSON.parse(row.data) as AlertRecord) : undefined;
   }
 
+  /** Alerts of the home not yet resolved (an erasure refuses them unless forced). */
+  unresolvedIn(homeId: string): number {
+    return (
+      this.db
+        .prepare<[string], { n: number }>(
+          "SELECT count(*) AS n FROM alerts WHERE home_id = ? AND status != 'resolved'",
+        )
+        .get(homeId)?.n ?? 0
+    );
+  }
+
+  /** Erase every alert of a home (docs/security.md, "Erasure"); returns how many. */
+  eraseHome(homeId: string): AlertRecord[] {
+    const rows = this.db
+      .prepare<[string], Row>(
+        'DELETE FROM alerts WHERE home_id = ? RETURNING data, merge_key, raised_at, updated_at',
+      )
+      .all(homeId);
+    // Keys of deleted open alerts may stay in the filter: findOpen asks SQL for them, and the next prune drops them.
+    this.#resolvedSinceLoad = true;
+    return rows.map((r) => JSON.parse(r.data) as AlertRecord);
+  }
+
   unresolved(): AlertRecord[] {
     return this.#unresolved.all().map((r) => JSON.parse(r.data) as AlertRecord);
   }

@@ -78,6 +78,13 @@ export class DeviceStateRepo implements TransactionalCache {
     this.#write(s);
   }
 
+  /** A device removed from the site: its state goes, in the caller's transaction. */
+  remove(deviceId: string): void {
+    this.db.prepare('DELETE FROM device_state WHERE device_id = ?').run(deviceId);
+    this.#cache.set(deviceId, null);
+    this.#dirty.delete(deviceId);
+  }
+
   /** Devices with soft changes not yet written. */
   dirtyCount(): number {
     return this.#dirty.size;

@@ -1,6 +1,7 @@
 import type { HubConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
-import type { Db } from './sqlite-db.js';
+import { DirectoryRepo } from './directory-repo.js';
+import { type Db, Meta } from './sqlite-db.js';
 import { Outbox } from './ts-outbox.js';
 
 /** What erasing a resident's home removed from SQLite (or would, in a dry run). */
@@ -28,13 +29,36 @@ export interface PurgeOptions {
   force?: boolean | undefined;
 }
 
-/** The resident's home: from the configuration, else from stored alerts (a resident who left the service). */
+/**
+ * The site's homes with their residents and device ids: the store's directory once seeded (it is
+ * changed at run time), else the configuration's (a data dir the hub has not started on yet).
+ */
+function homesOf(
+  config: Readonly<HubConfig>,
+  db: Db,
+): Array<{ id: string; residents: Array<{ id: string }>; deviceIds: string[] }> {
+  const repo = new DirectoryRepo(db, new Meta(db));
+  if (repo.seededAt() === undefined)
+    return config.homes.map((h) => ({
+      id: h.id,
+      residents: h.residents,
+      deviceIds: h.devices.map((d) => d.id),
+    }));
+  const data = repo.loadAll();
+  return data.homes.map((h) => ({
+    id: h.id,
+    residents: h.residents,
+    deviceIds: data.devices.filter((d) => d.homeId === h.id).map((d) => d.id),
+  }));
+}
+
+/** The resident's home: from the site directory, else from stored alerts (a resident who left the service). */
 export function residentHome(
   config: Readonly<HubConfig>,
   db: Db,
   residentId: string,
 ): { homeId: string; sharedWith: string[] } {
-  for (const home of config.homes) {
+  for (const home of homesOf(config, db)) {
     if (home.residents.some((r) => r.id === residentId)) {
       return {
         homeId: home.id,
@@ -56,7 +80,7 @@ export function residentHome(
 }
 
 function deviceIdsOf(config: Readonly<HubConfig>, db: Db, homeId: string): string[] {
-  const ids = new Set(config.homes.find((h) => h.id === homeId)?.devices.map((d) => d.id) ?? []);
+  const ids = new Set(homesOf(config, db).find((h) => h.id === homeId)?.deviceIds ?? []);
   for (const r of db
     .prepare<[string], { device_id: string }>('SELECT DISTINCT device_id FROM journal WHERE home_id = ?')
     .all(homeId)) {

@@ -16,6 +16,7 @@ export class FeedLog {
   readonly #trimPoint;
   readonly #trim;
   readonly #setTrimmed;
+  readonly #eraseHome;
   readonly #persistedMax: () => number;
   /** Every entry up to here was trimmed (numbers after it may still be gaps). */
   #trimmedTo: number;
@@ -36,6 +37,7 @@ export class FeedLog {
       'SELECT seq FROM feed_log ORDER BY seq DESC LIMIT 1 OFFSET ?',
     );
     this.#trim = db.prepare('DELETE FROM feed_log WHERE seq <= ?');
+    this.#eraseHome = db.prepare('DELETE FROM feed_log WHERE home_id = ?');
     this.#setTrimmed = db.prepare(
       `INSERT INTO meta(key, value) VALUES ('${TRIMMED_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     );
@@ -77,6 +79,11 @@ export class FeedLog {
   /** The oldest seq still kept, or undefined when the log is empty. */
   oldestSeq(): number | undefined {
     return this.#bounds.get()?.min ?? undefined;
+  }
+
+  /** Erase the feed entries of a home (docs/security.md, "Erasure"); numbers are never issued again. */
+  eraseHome(homeId: string): number {
+    return this.#eraseHome.run(homeId).changes;
   }
 
   /** Keep the newest `retain` entries. */

@@ -11,8 +11,10 @@ export class HomeRhythmRepo implements TransactionalCache {
   readonly #cache = new Map<string, HomeRhythm>();
   readonly #get;
   readonly #put;
+  readonly #remove;
 
   constructor(db: Db) {
+    this.#remove = db.prepare<[string]>('DELETE FROM home_rhythm WHERE home_id = ?');
     this.#get = db.prepare<[string], { data: string }>('SELECT data FROM home_rhythm WHERE home_id = ?');
     this.#put = db.prepare<[string, string]>(
       'INSERT INTO home_rhythm(home_id, data) VALUES (?, ?) ON CONFLICT(home_id) DO UPDATE SET data = excluded.data',
@@ -46,6 +48,12 @@ export class HomeRhythmRepo implements TransactionalCache {
   save(homeId: string, r: HomeRhythm): void {
     this.#cache.set(homeId, r);
     this.#put.run(homeId, JSON.stringify(r));
+  }
+
+  /** A home's residents erased (removed, or the home deleted): what was learned goes, in the caller's transaction. */
+  remove(homeId: string): void {
+    this.#cache.delete(homeId);
+    this.#remove.run(homeId);
   }
 
   rolledBack(): void {

@@ -67,8 +67,10 @@ export class HomeStateRepo implements TransactionalCache {
   readonly #get;
   readonly #put;
   readonly #flush;
+  readonly #remove;
 
   constructor(db: Db) {
+    this.#remove = db.prepare('DELETE FROM home_state WHERE home_id = ?');
     this.#get = db.prepare<[string], { data: string }>('SELECT data FROM home_state WHERE home_id = ?');
     this.#put = db.prepare(
       'INSERT INTO home_state(home_id, data) VALUES (?, ?) ON CONFLICT(home_id) DO UPDATE SET data = excluded.data',
@@ -167,6 +169,12 @@ export class HomeStateRepo implements TransactionalCache {
         this.#written.set(homeId, durableCopy(JSON.stringify(state)));
     }
     return homes.length;
+  }
+
+  /** A home removed from the site: its state goes, in the caller's transaction. */
+  remove(homeId: string): void {
+    this.#remove.run(homeId);
+    this.invalidate(homeId);
   }
 
   rolledBack(): void {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Positioned } from '../model/entries.js';
+import { LOG_ERASED_KEY } from './home-erasure.js';
 import { entryOf, type JournalRow } from './journal.js';
 
 /** A data dir's log, read only: a replay reads its source with this while the source's hub may run. */
@@ -11,6 +12,8 @@ export interface LogReader {
   first(): number | undefined;
   last(): number;
   read(after: number, limit: number): Positioned[];
+  /** The position of the last entry that erased a home's rows from this log, if any did. */
+  erasedAt(): number | undefined;
   close(): void;
 }
 
@@ -29,6 +32,14 @@ export function openLogReader(dataDir: string): LogReader {
     first: () => bounds.get()?.lo ?? undefined,
     last: () => bounds.get()?.hi ?? 0,
     read: (from, limit) => after.all(from, limit).map((row) => ({ position: row.seq, entry: entryOf(row) })),
+    erasedAt: () => {
+      const v = (
+        db.prepare('SELECT value FROM meta WHERE key = ?').get(LOG_ERASED_KEY) as
+          | { value: string }
+          | undefined
+      )?.value;
+      return v === undefined ? undefined : Number(v);
+    },
     close: () => db.close(),
   };
 }

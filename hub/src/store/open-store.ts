@@ -6,8 +6,10 @@ import { Checkpointer } from './checkpointer.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { DeadLetterRepo } from './dead-letter-repo.js';
 import { DeviceStateRepo } from './device-state-repo.js';
+import { DirectoryRepo } from './directory-repo.js';
 import { FastVerifierRepo } from './fast-verifier-repo.js';
 import { FeedLog } from './feed-log.js';
+import { HomeErasure } from './home-erasure.js';
 import { HomeRhythmRepo } from './home-rhythm-repo.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
@@ -38,6 +40,10 @@ export interface HubStore {
   readonly deadLetters: DeadLetterRepo;
   /** What the hub kept of each Zigbee2MQTT device's last report. */
   readonly zigbee: ZigbeeStateRepo;
+  /** The site directory's tables and change history. */
+  readonly directory: DirectoryRepo;
+  /** Erasing a home's log rows, in steps. */
+  readonly erasure: HomeErasure;
   /** Notifications to contacts: the outbox, attempts, contacts going. */
   readonly notify: NotifyRepo;
   readonly checkpointer: Checkpointer;
@@ -78,6 +84,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
   uow.register(homeStates);
   uow.register(zigbee);
   uow.register(rhythms);
+  const meta = new Meta(db);
   const journal = new Journal(db, uow, log.child({ mod: 'journal' }));
   const brokerLog = log.child({ mod: 'broker' });
   const fastVerifiers = new FastVerifierRepo(db, (err) =>
@@ -87,7 +94,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
     db,
     uow,
     journal,
-    meta: new Meta(db),
+    meta,
     alerts: new AlertRepo(db),
     feedLog: new FeedLog(db),
     devices,
@@ -98,6 +105,8 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
     deadLetters: new DeadLetterRepo(db),
     sessions: new SessionRepo(db),
     zigbee,
+    directory: new DirectoryRepo(db, meta),
+    erasure: new HomeErasure(db),
     checkpointer: new Checkpointer(db, log.child({ mod: 'store' }), {
       ...(options.walLimitBytes === undefined ? {} : { walLimitBytes: options.walLimitBytes }),
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),

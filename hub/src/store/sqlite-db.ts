@@ -150,6 +150,35 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (alert_id, contact)
   );
   `,
+  // The site directory (store/directory-repo.ts), written by the applier from `directory` entries;
+  // `pos`, `idx`: the entry and op that created the record, the order lists keep.
+  `
+  CREATE TABLE dir_grids (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE TABLE dir_homes (
+    id TEXT PRIMARY KEY, grid TEXT NOT NULL, pos INTEGER NOT NULL, idx INTEGER NOT NULL,
+    data TEXT NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE dir_devices (
+    id TEXT PRIMARY KEY, home_id TEXT NOT NULL, pos INTEGER NOT NULL, idx INTEGER NOT NULL,
+    data TEXT NOT NULL, secret_hash TEXT, secret_at INTEGER, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX dir_devices_home ON dir_devices(home_id);
+  CREATE TABLE dir_staff (
+    id TEXT PRIMARY KEY, pos INTEGER NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL,
+    password_hash TEXT NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE dir_changes (
+    position INTEGER NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,
+    op TEXT NOT NULL, target TEXT NOT NULL, home_id TEXT, before TEXT, after TEXT,
+    PRIMARY KEY (position, idx)
+  );
+  CREATE INDEX dir_changes_home ON dir_changes(home_id) WHERE home_id IS NOT NULL;
+  CREATE INDEX dir_changes_target ON dir_changes(target);
+  CREATE TABLE erase_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, home_id TEXT NOT NULL, devices TEXT NOT NULL,
+    before_seq INTEGER NOT NULL, cursor INTEGER NOT NULL DEFAULT 0, requested_at INTEGER NOT NULL
+  );
+  `,
   // Each home's learned quiet spells and check-in record (store/home-rhythm-repo.ts).
   `
   CREATE TABLE home_rhythm (home_id TEXT PRIMARY KEY, data TEXT NOT NULL);

@@ -12,6 +12,7 @@ export const DIGEST_PARTS = [
   'sessions',
   'feed',
   'audit',
+  'directory',
   'notify',
 ] as const;
 export type DigestPart = (typeof DIGEST_PARTS)[number];
@@ -36,6 +37,8 @@ function sortKeys(v: unknown): unknown {
   for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
   return out;
 }
+
+const json = (v: unknown) => (v === null || v === undefined ? 'null' : canonicalJson(String(v)));
 
 function hashRows(
   db: Db,
@@ -111,6 +114,21 @@ export function stateDigest(db: Db, position: number, feedWindow: number): State
       feedSeq - feedWindow,
     )}`,
     audit: hashRows(db, 'SELECT seq, hash FROM audit ORDER BY seq', (r) => `${r.seq}|${r.hash}`),
+    // The site directory and its change history (store/directory-repo.ts), row by row.
+    directory: hashRows(
+      db,
+      `SELECT 'g' AS t, id, pos, idx, data, NULL AS a, NULL AS b, NULL AS c FROM dir_grids
+       UNION ALL SELECT 'h', id, pos, idx, data, grid, updated_at, NULL FROM dir_homes
+       UNION ALL SELECT 'd', id, pos, idx, data, home_id, secret_hash, secret_at || ':' || updated_at FROM dir_devices
+       UNION ALL SELECT 's', id, pos, idx, data, password_hash, updated_at, NULL FROM dir_staff
+       UNION ALL SELECT 'c', position || ':' || idx, at, actor, op || ':' || target, home_id, before, after FROM dir_changes
+       ORDER BY 1, 2`,
+      // JSON canonical: a record read back from the store may list its keys in another order.
+      (r) =>
+        r.t === 'c'
+          ? `c|${r.id}|${r.pos}|${r.idx}|${r.data}|${r.a}|${json(r.b)}|${json(r.c)}`
+          : `${r.t}|${r.id}|${r.pos}|${r.idx}|${canonicalJson(String(r.data))}|${r.a}|${r.b}|${r.c}`,
+    ),
     // The notification outbox, its attempts and the contacts going (store/notify-repo.ts).
     notify: [
       hashRows(

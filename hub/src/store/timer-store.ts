@@ -8,7 +8,7 @@ export class TimerStore {
   readonly #del;
   readonly #keys;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.#put = db.prepare(
       'INSERT INTO timers(key, home_id, due_at, data) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET home_id = excluded.home_id, due_at = excluded.due_at, data = excluded.data',
     );
@@ -34,6 +34,21 @@ export class TimerStore {
 
   delete(key: string): void {
     this.#del.run(key);
+  }
+
+  /** The timers of one home, with their data (a home or a device removed: its timers go). */
+  ofHome(homeId: string): TimerRow[] {
+    return this.db
+      .prepare<[string], { key: string; home_id: string; due_at: number; data: string }>(
+        'SELECT * FROM timers WHERE home_id = ? ORDER BY key',
+      )
+      .all(homeId)
+      .map((r) => ({
+        key: r.key,
+        homeId: r.home_id,
+        dueAt: r.due_at,
+        data: JSON.parse(r.data) as TimerRow['data'],
+      }));
   }
 
   /** Every stored key with its due time, in due order (no data: cheap enough to mirror the table in memory). */

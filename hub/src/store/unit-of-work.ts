@@ -4,6 +4,8 @@ import type { Db } from './sqlite-db.js';
 export interface TransactionalCache {
   /** A transaction that wrote through this cache rolled back: drop (or re-read) what it holds. */
   rolledBack(): void;
+  /** The outermost unit of work committed (caches that remember what they changed may forget it). */
+  committed?(): void;
 }
 
 /**
@@ -29,7 +31,10 @@ export class UnitOfWork {
   run<T>(work: () => T): T {
     try {
       const result = this.#run(work) as T;
-      if (!this.db.inTransaction) this.stats.committed++;
+      if (!this.db.inTransaction) {
+        this.stats.committed++;
+        for (const cache of this.#caches) cache.committed?.();
+      }
       return result;
     } catch (err) {
       this.rolledBack();

@@ -15,9 +15,11 @@ import type { TransactionalCache } from './unit-of-work.js';
 export class ZigbeeStateRepo implements TransactionalCache {
   readonly #get;
   readonly #put;
+  readonly #remove;
   readonly #written = new Map<string, string>();
 
   constructor(db: Db) {
+    this.#remove = db.prepare('DELETE FROM zigbee_state WHERE device_id = ?');
     this.#get = db.prepare<[string], { memory: string }>(
       'SELECT memory FROM zigbee_state WHERE device_id = ?',
     );
@@ -36,6 +38,12 @@ export class ZigbeeStateRepo implements TransactionalCache {
     if (this.#written.get(deviceId) === memory) return;
     this.#put.run(deviceId, memory, seq);
     this.#written.set(deviceId, memory);
+  }
+
+  /** A device removed from the site: what the hub kept of its reports goes. */
+  remove(deviceId: string): void {
+    this.#remove.run(deviceId);
+    this.#written.delete(deviceId);
   }
 
   /** After a rolled-back transaction: what was written may not be on disk. */

@@ -37,6 +37,11 @@ export function Header({ session, route, openCount, connection, muted, onMute, o
         <a href={hrefFor({ view: 'reports' })} aria-current={current('reports')}>
           {t('nav.reports')}
         </a>
+        {session.staff.role === 'admin' && (
+          <a href={hrefFor({ view: 'admin', path: [] })} aria-current={current('admin')}>
+            {t('nav.admin')}
+          </a>
+        )}
       </nav>
       <span class={`conn ${online ? 'conn-ok' : 'conn-bad'}`} role="status">
         <span class="dot" aria-hidden="true" />

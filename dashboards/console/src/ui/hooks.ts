@@ -21,13 +21,15 @@ export type Route =
   | { view: 'queue' }
   | { view: 'alert'; id: string }
   | { view: 'homes'; homeId?: string }
-  | { view: 'reports' };
+  | { view: 'reports' }
+  | { view: 'admin'; path: string[] };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (parts[0] === 'alerts' && parts[1]) return { view: 'alert', id: parts[1] };
   if (parts[0] === 'homes') return parts[1] ? { view: 'homes', homeId: parts[1] } : { view: 'homes' };
   if (parts[0] === 'reports') return { view: 'reports' };
+  if (parts[0] === 'admin') return { view: 'admin', path: parts.slice(1).filter((p) => p !== '') };
   return { view: 'queue' };
 }
 
@@ -39,6 +41,8 @@ export function hrefFor(route: Route): string {
       return route.homeId ? `#/homes/${encodeURIComponent(route.homeId)}` : '#/homes';
     case 'reports':
       return '#/reports';
+    case 'admin':
+      return route.path.length ? `#/admin/${route.path.map(encodeURIComponent).join('/')}` : '#/admin';
     default:
       return '#/queue';
   }

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { AdminView } from '../admin/admin-view';
 import { api } from '../api/endpoints';
 import type { Alert, Session } from '../api/types';
 import { LiveState } from '../feed/live-state';
@@ -120,6 +121,9 @@ export function ConsoleShell({ session, onLogout }: { session: Session; onLogout
       break;
     case 'reports':
       view = <ReportsView />;
+      break;
+    case 'admin':
+      view = <AdminView path={route.path} now={now} />;
       break;
     default:
       view = <QueueView live={live} now={now} homes={homes.byId} />;
