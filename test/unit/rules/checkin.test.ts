@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshRhythm } from '../../../hub/src/model/home-rhythm.js';
 import { learnedTable } from '../../../hub/src/rules/rhythm.js';
+import { directoryEntry } from '../../helpers/directory-ops.js';
 import { demoRaw } from '../../helpers/hub.js';
 import { RulesHarness } from '../../helpers/rules-harness.js';
 
@@ -301,6 +302,18 @@ describe('the learned rhythm on the hub', () => {
       expect.stringContaining('no activity for 20 h 20 min'),
     ]);
     expect(rhythm('h2')?.override).toBeNull();
+  });
+
+  it("a home removed from the site: what was learned of its resident's routine is erased with the home", () => {
+    h = RulesHarness.create({ start: at(0, '08:30') });
+    doorRoutine(0, 8);
+    expect(Object.keys(rhythm('h2')?.days ?? {}).length).toBeGreaterThanOrEqual(8);
+    h.hub.core.machine.submitNow(
+      directoryEntry(h.clock.now(), [{ op: 'home.delete', homeId: 'h2', force: true }]),
+    );
+    // peek reads the table when nothing is cached: nothing there either
+    expect(rhythm('h2')).toBeUndefined();
+  });
   });
 
   it('a resident whose rhythm changes after a hospital stay: learned afresh on the return, then the new routine', () => {
