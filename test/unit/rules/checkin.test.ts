@@ -314,7 +314,6 @@ describe('the learned rhythm on the hub', () => {
     // peek reads the table when nothing is cached: nothing there either
     expect(rhythm('h2')).toBeUndefined();
   });
-  });
 
   it('a resident whose rhythm changes after a hospital stay: learned afresh on the return, then the new routine', () => {
     h = RulesHarness.create({ start: at(0, '08:30') });
