@@ -3,7 +3,9 @@
  * devices each) imported through the real HTTP API of a real hub (in this process, SQLite on disk),
  * first as a dry run, then for real; then single directory changes (a home added, a device added)
  * on the imported site. During the import a demo pendant presses SOS: how long until its PUBACK and
- * until the alert is in the API (the import is one unit of work: the hub does nothing else meanwhile). `npx tsx bench/admin/import-10k.ts [--homes=10000]`; prints JSON.
+ * until the alert is in the API (the import is one unit of work: the hub does nothing else meanwhile).
+ * `npx tsx bench/admin/import-10k.ts [--homes=10000]`; prints JSON. Since the API takes at most
+ * MAX_IMPORT_ROWS rows (admin-import-routes.ts), raise that constant locally to measure a big file.
  * Run it under `flock /work/heavy.lock` on a shared machine.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';

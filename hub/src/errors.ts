@@ -39,6 +39,7 @@ export const ErrorCodes = {
   IN_USE: 'HUB_ERR_IN_USE',
   DIRECTORY_INVALID: 'HUB_ERR_DIRECTORY_INVALID',
   IMPORT_INVALID: 'HUB_ERR_IMPORT_INVALID',
+  IMPORT_TOO_LARGE: 'HUB_ERR_IMPORT_TOO_LARGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -29,17 +29,17 @@ describe('an import cut by kill -9', () => {
   }, async () => {
     const dataDir = tempDir('carehub-import-crash-');
     dirs.push(dataDir);
-    // The seed makes 3 homes; the 500th home of the file is where the power goes.
+    // The seed makes 3 homes; the 100th home of the file is where the power goes.
     const hub = await startHubChild(DEMO_CONFIG, dataDir, {
       nodeArgs: ['--import', join(ROOT, 'test', 'helpers', 'kill-mid-import.mjs')],
-      env: { CAREHUB_TEST_KILL_AFTER_HOMES: '503' },
+      env: { CAREHUB_TEST_KILL_AFTER_HOMES: '103' },
     });
     children.push(hub);
     const token = await login(hub.httpUrl, 'admin1');
     const answer = await fetch(`${hub.httpUrl}/api/v1/import`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
-      body: csv(2000),
+      body: csv(250),
     }).then(
       (r) => r.status,
       () => 'connection lost',
@@ -64,9 +64,9 @@ describe('an import cut by kill -9', () => {
     const whole = await fetch(`${again.httpUrl}/api/v1/import`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'text/csv' },
-      body: csv(2000),
+      body: csv(250),
     });
     expect(whole.status).toBe(200);
-    expect(await homes()).toBe(2003);
+    expect(await homes()).toBe(253);
   });
 });

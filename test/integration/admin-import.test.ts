@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { MAX_IMPORT_ROWS } from '../../hub/src/http/routes/admin-import-routes.js';
 import { stateDigest } from '../../hub/src/store/state-digest.js';
 import { login, startHub, type TestHub } from '../helpers/hub.js';
 
@@ -217,6 +218,28 @@ describe('CSV import', () => {
     const broken = 'home_id,address\n"unterminated,x\n';
     expect((await upload(broken, true)).body.problems?.[0]?.field).toBe('');
     expect((await upload('', true)).body.problems?.[0]?.message).toMatch(/no rows/);
+  });
+
+  it('more rows than one import may apply at once: a coded 413 naming the limit, nothing parsed or changed; the limit itself imports', async () => {
+    // An import is one unit of work: the hub reads no device message while it runs (issue 18).
+    const rows = (n: number, from: number) =>
+      Array.from(
+        { length: n },
+        (_, i) => `L${from + i},Limit Lane ${from + i},g1,L${from + i}-sos,sos_button`,
+      );
+    const header = 'home_id,address,grid,device_id,device_kind';
+    const before = dirDigest();
+    const over = await upload([header, ...rows(MAX_IMPORT_ROWS + 1, 0)].join('\n'), true);
+    expect(over.status).toBe(413);
+    expect(over.body.error?.code).toBe('HUB_ERR_IMPORT_TOO_LARGE');
+    expect(over.body.error?.message).toContain(
+      `at most ${MAX_IMPORT_ROWS} rows (this file has ${MAX_IMPORT_ROWS + 1})`,
+    );
+    expect(over.body.error?.message).toContain('carehub import');
+    expect(dirDigest()).toBe(before);
+    const whole = await upload(`${[header, ...rows(MAX_IMPORT_ROWS, 0)].join('\n')}\n`, false);
+    expect(whole.status).toBe(200);
+    expect(whole.body.homes?.created).toBe(MAX_IMPORT_ROWS);
   });
 
   it('a 50 MB upload is refused with a coded 413 before it is read, and the hub carries on', async () => {

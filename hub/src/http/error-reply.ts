@@ -17,6 +17,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.ALERT_RESOLVED]: 409,
   [ErrorCodes.ALERT_ACKNOWLEDGED]: 409,
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCodes.IMPORT_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCodes.UPGRADE_REQUIRED]: 426,
   [ErrorCodes.TOO_MANY_ATTEMPTS]: 429,
