@@ -26,13 +26,17 @@ export function checkBuild(): string | undefined {
   const cli = join(ROOT, 'dist', 'hub', 'src', 'cli', 'main.js');
   if (!existsSync(cli)) return 'dist/ is missing: run `npm run build` first';
   const built = statSync(join(ROOT, 'dist', 'hub', 'src', 'main.js')).mtimeMs;
+  // Files of this build and of older ones (an A/B run with CAREHUB_BENCH_ROOT): those present are checked.
   for (const f of [
     'store/journal.ts',
+    'ingest/journal.ts',
     'ingest/ingest.ts',
     'core/state-machine.ts',
+    'ingest/processor.ts',
     'broker/broker.ts',
     'main.ts',
   ]) {
+    if (!existsSync(join(ROOT, 'hub', 'src', f))) continue;
     if (statSync(join(ROOT, 'hub', 'src', f)).mtimeMs > built + 1000)
       return `hub/src/${f} is newer than dist/: run \`npm run build\``;
   }

@@ -25,6 +25,12 @@ export const ONE_SHOT_COMMANDS: Readonly<Record<string, OneShotCommand>> = {
     help: 'SOS cancelled on the device by the resident',
     expectsAlert: false,
   },
+  checkin: {
+    action: 'checkin',
+    event: 'checkin',
+    help: '"I am OK" pressed (a check-in)',
+    expectsAlert: false,
+  },
   open: { action: 'open', event: 'door.opened', help: 'door opened', expectsAlert: false },
   close: { action: 'close', event: 'door.closed', help: 'door closed', expectsAlert: false },
   smoke: {

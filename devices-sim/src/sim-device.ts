@@ -3,7 +3,7 @@ import type { EventType } from '../../hub/src/protocol/events.js';
 import { deviceTopics } from '../../hub/src/protocol/topics.js';
 import { eventIdSource } from './event-ids.js';
 
-/** A hub → device message (PROTOCOL.md §1: alert.received, alert.acknowledged, alert.resolved). */
+/** A hub → device message (PROTOCOL.md §1: alert.received, alert.acknowledged, alert.resolved, checkin.request). */
 export interface DeviceCommand {
   type: string;
   alertId?: string;
@@ -18,12 +18,15 @@ export interface SentEvent {
   battery?: number;
   batteryLow?: boolean;
   rssi?: number;
+  requestId?: string;
 }
 
 export interface EventExtras {
   battery?: number;
   batteryLow?: boolean;
   rssi?: number;
+  /** `checkin`: the request it answers. */
+  requestId?: string;
 }
 
 export interface SimDeviceOptions {
@@ -80,6 +83,8 @@ export class SimDevice {
   readonly commands: DeviceCommand[] = [];
   /** The last event sent, for a deliberate duplicate (same id) in drills. */
   lastSent: SentEvent | undefined;
+  /** Check-in requests heard (the device beeps for each): the last one is what a check-in press answers. */
+  readonly beeps: DeviceCommand[] = [];
   battery: number | undefined;
   rssi: number | undefined;
   readonly #opts: SimDeviceOptions;
@@ -177,6 +182,16 @@ export class SimDevice {
     await this.#within(client.publishAsync(this.#topics.events, payload, { qos: 1 }), 'PUBACK');
   }
 
+  /**
+   * "I am OK": a check-in, answering the last request the device beeped for (PROTOCOL.md §7), or
+   * `requestId` when given. Without any request heard it is a plain daily check-in press.
+   */
+  checkin(requestId?: string): Promise<SentEvent> {
+    const last = this.beeps[this.beeps.length - 1]?.requestId;
+    const id = requestId ?? (typeof last === 'string' ? last : undefined);
+    return this.send('checkin', id === undefined ? {} : { requestId: id });
+  }
+
   heartbeat(): Promise<SentEvent> {
     return this.send('heartbeat', {
       ...(this.battery === undefined ? {} : { battery: this.battery }),
@@ -254,6 +269,7 @@ export class SimDevice {
     if (!value || typeof value !== 'object' || typeof (value as { type?: unknown }).type !== 'string') return;
     const command = value as DeviceCommand;
     this.commands.push(command);
+    if (command.type === 'checkin.request') this.beeps.push(command);
     this.#waiters = this.#waiters.filter((w) => {
       if (!w.pred(command)) return true;
       w.resolve(command);

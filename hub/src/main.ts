@@ -23,6 +23,7 @@ import { adminImportRoutes } from './http/routes/admin-import-routes.js';
 import { adminStaffRoutes } from './http/routes/admin-staff-routes.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
+import { checkinRoutes } from './http/routes/checkin-routes.js';
 import { clusterRoutes } from './http/routes/cluster-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
 import { notifyRoutes } from './http/routes/notify-routes.js';
@@ -314,6 +315,7 @@ export class Hub {
         });
         alertRoutes(app, store.alerts, commands, this.directory);
         homeRoutes(app, homes, commands, this.directory, store.journal);
+        checkinRoutes(app, homes, commands, this.core.rules, this.directory, clock);
         staffRoutes(app, this.directory, store.audit, commands, store.alerts, clock);
         const views = new DirectoryViews(this.directory, store.devices, store.directory);
         adminHomeRoutes(app, {

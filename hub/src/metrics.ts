@@ -44,6 +44,11 @@ export class Metrics {
     buckets: [5, 15, 30, 60, 120, 180, 300, 600, 1800],
     registers: [this.registry],
   });
+  readonly checkinRequests = new Counter({
+    name: 'carehub_checkin_requests_sent_total',
+    help: 'Check-in requests sent to SOS buttons (one per button; a resend after a restart counts again)',
+    registers: [this.registry],
+  });
   readonly notifyAttempts = new Counter({
     name: 'carehub_notify_attempts_total',
     help: 'Notification delivery attempts, by channel and result (sent, retry, failed)',

@@ -54,6 +54,14 @@ export function sampleEntries(): LogEntry[] {
     { kind: 'start', at: T0 + 7 },
     { kind: 'session', at: T0 + 8, op: 'open', tokenHash: 'h', staffId: 'duty1', expiresAt: T0 + 3600_000 },
     { kind: 'session', at: T0 + 9, op: 'close-staff', staffId: 'duty1' },
+    {
+      kind: 'rhythm',
+      at: T0 + 10,
+      staffId: 'sup1',
+      homeId: 'h2',
+      change: { type: 'override', askAfterHours: 6 },
+    },
+    { kind: 'rhythm', at: T0 + 11, staffId: 'sup1', homeId: 'h2', change: { type: 'forget' } },
   ];
 }
 

@@ -5,6 +5,7 @@ import { createLogger } from '../../hub/src/log.js';
 import { Hub } from '../../hub/src/main.js';
 import type { AlertRecord, Outcome } from '../../hub/src/model/alert.js';
 import type { StaffAction } from '../../hub/src/model/entries.js';
+import type { RhythmChange } from '../../hub/src/model/home-rhythm.js';
 import type { HomeMode, HomeState } from '../../hub/src/model/home-state.js';
 import { demoRaw, tempDir } from './hub.js';
 
@@ -15,6 +16,8 @@ import { demoRaw, tempDir } from './hub.js';
 export class RulesHarness {
   readonly hub: Hub;
   readonly clock: ManualClock;
+  /** Every message the hub's effects sent to a device, from the boot on (the broker is not started). */
+  readonly commands: Array<{ deviceId: string; message: Record<string, unknown>; at: number }> = [];
   #n = 0;
   /** Event ids must stay unique across restarts on one data dir, as real devices' ids are. */
   readonly #prefix = Math.random().toString(36).slice(2, 8);
@@ -44,6 +47,10 @@ export class RulesHarness {
       lockDataDir: false,
     });
     const h = new RulesHarness(hub, dataDir);
+    hub.core.effects.attach({
+      command: (deviceId, message) =>
+        h.commands.push({ deviceId, message: message as Record<string, unknown>, at: h.clock.now() }),
+    });
     h.#boot();
     return h;
   }
@@ -63,7 +70,14 @@ export class RulesHarness {
   /** A device event received now. */
   event(
     deviceId: string,
-    payload: { type: string; id?: string; battery?: number; batteryLow?: boolean; rssi?: number },
+    payload: {
+      type: string;
+      id?: string;
+      battery?: number;
+      batteryLow?: boolean;
+      rssi?: number;
+      requestId?: unknown;
+    },
   ): void {
     const entry = this.hub.directory.device(deviceId);
     if (!entry) throw new Error(`no device ${deviceId}`);
@@ -81,6 +95,11 @@ export class RulesHarness {
   /** A home's mode, set by a supervisor now (a `mode` entry, as the API submits it). */
   setMode(homeId: string, mode: HomeMode, until: number | null = null, staffId = 'supervisor1'): void {
     this.hub.core.machine.submitNow({ kind: 'mode', at: this.clock.now(), staffId, homeId, mode, until });
+  }
+
+  /** What the hub uses of a home's learned rhythm, set by staff now (a `rhythm` entry, as the API submits it). */
+  setRhythm(homeId: string, change: RhythmChange, staffId = 'supervisor1'): void {
+    this.hub.core.machine.submitNow({ kind: 'rhythm', at: this.clock.now(), staffId, homeId, change });
   }
 
   /** A staff action now (a `staff` entry, as the API and the feed submit it). */

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedClient } from '../helpers/feed-client.js';
-import { api, login, startHub, type TestHub } from '../helpers/hub.js';
+import { api, demoRaw, login, startHub, type TestHub } from '../helpers/hub.js';
 
 /**
  * Site administration at run time through the API (PROTOCOL.md §5), with real clients: an mqtt
@@ -378,5 +378,21 @@ describe('site administration through the API, without a restart', () => {
         expect(r.body.error.code).toBe('HUB_ERR_FORBIDDEN');
       }
     expect(t.hub.directory.home('h1')?.address).toContain('Wenting Lane 3-101');
+  });
+});
+
+describe('a site whose file has no admin (written before site administration)', () => {
+  it('still starts, seeds its staff, and its supervisors work as before', async () => {
+    const raw = demoRaw();
+    raw.staff = (raw.staff as Array<{ role: string }>).filter((s) => s.role !== 'admin');
+    const old = await startHub({ raw });
+    try {
+      expect(old.hub.directory.staff('supervisor1')?.role).toBe('supervisor');
+      expect(old.hub.directory.staff('admin1')).toBeUndefined();
+      const sup = await login(old.httpUrl, 'supervisor1');
+      expect((await api(old.httpUrl, sup, '/api/v1/alerts')).status).toBe(200);
+    } finally {
+      await old.stop();
+    }
   });
 });

@@ -125,7 +125,16 @@ function playWeek(dataDir: string, days = 7): RulesHarness {
       hh.event('h1-door', { type: 'heartbeat', rssi: -77 });
       hh = hh.restart(hh.clock.now() + 60_000);
     }
+    if (day === 1) {
+      // Check-ins (issue 21): a daily press on h1's button; a staff override of h3's learned rhythm.
+      hh.event('h1-sos', { type: 'checkin' });
+      hh.setRhythm('h3', { type: 'override', askAfterHours: 6 });
+    }
     if (day === 2) {
+      // h2 answers the question its quiet week brings, with a stale request id.
+      hh.event('h2-sos', { type: 'checkin', requestId: 'ci-stale' });
+      hh.setRhythm('h3', { type: 'clear' });
+      hh.setRhythm('h1', { type: 'forget' }, 'duty1');
       // Site administration (issue 18): a home with two devices added at run time, used, one device's
       // secret rotated, a grid and a staff member added, the home moved to that grid, a device retired.
       const hash = 'scrypt$16384$8$1$vX4+k36lipOj5DXXeuuGAg==$JjLKEBGFgE4Sm5WODYkEyHgyDLKkuL786MBWdqq5+/M=';
@@ -231,6 +240,9 @@ describe('determinism: the state is a function of the log', () => {
       'tamper',
     ])
       expect(kinds, `the week raised ${k}`).toContain(k);
+    // the rhythm entries were applied: h1 learns afresh from day 2, h3's override was cleared
+    expect(h.hub.core.rules.rhythmOf('h1')?.learnFrom).toBe(START + 2 * 24 * 3600_000 + 5 * 3600_000);
+    expect(h.hub.core.rules.rhythmOf('h3')?.override).toBeNull();
     h.stop();
     h = undefined;
 

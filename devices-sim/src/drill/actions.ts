@@ -5,6 +5,7 @@ import type { EventType } from '../../../hub/src/protocol/events.js';
 export const DEVICE_ACTIONS = [
   'press',
   'cancel',
+  'checkin',
   'open',
   'close',
   'smoke',
@@ -47,6 +48,12 @@ export const ACTION_SPECS: Readonly<Record<DeviceAction, ActionSpec>> = {
     event: 'sos.cancelled',
     notViaZigbee: 'Zigbee2MQTT has no cancel action the hub decodes',
     help: 'SOS cancelled on the device',
+  },
+  checkin: {
+    kinds: ['sos_button'],
+    event: 'checkin',
+    notViaZigbee: 'the hub sends check-in requests only to native devices, and decodes no check-in action',
+    help: '"I am OK" pressed: answers the last check-in request the device heard (PROTOCOL.md §7)',
   },
   open: { kinds: ['door_sensor'], event: 'door.opened', help: 'door opened (Zigbee2MQTT: contact false)' },
   close: { kinds: ['door_sensor'], event: 'door.closed', help: 'door closed (Zigbee2MQTT: contact true)' },

@@ -1,5 +1,5 @@
 import type { DeviceConfig, DeviceKind, HubConfig } from '../../../hub/src/config/schema.js';
-import { SimDevice } from '../sim-device.js';
+import { type DeviceCommand, SimDevice } from '../sim-device.js';
 import { ACTION_SPECS, type DeviceAction } from './actions.js';
 import { SimGateway } from './zigbee-gateway.js';
 
@@ -13,6 +13,8 @@ export interface FleetOptions {
   confirmOffline?: (deviceId: string, homeId: string) => Promise<void>;
   /** Battery level devices report until told otherwise (default 90). */
   battery?: number;
+  /** A hub → device message to a native device (e.g. a check-in request the resident may answer). */
+  onCommand?: (deviceId: string, command: DeviceCommand) => void;
 }
 
 /** One configured device as the drill plays it: natively, behind a Zigbee2MQTT gateway, or a gateway. */
@@ -56,6 +58,7 @@ class NativeActor implements Actor {
       rssi: -60,
       timeoutMs: opts.timeoutMs ?? 10_000,
       now: opts.now,
+      ...(opts.onCommand ? { onCommand: (c: DeviceCommand) => opts.onCommand?.(id, c) } : {}),
     });
   }
 
@@ -89,6 +92,9 @@ class NativeActor implements Actor {
         return;
       case 'heartbeat':
         await this.device.heartbeat();
+        return;
+      case 'checkin':
+        await this.device.checkin();
         return;
       case 'malformed':
         await this.device.sendRaw('{"type":"sos.pressed", this is not JSON');

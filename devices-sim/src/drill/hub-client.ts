@@ -24,6 +24,22 @@ export interface HomeDetail {
   }>;
 }
 
+export interface CheckinCounts {
+  sent: number;
+  daily: number;
+  answered: number;
+  activity: number;
+  missed: number;
+  capped: number;
+}
+
+export interface CheckinReport {
+  from: string;
+  to: string;
+  homes: Array<CheckinCounts & { homeId: string; answerRate: number | null }>;
+  total: CheckinCounts;
+}
+
 export interface ClockReading {
   now: string;
   nowMs: number;
@@ -113,6 +129,12 @@ export class HubClient {
       `/api/v1/homes/${encodeURIComponent(homeId)}`,
     );
     return body.home;
+  }
+
+  /** Check-in prompts per home in [from, to) (GET /api/v1/reports/checkins). */
+  checkinReport(fromMs: number, toMs: number): Promise<CheckinReport> {
+    const q = `from=${encodeURIComponent(new Date(fromMs).toISOString())}&to=${encodeURIComponent(new Date(toMs).toISOString())}`;
+    return this.#request('GET', `/api/v1/reports/checkins?${q}`);
   }
 
   health(): Promise<{ status: string; checks: Record<string, unknown> }> {

@@ -15,34 +15,79 @@ export interface PlayHooks {
   afterCues?: (at: number) => Promise<void>;
 }
 
+export interface PlayOptions {
+  /**
+   * Never move the clock by more than this at once, even with no cue in between, so that something
+   * the hub starts on its own (a check-in request) can be answered in drill time; 0: no bound.
+   */
+  maxStepMs?: number;
+}
+
 /**
  * Plays cues in time order on the drill clock: advance to the next instant (the hub fires every
- * timer due up to then), run that instant's cues, repeat; finally advance to `end`.
+ * timer due up to then), run that instant's cues, repeat; finally advance to `end`. Cues can be
+ * added while it plays (`add`): one due in the past runs at the next instant.
  * A cue that throws stops the play: the error says which.
  */
+export class Player {
+  readonly #queue: Array<{ c: Cue; i: number }> = [];
+  #n = 0;
+
+  constructor(
+    private readonly clock: DrillClock,
+    private readonly end: number,
+    private readonly hooks: PlayHooks = {},
+    private readonly options: PlayOptions = {},
+  ) {}
+
+  /** Add a cue (kept in time order, then in the order added). */
+  add(cue: Cue): void {
+    const item = { c: cue, i: this.#n++ };
+    // Binary search for the first later item: cues are mostly added in order.
+    let lo = 0;
+    let hi = this.#queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = this.#queue[mid] as { c: Cue; i: number };
+      if (m.c.at <= cue.at) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#queue.splice(lo, 0, item);
+  }
+
+  async run(): Promise<void> {
+    const step = this.options.maxStepMs ?? 0;
+    for (;;) {
+      const head = this.#queue[0];
+      const now = this.clock.now();
+      let at = head ? Math.max(head.c.at, now) : this.end;
+      if (step > 0 && at > now + step) at = Math.min(now + step, this.end);
+      if (!head && at >= this.end) break;
+      await this.clock.advanceTo(at);
+      await this.hooks.afterAdvance?.(at);
+      const group: Cue[] = [];
+      while (this.#queue.length > 0 && (this.#queue[0] as { c: Cue }).c.at <= at)
+        group.push((this.#queue.shift() as { c: Cue }).c);
+      if (group.length === 0) continue;
+      await runGroup(group);
+      await this.hooks.afterCues?.(at);
+    }
+    await this.clock.advanceTo(this.end);
+    await this.hooks.afterAdvance?.(this.end);
+  }
+}
+
+/** Play a fixed list of cues (see Player). */
 export async function play(
   cues: readonly Cue[],
   clock: DrillClock,
   end: number,
   hooks: PlayHooks = {},
+  options: PlayOptions = {},
 ): Promise<void> {
-  const sorted = cues.map((c, i) => ({ c, i })).sort((a, b) => a.c.at - b.c.at || a.i - b.i);
-  let i = 0;
-  while (i < sorted.length) {
-    const at = sorted[i]?.c.at ?? end;
-    const group: Cue[] = [];
-    while (i < sorted.length && sorted[i]?.c.at === at) {
-      const next = sorted[i]?.c;
-      if (next) group.push(next);
-      i++;
-    }
-    await clock.advanceTo(at);
-    await hooks.afterAdvance?.(at);
-    await runGroup(group);
-    await hooks.afterCues?.(at);
-  }
-  await clock.advanceTo(end);
-  await hooks.afterAdvance?.(end);
+  const player = new Player(clock, end, hooks, options);
+  for (const c of cues) player.add(c);
+  await player.run();
 }
 
 async function runGroup(group: readonly Cue[]): Promise<void> {

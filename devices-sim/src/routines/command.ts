@@ -4,24 +4,34 @@ import { ruleSettingsSchema } from '../../../hub/src/config/rules-schema.js';
 import type { CliIo } from '../cli-io.js';
 import { commandOptions } from '../util/command-options.js';
 import { intOption } from '../util/options.js';
+import { checkinSummary } from './checkin-summary.js';
 import { allDetected, formatRoutineResult, goalMet, routineResultJson } from './report.js';
 import { DEFAULT_START_DATE, runRoutines } from './run.js';
+import { formatStudy, studyVerdict } from './study.js';
 
-export const ROUTINES_USAGE = `Usage: carehub-sim routines --residents N --days D --seed S [--incidents] [options]
+export const ROUTINES_USAGE = `Usage: carehub-sim routines --residents N --days D --seed S [--incidents] [--falls] [options]
+       carehub-sim routines --seeds FROM-TO --days D [--falls] [options]
 
 Generates realistic days for N residents (seeded: the same seed gives the same days), plays them
 through real MQTT clients on the drill clock of an in-process hub with hourly heartbeats, and
 reports per rule: alerts, false alerts per resident-day, and with --incidents the detection of
-injected incidents (fall, fire, night wandering, SOS, battery death) and their delays.
+injected incidents (fall, fire, night wandering, SOS, battery death) and their delays. Residents
+answer the hub's check-in requests like people do: most of the time, less when hard of hearing
+or asleep, never while out or fallen; the report counts prompts, answers and misses.
 
 Exit 0 when the false alerts meet the care-quality goal (at most 1 per 30 resident-days) and,
-with --incidents, every incident raised its alerts; 1 otherwise.
+with --incidents, every incident raised its alerts; 1 otherwise. With --seeds: one run per seed,
+a table per seed and per home kind, and exit 0 when every seed has at most 1 false alert per 90
+resident-days, prompts average at most 0.3 per resident-day and every fall was found in time.
 
 Options:
   --residents N     residents (one per home; 1-200, default 10)
   --days D          days to play (1-60, default 3)
   --seed S          seed of the generator (default 1)
   --incidents       inject one incident per resident (needs --days 2 or more)
+  --falls           every resident falls once in the last quarter of the run: by day, or at
+                    night in one home with a motion sensor in three (needs --days 4 or more)
+  --seeds FROM-TO   run every seed from FROM to TO (e.g. 1-20) and print the study tables
   --start DATE      local date the run starts on, at midnight (default ${DEFAULT_START_DATE})
   --rule KEY=VALUE  try a site-wide rule setting instead of its default (repeatable), e.g.
                     --rule inactivity.hoursDoorOnly=36 --rule nightExit.noReturnMinutes=20
@@ -31,6 +41,7 @@ Options:
 Example:
   carehub-sim routines --residents 10 --days 3 --seed 1
   carehub-sim routines --residents 5 --days 3 --seed 1 --incidents
+  carehub-sim routines --seeds 1-20 --days 30 --incidents --falls
 `;
 
 const optionsSchema = z
@@ -39,6 +50,13 @@ const optionsSchema = z
     days: intOption(1, 60).default(3),
     seed: intOption(0, 2 ** 32 - 1).default(1),
     incidents: z.boolean().default(false),
+    falls: z.boolean().default(false),
+    seeds: z
+      .string()
+      .regex(/^\d+-\d+$/, 'write FROM-TO, e.g. 1-20')
+      .transform((v) => v.split('-').map(Number) as [number, number])
+      .refine(([a, b]) => a <= b && b - a < 200, 'FROM must not be after TO, at most 200 seeds')
+      .optional(),
     start: z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
@@ -55,6 +73,10 @@ const optionsSchema = z
   .refine((o) => !o.incidents || o.days >= 2, {
     path: ['days'],
     message: 'incidents need at least 2 days (a fall in a door-only home takes 24 h to notice)',
+  })
+  .refine((o) => !o.falls || o.days >= 4, {
+    path: ['days'],
+    message: 'falls need at least 4 days (they come in the last quarter, and take up to 24 h to notice)',
   });
 
 export async function routinesCommand(argv: string[], io: CliIo): Promise<number> {
@@ -67,6 +89,8 @@ export async function routinesCommand(argv: string[], io: CliIo): Promise<number
       days: { type: 'string' },
       seed: { type: 'string' },
       incidents: { type: 'boolean' },
+      falls: { type: 'boolean' },
+      seeds: { type: 'string' },
       start: { type: 'string' },
       rule: { type: 'string', multiple: true },
       json: { type: 'boolean' },
@@ -82,15 +106,41 @@ export async function routinesCommand(argv: string[], io: CliIo): Promise<number
     io.err(`carehub-sim routines: --rule: ${problems.join('; ')}\n`);
     return 1;
   }
-  const result = await runRoutines({
-    rules,
-    residents: o.residents,
-    days: o.days,
-    seed: o.seed,
-    incidents: o.incidents,
-    startDate: o.start,
-  });
-  io.out(o.json ? `${JSON.stringify(routineResultJson(result), null, 2)}\n` : formatRoutineResult(result));
+  const run = (seed: number) =>
+    runRoutines({
+      rules,
+      residents: o.residents,
+      days: o.days,
+      seed,
+      incidents: o.incidents,
+      falls: o.falls,
+      startDate: o.start,
+    });
+  if (o.seeds) {
+    const summaries = [];
+    for (let seed = o.seeds[0]; seed <= o.seeds[1]; seed++) {
+      const result = await run(seed);
+      const summary = checkinSummary(result);
+      summaries.push({ ...summary, wallMs: result.wallMs, allDetected: allDetected(result) });
+      if (!o.json)
+        io.err(
+          `seed ${seed}: ${summary.falseAlerts} false, ${summary.prompts.sent} prompts, falls in time ${summary.falls.filter((f) => f.inTime).length}/${summary.falls.length} (${(result.wallMs / 1000).toFixed(0)} s)\n`,
+        );
+    }
+    const verdict = studyVerdict(summaries);
+    io.out(
+      o.json
+        ? `${JSON.stringify({ options: { ...o, seeds: o.seeds }, runs: summaries, verdict }, null, 2)}\n`
+        : `Routine study: seeds ${o.seeds[0]}-${o.seeds[1]}, ${o.residents} residents × ${o.days} days each; rules: ${Object.keys(rules).length === 0 ? 'defaults' : JSON.stringify(rules)}\n\n${formatStudy(summaries)}`,
+    );
+    return verdict.met ? 0 : 1;
+  }
+  const result = await run(o.seed);
+  io.out(
+    o.json
+      ? `${JSON.stringify({ ...(routineResultJson(result) as object), checkins: checkinSummary(result) }, null, 2)}\n`
+      : formatRoutineResult(result),
+  );
   return goalMet(result) && allDetected(result) ? 0 : 1;
 }
 

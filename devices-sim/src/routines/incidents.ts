@@ -24,6 +24,8 @@ export interface Incident {
   at: number;
   what: string;
   expects: IncidentExpectation[];
+  /** A fall at night (on the way to the bathroom), which the morning check must find. */
+  night?: boolean;
 }
 
 /** A device action the incident adds to the resident's day. */
@@ -203,4 +205,51 @@ export function placeIncident(type: IncidentType, ctx: IncidentContext): PlacedI
       };
     }
   }
+}
+
+/**
+ * A fall late in the run (`--falls`): on one of the days from `fromDay` to the day before last, by
+ * day while up and at home (09:00-18:00) or, when `night`, during a bathroom visit at night (homes
+ * with a motion sensor: the visit's movement is the last sign). No activity from then on.
+ */
+export function placeLateFall(ctx: IncidentContext, fromDay: number, night: boolean): PlacedIncident {
+  const { rng, persona: p } = ctx;
+  const n = ctx.days.length;
+  const base = { type: 'fall' as const, homeId: p.homeId, residentId: p.residentId };
+  const dayIndexes = range(Math.min(fromDay, Math.max(0, n - 2)), Math.max(0, n - 2));
+  if (night && p.devices.motion) {
+    for (const d of rng.shuffle(dayIndexes)) {
+      const day = ctx.days[d];
+      const next = ctx.days[d + 1];
+      if (!day || !next) continue;
+      const visits = day.events.filter((e) => e.night && e.what === 'motion' && e.at < next.wake);
+      const visit = visits.length > 0 ? rng.pick(visits) : undefined;
+      if (!visit) continue;
+      const at = visit.at;
+      return {
+        incident: {
+          ...base,
+          at,
+          night: true,
+          what: 'falls at night on the way to the bathroom; no activity from then on',
+          expects: [{ kind: 'inactivity', onset: at }],
+        },
+        drops: (e) => e.at > at,
+        add: [],
+      };
+    }
+  }
+  const at =
+    firstFit(ctx, dayIndexes, 9 * 60, 18 * 60) ??
+    (ctx.days[dayIndexes[0] ?? 0]?.wake ?? ctx.end - 30 * HOUR) + HOUR;
+  return {
+    incident: {
+      ...base,
+      at,
+      what: 'falls at home late in the run; no activity from then on',
+      expects: [{ kind: 'inactivity', onset: at }],
+    },
+    drops: (e) => e.at > at,
+    add: p.devices.motion ? [{ at, deviceId: p.devices.motion, action: 'motion' }] : [],
+  };
 }

@@ -30,12 +30,20 @@ export interface Persona {
   rubbishChance: number;
   visitorChance: number;
   deliveryChance: number;
+  /** Hears the SOS button's check-in beep less often than most. */
+  hardOfHearing: boolean;
+  /** Chance of answering a check-in request when at home and awake (asleep: less, out or fallen: never). */
+  answerChance: number;
+  /** Mean minutes to get to the button and press it. */
+  answerDelayMin: number;
 }
 
 /**
  * Habits drawn per person, within ranges typical of people over 75 living alone: in bed between
  * 20:45 and 22:30 for 7.5 to 9.75 hours (so up between about 04:15 and 08:15); errands, a
- * community canteen, an afternoon walk; a nap for many; a few bathroom visits at night.
+ * community canteen, an afternoon walk; a nap for many; a few bathroom visits at night. One in five
+ * is hard of hearing (answers a check-in beep half to three quarters of the time; others 95-99.5 %).
+ * The answering traits are drawn last, so the days of a seed are those of earlier versions.
  */
 export function drawPersona(
   rng: Prng,
@@ -67,5 +75,15 @@ export function drawPersona(
     rubbishChance: rng.between(0.3, 0.8),
     visitorChance: rng.between(0.05, 0.35),
     deliveryChance: rng.between(0.05, 0.25),
+    ...answering(rng),
+  };
+}
+
+function answering(rng: Prng): Pick<Persona, 'hardOfHearing' | 'answerChance' | 'answerDelayMin'> {
+  const hardOfHearing = rng.chance(0.2);
+  return {
+    hardOfHearing,
+    answerChance: hardOfHearing ? rng.between(0.5, 0.75) : rng.between(0.95, 0.995),
+    answerDelayMin: rng.between(0.5, 4),
   };
 }

@@ -9,6 +9,7 @@ import {
   type IncidentType,
   type PlacedIncident,
   placeIncident,
+  placeLateFall,
 } from './incidents.js';
 import { type DayPlan, type LifeEvent, planDay, planFirstNight, sleepTimes } from './life.js';
 import type { Persona } from './persona.js';
@@ -22,6 +23,14 @@ export interface PlannedAction {
   level?: number;
 }
 
+/** Where a resident is, for answering a check-in request: out (or wandering), asleep, or fallen. */
+export interface Presence {
+  out: Array<[number, number]>;
+  asleep: Array<[number, number]>;
+  /** Fallen from then on (an injected fall). */
+  fallenAt?: number;
+}
+
 export interface RunPlan {
   start: number;
   end: number;
@@ -29,6 +38,8 @@ export interface RunPlan {
   incidents: Incident[];
   /** Activity events (door, motion, SOS, smoke) and heartbeats in the plan. */
   counts: { activity: number; heartbeats: number };
+  /** Per home. */
+  presence: Record<string, Presence>;
 }
 
 export interface PlanOptions {
@@ -39,8 +50,16 @@ export interface PlanOptions {
   days: number;
   tz: string;
   incidents: boolean;
+  /**
+   * Every resident falls once late in the run (from FALL_WINDOW of it on): by day, or, in one
+   * home with a motion sensor in three, at night; the other incidents come before that window.
+   */
+  falls?: boolean;
   heartbeatMs: number;
 }
+
+/** With `falls`, the falls happen in the last quarter of the run (other incidents before it). */
+export const FALL_WINDOW = 0.75;
 
 /** Local midnight `d` days after the one at `start` (DST-safe: by calendar date, not by 24 h steps). */
 export function dayStart(start: number, d: number, tz: string): number {
@@ -82,6 +101,7 @@ export function planRun(o: PlanOptions): RunPlan {
     : new Map<string, IncidentType>();
   const actions: PlannedAction[] = [];
   const incidents: Incident[] = [];
+  const presence: Record<string, Presence> = {};
   let activity = 0;
   let heartbeats = 0;
   for (const p of o.personas) {
@@ -100,14 +120,29 @@ export function planRun(o: PlanOptions): RunPlan {
       ...planFirstNight(rng.fork('night:0'), p, o.start, sleep[0]?.wake ?? o.start),
       ...days.flatMap((d) => d.events),
     ];
+    const fallFrom = o.falls ? Math.max(1, Math.floor(o.days * FALL_WINDOW)) : o.days;
     const type = assigned.get(p.residentId);
     let placed: PlacedIncident | undefined;
-    if (type) {
-      placed = placeIncident(type, { rng: rng.fork(`incident:${type}`), persona: p, days, end });
+    // With late falls, a resident's usual fall is that one; other incidents come before the window.
+    if (type && !(o.falls && type === 'fall')) {
+      const before = o.falls
+        ? { days: days.slice(0, fallFrom), end: dayStart(o.start, fallFrom, o.tz) }
+        : { days, end };
+      placed = placeIncident(type, { rng: rng.fork(`incident:${type}`), persona: p, ...before });
       incidents.push(placed.incident);
-      const drops = placed.drops;
+    }
+    let fall: PlacedIncident | undefined;
+    if (o.falls) {
+      const night = p.devices.motion !== undefined && rng.fork('fall-night').chance(1 / 3);
+      fall = placeLateFall({ rng: rng.fork('late-fall'), persona: p, days, end }, fallFrom, night);
+      incidents.push(fall.incident);
+    }
+    for (const x of [placed, fall]) {
+      if (!x) continue;
+      const drops = x.drops;
       events = events.filter((e) => !drops(e));
     }
+    presence[p.homeId] = presenceOf(o.start, sleep[0]?.wake ?? o.start, days, placed, fall);
     for (const e of events) {
       if (e.at >= end) continue;
       if (e.what === 'motion') {
@@ -123,8 +158,8 @@ export function planRun(o: PlanOptions): RunPlan {
       }
       activity++;
     }
-    for (const a of placed?.add ?? []) {
-      if (a.at >= end) continue;
+    for (const a of [...(placed?.add ?? []), ...(fall?.add ?? [])]) {
+      if (a.at >= end || (fall && a.at > fall.incident.at)) continue;
       actions.push({ ...a, homeId: p.homeId });
       if (a.action !== 'battery' && a.action !== 'silent') activity++;
     }
@@ -146,5 +181,27 @@ export function planRun(o: PlanOptions): RunPlan {
     }
   }
   actions.sort((a, b) => a.at - b.at);
-  return { start: o.start, end, actions, incidents, counts: { activity, heartbeats } };
+  return { start: o.start, end, actions, incidents, counts: { activity, heartbeats }, presence };
+}
+
+/** Out (outings, night wandering), asleep (bed to the next waking), fallen: from the days and incidents. */
+function presenceOf(
+  start: number,
+  firstWake: number,
+  days: readonly DayPlan[],
+  placed: PlacedIncident | undefined,
+  fall: PlacedIncident | undefined,
+): Presence {
+  const out: Array<[number, number]> = days.flatMap((d) => d.out);
+  const asleep: Array<[number, number]> = [[start, firstWake]];
+  days.forEach((d, i) => {
+    asleep.push([d.bed, days[i + 1]?.wake ?? d.bed + 9 * 3600_000]);
+  });
+  const inc = placed?.incident;
+  if (inc?.type === 'wandering') {
+    const back = placed?.add.find((a, i) => i > 0 && a.action === 'open')?.at ?? inc.at + 3600_000;
+    out.push([inc.at, back]);
+  }
+  const fallenAt = fall?.incident.at ?? (inc?.type === 'fall' ? inc.at : undefined);
+  return { out, asleep, ...(fallenAt === undefined ? {} : { fallenAt }) };
 }

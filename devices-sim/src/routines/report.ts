@@ -75,6 +75,12 @@ export function formatRoutineResult(r: RoutineResult): string {
     '',
     `False alerts: ${r.score.falseTotal} in ${r.score.residentDays} resident-days = ${rate(r.score.falsePerResidentDay)} per resident-day (${(r.score.falsePerResidentDay * 30).toFixed(2)} per 30); goal at most 1 per 30 (${rate(FALSE_ALERT_GOAL_PER_RESIDENT_DAY)}): ${goalMet(r) ? 'MET' : 'NOT MET'}`,
   ];
+  const t = r.checkins.total;
+  const heard = (why: string) => r.prompts.filter((p) => p.why === why).length;
+  lines.push(
+    `Check-ins: ${t.sent} prompts = ${rate(t.sent / Math.max(1, r.score.residentDays))} per resident-day: ${t.answered} answered, ${t.activity} ended by other activity, ${t.missed} missed (alerted); ${t.capped} not sent (day's limit)`,
+    `  residents heard ${r.prompts.length}: answered ${heard('answered')}, out ${heard('out')}, fallen ${heard('fallen')}, did not hear ${heard('not heard')}; answered too late ${r.prompts.filter((p) => p.answeredAt !== null && p.answeredAt > p.answerBy).length}`,
+  );
   for (const a of r.score.falseAlerts) {
     const ctx = r.falseAlertContext[a.id];
     const last = ctx?.lastActivity ?? null;
@@ -157,6 +163,16 @@ export function routineResultJson(r: RoutineResult): unknown {
       delayMs: d.delayMs ?? null,
     })),
     allDetected: allDetected(r),
+    prompts: r.prompts.map((p) => ({
+      home: p.homeId,
+      requestId: p.requestId,
+      at: iso(p.at),
+      answerBy: iso(p.answerBy),
+      why: p.why,
+      asleep: p.asleep,
+      answeredAt: iso(p.answeredAt),
+    })),
+    checkinReport: r.checkins,
     wallMs: r.wallMs,
   };
 }

@@ -2,12 +2,14 @@ import type { LogLevel } from '../../../hub/src/log.js';
 import type { AlertKind } from '../../../hub/src/model/alert.js';
 import { DrillClock } from '../drill/drill-clock.js';
 import { Fleet } from '../drill/fleet.js';
-import { HubClient } from '../drill/hub-client.js';
+import { type CheckinReport, HubClient } from '../drill/hub-client.js';
 import { startDrillHub } from '../drill/in-process-hub.js';
-import { type Cue, play } from '../drill/player.js';
+import { Player } from '../drill/player.js';
 import { rateLimited } from '../drill/rate-limit.js';
+import type { DeviceCommand } from '../sim-device.js';
 import { parseLocalDateTime } from '../util/local-time.js';
 import { Prng } from '../util/prng.js';
+import { type AnswerWhy, residentAnswer } from './answers.js';
 import type { Incident } from './incidents.js';
 import type { Persona } from './persona.js';
 import { type PlannedAction, planRun } from './plan.js';
@@ -19,6 +21,8 @@ export interface RoutineOptions {
   days: number;
   seed: number;
   incidents: boolean;
+  /** Every resident falls once in the last quarter of the run (by day; at night in some homes with a motion sensor). */
+  falls?: boolean;
   /** Local date the run starts on (at midnight), default 2026-11-02 (a Monday). */
   startDate?: string;
   heartbeatMs?: number;
@@ -39,8 +43,29 @@ export interface RoutineResult {
   counts: { activity: number; heartbeats: number; instants: number; advances: number };
   /** For each false alert: the home's last resident activity before it and the next after it (epoch ms). */
   falseAlertContext: Record<string, { lastActivity: number | null; nextActivity: number | null }>;
+  /** Every check-in request the residents' SOS buttons heard, and what the resident did. */
+  prompts: PromptLog[];
+  /** The hub's own count of its prompts (GET /api/v1/reports/checkins over the run). */
+  checkins: CheckinReport;
   wallMs: number;
 }
+
+export interface PromptLog {
+  homeId: string;
+  requestId: string;
+  at: number;
+  answerBy: number;
+  why: AnswerWhy;
+  asleep: boolean;
+  /** When the resident pressed "I am OK" (drill time), or null. */
+  answeredAt: number | null;
+}
+
+/**
+ * The drill clock never jumps more than this, so a resident can answer a check-in request within
+ * the hub's wait (at least 15 minutes): answers come at most 12 minutes after the request.
+ */
+const MAX_STEP_MS = 10 * 60_000;
 
 const ACTIVITY_ACTIONS = new Set(['open', 'close', 'motion', 'press', 'cancel']);
 
@@ -59,6 +84,8 @@ function activityAround(
 }
 
 export const DEFAULT_START_DATE = '2026-11-02';
+
+const zeroCheckins = () => ({ sent: 0, daily: 0, answered: 0, activity: 0, missed: 0, capped: 0 });
 
 /**
  * What duty staff do with an alert of the run, at once: they call the resident. A false alarm is
@@ -81,6 +108,7 @@ export async function runRoutines(o: RoutineOptions): Promise<RoutineResult> {
     days: o.days,
     seed: o.seed,
     incidents: o.incidents,
+    falls: o.falls ?? false,
     startDate: o.startDate ?? DEFAULT_START_DATE,
     heartbeatMs: o.heartbeatMs ?? 3600_000,
     rules: o.rules ?? {},
@@ -97,6 +125,7 @@ export async function runRoutines(o: RoutineOptions): Promise<RoutineResult> {
     days: options.days,
     tz: site.tz,
     incidents: options.incidents,
+    falls: options.falls,
     heartbeatMs: options.heartbeatMs,
   });
 
@@ -107,13 +136,52 @@ export async function runRoutines(o: RoutineOptions): Promise<RoutineResult> {
   });
   const client = new HubClient(hub.httpUrl);
   const alerts: RecordedAlert[] = [];
+  const prompts: PromptLog[] = [];
+  let checkins: CheckinReport | undefined;
   let fleet: Fleet | undefined;
   let clock: DrillClock | undefined;
   try {
     await client.login(hub.user, hub.password);
     const drill = new DrillClock(client, start);
     clock = drill;
-    const devices = await Fleet.start(hub.config, { url: hub.mqttUrl, now: () => drill.now() });
+    let player: Player | undefined;
+    const personas = new Map(site.personas.map((p) => [p.devices.sos, p]));
+    const answers = rng.fork('answers');
+    const heard = new Set<string>();
+    // A resident hears the SOS button beep (a check-in request) and answers, or not, like a person.
+    const onCommand = (deviceId: string, command: DeviceCommand) => {
+      const p = personas.get(deviceId);
+      const requestId = typeof command.requestId === 'string' ? command.requestId : undefined;
+      if (command.type !== 'checkin.request' || !p || !requestId || heard.has(`${p.homeId}:${requestId}`))
+        return;
+      heard.add(`${p.homeId}:${requestId}`);
+      const at = Date.parse(String(command.at));
+      const presence = plan.presence[p.homeId] ?? { out: [], asleep: [] };
+      const answer = residentAnswer(answers.fork(`${p.homeId}:${requestId}`), p, presence, at);
+      const log: PromptLog = {
+        homeId: p.homeId,
+        requestId,
+        at,
+        answerBy: Date.parse(String(command.answerBy)),
+        why: answer.why,
+        asleep: answer.asleep,
+        answeredAt: null,
+      };
+      prompts.push(log);
+      if (answer.at === null) return;
+      player?.add({
+        at: answer.at,
+        lane: p.homeId,
+        run: async () => {
+          const actor = fleet?.actor(deviceId);
+          // A button whose battery died cannot be pressed.
+          if (!actor?.alive) return;
+          log.answeredAt = drill.now();
+          await actor.act('checkin');
+        },
+      });
+    };
+    const devices = await Fleet.start(hub.config, { url: hub.mqttUrl, now: () => drill.now(), onCommand });
     fleet = devices;
     const seen = new Set<string>();
     const pickUpAlerts = async () => {
@@ -133,19 +201,27 @@ export async function runRoutines(o: RoutineOptions): Promise<RoutineResult> {
         else await client.acknowledge(a.id);
       }
     };
-    const cues: Cue[] = plan.actions.map((a) => ({
-      at: a.at,
-      lane: a.homeId,
-      run: async () => {
-        const actor = devices.actor(a.deviceId);
-        if (!actor) throw new Error(`no device ${a.deviceId}`);
-        await actor.act(a.action, a.level);
-      },
-    }));
+    player = new Player(
+      drill,
+      plan.end,
+      { afterAdvance: pickUpAlerts, afterCues: pickUpAlerts },
+      { maxStepMs: MAX_STEP_MS },
+    );
+    for (const a of plan.actions)
+      player.add({
+        at: a.at,
+        lane: a.homeId,
+        run: async () => {
+          const actor = devices.actor(a.deviceId);
+          if (!actor) throw new Error(`no device ${a.deviceId}`);
+          await actor.act(a.action, a.level);
+        },
+      });
     const dropped = await rateLimited(client);
-    await play(cues, drill, plan.end, { afterAdvance: pickUpAlerts, afterCues: pickUpAlerts });
+    await player.run();
     const lost = (await rateLimited(client)) - dropped;
     if (lost > 0) throw new Error(`the hub dropped ${lost} messages of the run under its publish rate limit`);
+    checkins = await client.checkinReport(start, plan.end);
   } finally {
     await fleet?.stop();
     await hub.stop();
@@ -166,6 +242,8 @@ export async function runRoutines(o: RoutineOptions): Promise<RoutineResult> {
     score: scored,
     counts: { ...plan.counts, instants, advances: clock?.advances ?? 0 },
     falseAlertContext,
+    prompts,
+    checkins: checkins ?? { from: '', to: '', homes: [], total: zeroCheckins() },
     wallMs: Date.now() - wallStart,
   };
 }

@@ -2,7 +2,7 @@ import type { StaffConfig } from '../config/schema.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { Messages } from '../i18n/messages.js';
 import type { AlertNote, AlertRecord, Outcome } from '../model/alert.js';
-import type { Decision } from '../model/decision.js';
+import type { AlertDecision } from '../model/decision.js';
 import type { StaffAction } from '../model/entries.js';
 import type { FeedEntry } from '../model/feed-entry.js';
 import type { TimerRow } from '../model/timer.js';
@@ -47,7 +47,7 @@ export class AlertService {
   }
 
   /** Carry out a rule decision: raise, count a repeat, or annotate. */
-  decide(decision: Decision, ctx: EntryContext): AlertChange | null {
+  decide(decision: AlertDecision, ctx: EntryContext): AlertChange | null {
     const now = ctx.at;
     const open = this.repo.findOpen(decision.mergeKey);
     if (decision.type === 'annotate') {
@@ -72,6 +72,9 @@ export class AlertService {
     const window = this.directory.config.rules.incidentWindowMinutes * 60_000;
     const related = window > 0 ? this.repo.latestInHome(decision.homeId, now - window) : undefined;
     const notes: AlertNote[] = [];
+    const tz = this.directory.timezoneOf(decision.homeId);
+    for (const t of decision.timeline ?? [])
+      notes.push(this.#systemNote(formatIso(t.at, tz), t.note.key, t.note.params));
     if (decision.note) notes.push(this.#systemNote(iso, decision.note.key, decision.note.params));
     if (ctx.late) notes.push(this.#systemNote(iso, 'note.fired_late'));
     const record: AlertRecord = {

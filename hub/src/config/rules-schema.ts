@@ -28,6 +28,26 @@ export const ruleSettingsSchema = z.strictObject({
       morningCheck: z.union([hhmm, z.literal(false)]).default('10:00'),
     })
     .prefault({}),
+  /**
+   * Ask before alarming (PROTOCOL.md §7): a `checkin.request` to the home's SOS buttons when the
+   * home has been quiet for longer than is usual for its resident; silence raises `inactivity`.
+   * The deadline never passes inactivity.hoursWithMotion / hoursDoorOnly: the longest a fall may go unseen.
+   */
+  checkin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** How long the hub waits for an answer before alarming (at least 15 minutes). */
+      waitMinutes: z.number().int().min(15).max(120).default(20),
+      /** Site-only: prompts per resident and local day for quiet spells and the morning check (daily check-ins not counted). */
+      maxPerDay: z.number().int().min(0).max(24).default(2),
+      /** Learn each resident's usual quiet spells by hour and weekday; false: ask only at the maximum. */
+      learn: z.boolean().default(true),
+      /** Days of history before what was learned replaces the safe default. */
+      learnDays: z.number().int().min(3).max(28).default(7),
+      /** A daily check-in time (local HH:MM): asked then unless the resident has been up since the night ended. */
+      dailyAt: z.union([hhmm, z.literal(false)]).default(false),
+    })
+    .prefault({}),
   deviceOffline: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -90,6 +110,15 @@ export const homeRuleOverridesSchema = z.strictObject({
       hoursWithMotion: z.number().min(1).max(72).optional(),
       hoursDoorOnly: z.number().min(1).max(168).optional(),
       morningCheck: z.union([hhmm, z.literal(false)]).optional(),
+    })
+    .optional(),
+  checkin: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      waitMinutes: z.number().int().min(15).max(120).optional(),
+      learn: z.boolean().optional(),
+      learnDays: z.number().int().min(3).max(28).optional(),
+      dailyAt: z.union([hhmm, z.literal(false)]).optional(),
     })
     .optional(),
   deviceOffline: z

@@ -21,11 +21,19 @@ export interface Applied {
   alertChanges: AlertChange[];
   /** Feed entries other than alert changes' own (devices, home modes). */
   feed: FeedEntry[];
+  /** Messages to devices the rules asked for (a check-in request), besides alert changes' own. */
+  commands: DeviceCommand[];
   directory: DirectoryEffect[];
   /** Sessions that ended (logout, staff removed or their password changed): their feeds close, on every node. */
   sessionsEnded: SessionsEnded[];
   /** Notification outbox rows were added: the sender looks for due rows. */
   notify: boolean;
+}
+
+/** One hub → device message (PROTOCOL.md §1), sent after the commit. */
+export interface DeviceCommand {
+  deviceId: string;
+  message: Readonly<Record<string, unknown>>;
 }
 
 /** Sessions that have just ended: one by its token's hash, or all of one staff member. */
@@ -34,13 +42,14 @@ export type SessionsEnded =
   | { staffId: string; reason: 'staff_removed' };
 
 export function emptyApplied(): Applied {
-  return { alertChanges: [], feed: [], directory: [], sessionsEnded: [], notify: false };
+  return { alertChanges: [], feed: [], commands: [], directory: [], sessionsEnded: [], notify: false };
 }
 
 /** Add what one entry changed to what a batch changed. */
 export function mergeApplied(into: Applied, from: Applied): void {
   for (const c of from.alertChanges) into.alertChanges.push(c);
   for (const f of from.feed) into.feed.push(f);
+  for (const c of from.commands) into.commands.push(c);
   for (const d of from.directory) into.directory.push(d);
   for (const e of from.sessionsEnded) into.sessionsEnded.push(e);
   if (from.notify) into.notify = true;

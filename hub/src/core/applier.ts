@@ -3,6 +3,7 @@ import type { AlertService } from '../alerts/alert-service.js';
 import { ErrorCodes, HubError } from '../errors.js';
 import type { HomeModes } from '../homes/home-modes.js';
 import type { Logger } from '../log.js';
+import type { Decision } from '../model/decision.js';
 import type { DeviceState } from '../model/device-state.js';
 import type {
   ContactAckLogEntry,
@@ -10,12 +11,13 @@ import type {
   DeviceLogEntry,
   LogEntry,
   ModeLogEntry,
+  RhythmLogEntry,
   SessionLogEntry,
   StaffLogEntry,
   TimerLogEntry,
 } from '../model/entries.js';
 import type { ContactAckResult, NotifyLadder } from '../notify/ladder.js';
-import type { DeviceEvent } from '../protocol/events.js';
+import { type DeviceEvent, WIRE_ID } from '../protocol/events.js';
 import type { RulesRuntime } from '../rules/runtime.js';
 import type { Directory } from '../site/directory.js';
 import type { AuditLog } from '../store/audit-log.js';
@@ -91,6 +93,8 @@ export class Applier {
         return this.#staff(entry, work, out);
       case 'mode':
         return this.#mode(entry, out);
+      case 'rhythm':
+        return this.#rhythm(entry);
       case 'audit':
         this.p.audit.append(entry.at, entry.actor, entry.action, entry.target, entry.data);
         return undefined;
@@ -98,7 +102,7 @@ export class Applier {
         this.p.meta.set(DRILL_CLOCK_KEY, entry.at);
         return undefined;
       case 'start':
-        this.p.rules.ensureAll(entry.at);
+        for (const d of this.p.rules.start(entry.at)) this.#decide(d, work, out);
         return undefined;
       case 'directory':
         return this.p.directoryChanges.apply(position, entry, out);
@@ -207,13 +211,34 @@ export class Applier {
     });
   }
 
+  #rhythm(entry: RhythmLogEntry): void {
+    const staff = this.#staffMember(entry.staffId);
+    if (!this.p.directory.home(entry.homeId) || !this.p.directory.canSee(staff, entry.homeId))
+      throw new HubError(ErrorCodes.NOT_FOUND, `no home ${entry.homeId}`);
+    const change = entry.change;
+    if (
+      change.type === 'override' &&
+      !(Number.isFinite(change.askAfterHours) && change.askAfterHours >= 1 && change.askAfterHours <= 168)
+    )
+      throw new HubError(ErrorCodes.BAD_REQUEST, 'askAfterHours must be between 1 and 168');
+    this.p.rules.setRhythm(entry.homeId, change, staff.id, entry.at);
+    this.p.audit.append(entry.at, staff.id, 'home.rhythm', entry.homeId, { ...change });
+  }
+
   #staffMember(id: string) {
     const staff = this.p.directory.staff(id);
     if (!staff) throw new HubError(ErrorCodes.UNAUTHENTICATED, `staff member ${id} no longer exists`);
     return staff;
   }
 
-  #decide(d: Parameters<AlertService['decide']>[0], work: EntryWork, out: Applied): void {
+  #decide(d: Decision, work: EntryWork, out: Applied): void {
+    if (d.type === 'command') {
+      // Only to devices still configured for that home (a device removed since is not told).
+      for (const deviceId of d.deviceIds)
+        if (this.p.directory.device(deviceId)?.home.id === d.homeId)
+          out.commands.push({ deviceId, message: d.message });
+      return;
+    }
     const change = this.p.alerts.decide(d, work);
     if (change) this.#changed(change, work, out);
   }
@@ -291,5 +316,8 @@ function toDeviceEvent(
   if (typeof fields.battery === 'number') event.battery = fields.battery;
   if (typeof fields.batteryLow === 'boolean') event.batteryLow = fields.batteryLow;
   if (typeof fields.rssi === 'number') event.rssi = fields.rssi;
+  // A check-in's request id is kept only when well formed; the check-in counts either way.
+  if (typeof fields.requestId === 'string' && WIRE_ID.test(fields.requestId))
+    event.requestId = fields.requestId;
   return event;
 }

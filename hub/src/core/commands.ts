@@ -3,6 +3,7 @@ import type { Clock } from '../clock/clock.js';
 import type { StaffConfig } from '../config/schema.js';
 import type { DirectoryOp, DirectoryOpResult } from '../model/directory.js';
 import type { DirectoryLogEntry, StaffAction } from '../model/entries.js';
+import type { RhythmChange } from '../model/home-rhythm.js';
 import type { HomeMode } from '../model/home-state.js';
 import type { ContactAckResult } from '../notify/ladder.js';
 import type { SubmittedEntry } from './state-machine.js';
@@ -58,6 +59,11 @@ export class Commands {
 
   async setMode(staff: StaffConfig, homeId: string, mode: HomeMode, until: number | null): Promise<void> {
     await this.submit({ kind: 'mode', at: this.clock.now(), staffId: staff.id, homeId, mode, until });
+  }
+
+  /** What the hub uses of a home's learned rhythm: an override, its removal, or learning afresh. */
+  async setRhythm(staff: StaffConfig, homeId: string, change: RhythmChange): Promise<void> {
+    await this.submit({ kind: 'rhythm', at: this.clock.now(), staffId: staff.id, homeId, change });
   }
 
   /** A row of the audit trail that no other entry writes (a read of residents' data, a login, a mute). */

@@ -12,6 +12,7 @@ import type { DeviceStateRepo } from '../store/device-state-repo.js';
 import type { DirectoryRepo, Place } from '../store/directory-repo.js';
 import type { FeedLog } from '../store/feed-log.js';
 import type { HomeErasure } from '../store/home-erasure.js';
+import type { HomeRhythmRepo } from '../store/home-rhythm-repo.js';
 import type { HomeStateRepo } from '../store/home-state-repo.js';
 import type { SessionRepo } from '../store/session-repo.js';
 import type { TimerStore } from '../store/timer-store.js';
@@ -30,6 +31,8 @@ export interface DirectoryApplierParts {
   feedLog: FeedLog;
   devices: DeviceStateRepo;
   homeStates: HomeStateRepo;
+  /** What the rules learned of the residents' quiet spells: erased with the home's history. */
+  rhythms: HomeRhythmRepo;
   zigbee: ZigbeeStateRepo;
   timers: TimerStore;
   scheduler: Scheduler;
@@ -263,6 +266,8 @@ export class DirectoryApplier implements TransactionalCache {
     for (const t of this.p.timers.ofHome(homeId))
       if (t.data.owner === 'alert' && ids.has(String(t.data.alertId))) this.p.scheduler.cancel(t.key);
     this.p.feedLog.eraseHome(homeId);
+    // A resident's routine is personal data, and a new resident has their own: learned afresh.
+    this.p.rhythms.remove(homeId);
     this.p.repo.eraseChangesOf(homeId);
     const devices = (this.p.directory.home(homeId)?.devices ?? []).map((d) => d.id);
     this.p.erasure.queue(homeId, devices, position, at);

@@ -40,7 +40,7 @@ export class Effects {
   }
 
   run(applied: Applied): void {
-    const { alertChanges, feed, directory, sessionsEnded } = applied;
+    const { alertChanges, feed, commands, directory, sessionsEnded } = applied;
     if (directory.length > 0)
       for (const sink of this.#sinks) {
         try {
@@ -67,7 +67,7 @@ export class Effects {
         }
       }
     }
-    if (alertChanges.length === 0 && feed.length === 0) return;
+    if (alertChanges.length === 0 && feed.length === 0 && commands.length === 0) return;
     for (const c of alertChanges) {
       const alert = c.record.alert;
       this.metrics.alertChanges.inc({ kind: alert.kind, status: alert.status });
@@ -80,22 +80,27 @@ export class Effects {
     const entries = alertChanges.length === 0 ? feed : [...alertChanges.map((c) => c.feed), ...feed];
     if (entries.length > 1) entries.sort((a, b) => a.seq - b.seq);
     for (const sink of this.#sinks) {
-      if (!sink.feed) continue;
+      if (!sink.feed || entries.length === 0) continue;
       try {
         sink.feed(entries);
       } catch (err) {
         this.log.error({ err }, 'feed broadcast failed');
       }
     }
-    for (const change of alertChanges) {
-      for (const cmd of commandsFor(change, this.directory)) {
-        for (const sink of this.#sinks) {
-          try {
-            sink.command?.(cmd.deviceId, cmd.message);
-          } catch (err) {
-            this.log.error({ err, device: cmd.deviceId }, 'device command failed');
-          }
-        }
+    for (const change of alertChanges)
+      for (const cmd of commandsFor(change, this.directory)) this.#command(cmd.deviceId, cmd.message);
+    for (const cmd of commands) {
+      if (cmd.message.type === 'checkin.request') this.metrics.checkinRequests.inc();
+      this.#command(cmd.deviceId, cmd.message);
+    }
+  }
+
+  #command(deviceId: string, message: object): void {
+    for (const sink of this.#sinks) {
+      try {
+        sink.command?.(deviceId, message);
+      } catch (err) {
+        this.log.error({ err, device: deviceId }, 'device command failed');
       }
     }
   }

@@ -51,6 +51,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     store.homeStates,
     scheduler,
     store.alerts,
+    store.rhythms,
     ALL_RULES,
     log.child({ mod: 'rules' }),
   );
@@ -65,6 +66,7 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     feedLog: store.feedLog,
     devices: store.devices,
     homeStates: store.homeStates,
+    rhythms: store.rhythms,
     zigbee: store.zigbee,
     timers: store.timers,
     scheduler,

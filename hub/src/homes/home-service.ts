@@ -7,6 +7,7 @@ import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
 import type { DeviceStateRepo } from '../store/device-state-repo.js';
 import { formatIso, localParts } from '../time/iso.js';
+import { RhythmView } from './rhythm-view.js';
 
 /** A staff member's list reads within this of the last recorded one are not recorded again. */
 export const LIST_AUDIT_WINDOW_MS = 60_000;
@@ -18,6 +19,7 @@ export const LIST_AUDIT_WINDOW_MS = 60_000;
 export class HomeService {
   /** Staff id → hub time of their last recorded list read. */
   readonly #listAudited = new Map<string, number>();
+  readonly #rhythm: RhythmView;
 
   constructor(
     private readonly directory: Directory,
@@ -27,7 +29,9 @@ export class HomeService {
     private readonly clock: Clock,
     /** Where the audit row of a read goes: the log (core/state-machine.ts). */
     private readonly submit: (entry: AuditLogEntry) => Promise<unknown>,
-  ) {}
+  ) {
+    this.#rhythm = new RhythmView(directory, rules);
+  }
 
   /** The homes in scope with their residents' names and ages: an audited read (see LIST_AUDIT_WINDOW_MS). */
   async list(staff: StaffConfig) {
@@ -80,6 +84,9 @@ export class HomeService {
     const summary = this.#summary(home);
     return {
       ...summary,
+      // The whole learned profile and the latest prompts: resident data, read under the audit row above.
+      rhythm: this.#rhythm.detail(home),
+      checkins: { ...summary.checkins, recent: this.#rhythm.recent(home) },
       residents: home.residents.map((r) => ({
         id: r.id,
         name: r.name,
@@ -107,6 +114,15 @@ export class HomeService {
     return this.#summary(this.#visible(staff, homeId));
   }
 
+  /** A home's learned rhythm and check-ins after staff changed them (an override, a fresh start): resident data, audited by the change itself. */
+  rhythm(staff: StaffConfig, homeId: string) {
+    const home = this.#visible(staff, homeId);
+    return {
+      rhythm: this.#rhythm.detail(home),
+      checkins: { ...this.#rhythm.checkins(home, this.clock.now()), recent: this.#rhythm.recent(home) },
+    };
+  }
+
   #visible(staff: StaffConfig, homeId: string): HomeConfig {
     const home = this.directory.home(homeId);
     if (!home || !this.directory.canSee(staff, homeId))
@@ -124,6 +140,8 @@ export class HomeService {
       grid: home.grid,
       timezone: tz,
       mode: { mode: state.mode, until: state.modeUntil === null ? null : formatIso(state.modeUntil, tz) },
+      checkins: this.#rhythm.checkins(home, this.clock.now()),
+      rhythm: this.#rhythm.summary(home),
       residents: home.residents.map((r) => ({
         id: r.id,
         name: r.name,

@@ -1,5 +1,6 @@
 import type { Outcome } from './alert.js';
 import type { DirectoryOp } from './directory.js';
+import type { RhythmChange } from './home-rhythm.js';
 import type { HomeMode } from './home-state.js';
 import type { AttemptResult } from './notify.js';
 
@@ -14,6 +15,7 @@ export type LogEntry =
   | TimerLogEntry
   | StaffLogEntry
   | ModeLogEntry
+  | RhythmLogEntry
   | AuditLogEntry
   | ClockLogEntry
   | StartLogEntry
@@ -83,6 +85,15 @@ export interface ModeLogEntry {
   homeId: string;
   mode: HomeMode;
   until: number | null;
+}
+
+/** Staff changed what the hub uses of a home's learned rhythm: an override, its removal, or a fresh start. */
+export interface RhythmLogEntry {
+  kind: 'rhythm';
+  at: number;
+  staffId: string;
+  homeId: string;
+  change: RhythmChange;
 }
 
 /** A row for the audit trail that no other entry writes: reads of residents' data, logins, mutes. */

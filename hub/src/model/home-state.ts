@@ -7,6 +7,8 @@ export interface HomeState {
   /** When the hub started watching this home: the baseline before any activity is seen. */
   watchedSince: number;
   lastActivityAt: number | null;
+  /** The event type of that activity: a quiet spell that began with the door, in a home with a motion sensor, is probably the resident out. */
+  lastActivityType: string | null;
   lastMotionAt: number | null;
   doors: Record<string, { open: boolean; since: number }>;
   /** Devices with a battery_low alert raised and not yet recovered. */
@@ -23,6 +25,7 @@ export function freshHomeState(now: number): HomeState {
     modeUntil: null,
     watchedSince: now,
     lastActivityAt: null,
+    lastActivityType: null,
     lastMotionAt: null,
     doors: {},
     batteryLow: {},

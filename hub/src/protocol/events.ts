@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   'motion.detected',
   'tamper',
   'heartbeat',
+  /** "I am OK": the answer to a `checkin.request`, or a daily check-in press (PROTOCOL.md §7). */
+  'checkin',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -25,6 +27,9 @@ export const eventPayloadSchema = z.looseObject({
   battery: z.number().min(0).max(100).optional(),
   batteryLow: z.boolean().optional(),
   rssi: z.number().finite().min(-200).max(200).optional(),
+  // `requestId` (checkin) is deliberately not checked here: a check-in with a malformed, unknown or
+  // stale id still tells the hub the resident is there, so it is never refused for it (the applier
+  // keeps the id only when it is a well-formed one: see toDeviceEvent in core/applier.ts).
 });
 export type EventPayload = z.infer<typeof eventPayloadSchema>;
 
@@ -44,7 +49,12 @@ export interface DeviceEvent {
   battery?: number;
   batteryLow?: boolean;
   rssi?: number;
+  /** `checkin` only: the `checkin.request` it answers, when the device said so with a well-formed id. */
+  requestId?: string;
 }
+
+/** Ids on the wire: PROTOCOL.md "Ids are strings of [A-Za-z0-9._-]{1,64}". */
+export const WIRE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export type RejectReason =
   | 'not_json'

@@ -1,9 +1,11 @@
 import { type RuleSettings, resolveHomeRules } from '../config/rules-schema.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import type { AlertKind, AlertRecord } from '../model/alert.js';
+import type { HomeRhythm } from '../model/home-rhythm.js';
 import type { HomeMode, HomeState } from '../model/home-state.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
+import type { HomeRhythmRepo } from '../store/home-rhythm-repo.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import type { Rule, RuleContext } from './types.js';
 
@@ -29,6 +31,8 @@ export interface HomeRules {
   settings: RuleSettings;
   wanderingRisk: boolean;
   hasMotionSensor: boolean;
+  /** SOS buttons the hub can send commands to (native, not behind a Zigbee2MQTT gateway). */
+  askDevices: readonly string[];
   /** The rules switched on for the home, in rule order (one array shared by homes with the same set). */
   active: readonly Rule[];
 }
@@ -56,6 +60,7 @@ export class HomeRulesCache {
         settings,
         wanderingRisk: home.rules?.wanderingRisk ?? home.residents.some((r) => r.wanderingRisk),
         hasMotionSensor: home.devices.some((d) => d.kind === 'motion_sensor'),
+        askDevices: home.devices.filter((d) => d.kind === 'sos_button' && !d.zigbee).map((d) => d.id),
         active: this.#active(settings),
       };
       this.#homes.set(home, derived);
@@ -85,13 +90,19 @@ export class RuleCtx implements RuleContext {
   readonly settings: RuleSettings;
   readonly wanderingRisk: boolean;
   readonly hasMotionSensor: boolean;
+  readonly askDevices: readonly string[];
   readonly #scheduler: Scheduler;
   readonly #alerts: AlertRepo;
+  readonly #rhythms: HomeRhythmRepo;
+  #rhythm: HomeRhythm | undefined;
+  /** A rule changed the rhythm record: the runtime writes it. */
+  rhythmDirty = false;
   #rule = '';
 
   constructor(
     scheduler: Scheduler,
     alerts: AlertRepo,
+    rhythms: HomeRhythmRepo,
     readonly home: HomeConfig,
     derived: HomeRules,
     readonly state: HomeState,
@@ -101,10 +112,27 @@ export class RuleCtx implements RuleContext {
   ) {
     this.#scheduler = scheduler;
     this.#alerts = alerts;
+    this.#rhythms = rhythms;
     this.tz = derived.tz;
     this.settings = derived.settings;
     this.wanderingRisk = derived.wanderingRisk;
     this.hasMotionSensor = derived.hasMotionSensor;
+    this.askDevices = derived.askDevices;
+  }
+
+  rhythm(): HomeRhythm {
+    this.#rhythm ??= this.#rhythms.load(this.home.id, this.now);
+    return this.#rhythm;
+  }
+
+  rhythmChanged(): void {
+    this.rhythmDirty = true;
+  }
+
+  /** Write the rhythm record if a rule changed it (in the applier's unit of work). */
+  saveRhythm(): void {
+    if (this.rhythmDirty && this.#rhythm) this.#rhythms.save(this.home.id, this.#rhythm);
+    this.rhythmDirty = false;
   }
 
   use(rule: Rule): this {

@@ -1,14 +1,17 @@
 import type { RuleSettings } from '../config/rules-schema.js';
 import type { HomeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { HomeRhythm, RhythmChange } from '../model/home-rhythm.js';
 import type { HomeMode, HomeState } from '../model/home-state.js';
 import type { TimerRow } from '../model/timer.js';
 import type { DeviceEvent } from '../protocol/events.js';
 import type { Directory } from '../site/directory.js';
 import type { AlertRepo } from '../store/alert-repo.js';
+import type { HomeRhythmRepo } from '../store/home-rhythm-repo.js';
 import type { HomeStateRepo } from '../store/home-state-repo.js';
 import type { Scheduler } from '../timers/scheduler.js';
 import { HomeRulesCache, RuleCtx, SUPPRESSED } from './context.js';
+import { forgetSpells } from './rhythm.js';
 import { ACTIVITY_EVENTS, type Decision, type Rule } from './types.js';
 
 /**
@@ -39,6 +42,7 @@ export class RulesRuntime {
     private readonly homeStates: HomeStateRepo,
     private readonly scheduler: Scheduler,
     private readonly alertRepo: AlertRepo,
+    private readonly rhythms: HomeRhythmRepo,
     rules: readonly Rule[],
     private readonly log: Logger,
   ) {
@@ -62,7 +66,17 @@ export class RulesRuntime {
     const derived = this.#derived.of(home);
     const state = this.homeStates.load(home.id, event.at);
     const device = this.directory.device(event.deviceId)?.device;
-    const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, event.at, false, device);
+    const ctx = new RuleCtx(
+      this.scheduler,
+      this.alertRepo,
+      this.rhythms,
+      home,
+      derived,
+      state,
+      event.at,
+      false,
+      device,
+    );
     const decisions: Decision[] = [];
     for (const rule of derived.active) {
       if (!rule.onEvent) continue;
@@ -74,6 +88,7 @@ export class RulesRuntime {
     }
     applyCommonState(state, event);
     if (event.type !== 'status.offline') this.homeStates.seen(home.id);
+    ctx.saveRhythm();
     this.#save(home.id, state, decisions);
     return this.#unsuppressed(home, state, decisions);
   }
@@ -88,13 +103,24 @@ export class RulesRuntime {
     if (!derived.active.includes(rule)) return [];
     this.#writeBehind(now);
     const state = this.homeStates.load(home.id, now);
-    const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, late, undefined);
+    const ctx = new RuleCtx(
+      this.scheduler,
+      this.alertRepo,
+      this.rhythms,
+      home,
+      derived,
+      state,
+      now,
+      late,
+      undefined,
+    );
     const decisions: Decision[] = [];
     try {
       for (const d of rule.onTimer(String(timer.data.key), timer.data, ctx.use(rule))) decisions.push(d);
     } catch (err) {
       this.#failed(rule, timer.key, err);
     }
+    ctx.saveRhythm();
     this.#save(home.id, state, decisions);
     return this.#unsuppressed(home, state, decisions);
   }
@@ -124,10 +150,41 @@ export class RulesRuntime {
     this.homeStates.save(homeId, state);
   }
 
-  #ensure(home: HomeConfig, now: number): void {
+  /**
+   * The hub started (a `start` entry): every home's standing timers made sure of, and what the
+   * rules want sent again to devices (a check-in request still awaiting its answer: the message
+   * may have been lost with the hub; it names its request, so a repeat is harmless).
+   */
+  start(now: number): Decision[] {
+    const out: Decision[] = [];
+    for (const home of this.directory.homes()) {
+      const ctx = this.#ensure(home, now);
+      for (const rule of this.#derived.of(home).active) {
+        if (!rule.onStart) continue;
+        try {
+          for (const d of rule.onStart(ctx.use(rule))) out.push(d);
+        } catch (err) {
+          this.#failed(rule, home.id, err);
+        }
+      }
+    }
+    return out;
+  }
+
+  #ensure(home: HomeConfig, now: number): RuleCtx {
     const derived = this.#derived.of(home);
     const state = this.homeStates.load(home.id, now);
-    const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, false, undefined);
+    const ctx = new RuleCtx(
+      this.scheduler,
+      this.alertRepo,
+      this.rhythms,
+      home,
+      derived,
+      state,
+      now,
+      false,
+      undefined,
+    );
     for (const rule of derived.active) {
       try {
         rule.ensure?.(ctx.use(rule));
@@ -135,7 +192,31 @@ export class RulesRuntime {
         this.#failed(rule, home.id, err);
       }
     }
+    ctx.saveRhythm();
     this.homeStates.saveIfChanged(home.id, state);
+    return ctx;
+  }
+
+  /**
+   * Staff changed what the hub uses of a home's rhythm (a `rhythm` entry): an override of the
+   * ask-after time, its removal, or forgetting what was learned. The pending ask is timed afresh.
+   */
+  setRhythm(homeId: string, change: RhythmChange, by: string, now: number): HomeRhythm {
+    const home = this.directory.home(homeId);
+    if (!home) throw new Error(`no home ${homeId}`);
+    const r = this.rhythms.load(homeId, now);
+    if (change.type === 'override') r.override = { askAfterHours: change.askAfterHours, by, at: now };
+    else if (change.type === 'clear') r.override = null;
+    else forgetSpells(r, now);
+    this.rhythms.save(homeId, r);
+    this.scheduler.cancel(`inactivity:${homeId}:ask`);
+    this.#ensure(home, now);
+    return r;
+  }
+
+  /** What staff see of a home's check-ins and learned rhythm (nothing is stored for a home not seen yet). */
+  rhythmOf(homeId: string): HomeRhythm | undefined {
+    return this.rhythms.peek(homeId);
   }
 
   /**
@@ -166,7 +247,17 @@ export class RulesRuntime {
     }
     if (from !== mode) {
       const derived = this.#derived.of(home);
-      const ctx = new RuleCtx(this.scheduler, this.alertRepo, home, derived, state, now, false, undefined);
+      const ctx = new RuleCtx(
+        this.scheduler,
+        this.alertRepo,
+        this.rhythms,
+        home,
+        derived,
+        state,
+        now,
+        false,
+        undefined,
+      );
       for (const rule of derived.active) {
         try {
           rule.onModeChange?.(from, ctx.use(rule));
@@ -174,6 +265,7 @@ export class RulesRuntime {
           this.#failed(rule, homeId, err);
         }
       }
+      ctx.saveRhythm();
     }
     this.homeStates.save(homeId, state);
     this.ensureAll(now);
@@ -218,7 +310,10 @@ function applyCommonState(state: HomeState, event: DeviceEvent): void {
   } else {
     state.offline[event.deviceId] = event.at;
   }
-  if (ACTIVITY_EVENTS.has(event.type)) state.lastActivityAt = event.at;
+  if (ACTIVITY_EVENTS.has(event.type)) {
+    state.lastActivityAt = event.at;
+    state.lastActivityType = event.type;
+  }
   if (event.type === 'motion.detected') state.lastMotionAt = event.at;
   if (event.type === 'door.opened' && state.doors[event.deviceId]?.open !== true)
     state.doors[event.deviceId] = { open: true, since: event.at };

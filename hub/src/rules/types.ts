@@ -2,10 +2,11 @@ import type { RuleSettings } from '../config/rules-schema.js';
 import type { DeviceConfig, HomeConfig } from '../config/schema.js';
 import type { AlertKind, AlertRecord } from '../model/alert.js';
 import type { Decision } from '../model/decision.js';
+import type { HomeRhythm } from '../model/home-rhythm.js';
 import type { HomeMode, HomeState } from '../model/home-state.js';
 import type { DeviceEvent } from '../protocol/events.js';
 
-export type { Decision, Note } from '../model/decision.js';
+export type { Decision, Note, TimedNote } from '../model/decision.js';
 
 export interface RuleContext {
   now: number;
@@ -18,6 +19,12 @@ export interface RuleContext {
   hasMotionSensor: boolean;
   device: DeviceConfig | undefined;
   state: HomeState;
+  /** The home's SOS buttons the hub can send commands to (native, not behind a Zigbee2MQTT gateway). */
+  askDevices: readonly string[];
+  /** The home's learned rhythm and check-in record (read on first use). */
+  rhythm(): HomeRhythm;
+  /** The rule changed the record: it is written with the entry. */
+  rhythmChanged(): void;
   openAlert(mergeKey: string): AlertRecord | undefined;
   /** Timers are per rule and home: the key only has to be unique within the rule. */
   setTimer(key: string, dueAt: number, data?: Record<string, unknown>): void;
@@ -43,6 +50,8 @@ export interface Rule {
   ensure?(ctx: RuleContext): void;
   /** The home's mode changed (the state already has the new one). */
   onModeChange?(from: HomeMode, ctx: RuleContext): void;
+  /** The hub started (after ensure): messages to devices to send again, e.g. a request still awaiting an answer. */
+  onStart?(ctx: RuleContext): Decision[];
 }
 
 export const ACTIVITY_EVENTS = new Set([
@@ -51,4 +60,5 @@ export const ACTIVITY_EVENTS = new Set([
   'motion.detected',
   'sos.pressed',
   'sos.cancelled',
+  'checkin',
 ]);

@@ -10,6 +10,7 @@ import { DirectoryRepo } from './directory-repo.js';
 import { FastVerifierRepo } from './fast-verifier-repo.js';
 import { FeedLog } from './feed-log.js';
 import { HomeErasure } from './home-erasure.js';
+import { HomeRhythmRepo } from './home-rhythm-repo.js';
 import { HomeStateRepo } from './home-state-repo.js';
 import { Journal } from './journal.js';
 import { NotifyRepo } from './notify-repo.js';
@@ -29,6 +30,8 @@ export interface HubStore {
   readonly feedLog: FeedLog;
   readonly devices: DeviceStateRepo;
   readonly homeStates: HomeStateRepo;
+  /** Each home's learned quiet spells and check-in record. */
+  readonly rhythms: HomeRhythmRepo;
   readonly timers: TimerStore;
   readonly audit: AuditLog;
   /** Staff login sessions (by their token's hash). */
@@ -76,9 +79,11 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
   const devices = new DeviceStateRepo(db);
   const homeStates = new HomeStateRepo(db);
   const zigbee = new ZigbeeStateRepo(db);
+  const rhythms = new HomeRhythmRepo(db);
   uow.register(devices);
   uow.register(homeStates);
   uow.register(zigbee);
+  uow.register(rhythms);
   const meta = new Meta(db);
   const journal = new Journal(db, uow, log.child({ mod: 'journal' }));
   const brokerLog = log.child({ mod: 'broker' });
@@ -94,6 +99,7 @@ export function openStore(dataDir: string, log: Logger, options: StoreOptions = 
     feedLog: new FeedLog(db),
     devices,
     homeStates,
+    rhythms,
     timers: new TimerStore(db),
     audit: new AuditLog(db),
     deadLetters: new DeadLetterRepo(db),

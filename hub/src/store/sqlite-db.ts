@@ -179,6 +179,10 @@ const MIGRATIONS: string[] = [
     before_seq INTEGER NOT NULL, cursor INTEGER NOT NULL DEFAULT 0, requested_at INTEGER NOT NULL
   );
   `,
+  // Each home's learned quiet spells and check-in record (store/home-rhythm-repo.ts).
+  `
+  CREATE TABLE home_rhythm (home_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  `,
 ];
 
 export function openDatabase(dataDir: string, file = 'hub.db'): Db {

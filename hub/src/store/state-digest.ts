@@ -6,6 +6,7 @@ export const DIGEST_PARTS = [
   'alerts',
   'timers',
   'homes',
+  'rhythm',
   'devices',
   'zigbee',
   'sessions',
@@ -54,7 +55,8 @@ function hashRows(
 }
 
 /**
- * The digest of everything the applier writes: alerts, stored timers, home and device state, what
+ * The digest of everything the applier writes: alerts, stored timers, home state and learned
+ * rhythm, device state, what
  * the hub keeps of Zigbee2MQTT reports, the
  * feed log (its newest `feedWindow` entries, which every node keeps, and its next number) and the
  * audit trail. Soft state is read from the rows: flush it first. Two data dirs that applied the
@@ -82,6 +84,11 @@ export function stateDigest(db: Db, position: number, feedWindow: number): State
     homes: hashRows(
       db,
       'SELECT home_id, data FROM home_state ORDER BY home_id',
+      (r) => `${r.home_id}|${canonicalJson(String(r.data))}`,
+    ),
+    rhythm: hashRows(
+      db,
+      'SELECT home_id, data FROM home_rhythm ORDER BY home_id',
       (r) => `${r.home_id}|${canonicalJson(String(r.data))}`,
     ),
     devices: hashRows(

@@ -1,4 +1,4 @@
-import { localParts, offsetMinutes } from './iso.js';
+import { type LocalParts, localParts, offsetMinutes } from './iso.js';
 
 export function parseHhmm(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
@@ -71,4 +71,14 @@ export function previousLocalTime(beforeMs: number, tz: string, hhmm: string): n
     if (at <= beforeMs) return at;
   }
   return beforeMs - 24 * 3600_000;
+}
+
+/** The local date of wall-clock parts, YYYY-MM-DD (sorts as it reads). */
+export function dateKey(p: LocalParts): string {
+  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
+/** The local date of an instant in a zone, YYYY-MM-DD. */
+export function localDate(ms: number, tz: string): string {
+  return dateKey(localParts(ms, tz));
 }

@@ -240,6 +240,44 @@ describe('a rolled-back unit of work', () => {
     expect(h.alerts({ kind: 'sos' })[0]?.alert.notes.filter((n) => n.by === 'system')).toHaveLength(1);
   });
 
+  it('a rhythm entry: the override, its audit row and the re-timed question are all gone', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    const due = timerDue('inactivity:h2:ask');
+    expect(due).toBe(at(27, '07:40'));
+    expect(() =>
+      failing('audit', () =>
+        h.hub.core.machine.submitNow({
+          kind: 'rhythm',
+          at: h.clock.now(),
+          staffId: 'supervisor1',
+          homeId: 'h2',
+          change: { type: 'override', askAfterHours: 3 },
+        }),
+      ),
+    ).toThrow('disk full');
+    expect(h.hub.core.rules.rhythmOf('h2')?.override ?? null).toBeNull();
+    expect(timerDue('inactivity:h2:ask')).toBe(due);
+    expect(h.hub.store.audit.query({ action: 'home.rhythm', limit: 10 })).toHaveLength(0);
+  });
+
+  it('a timer entry: a check-in request that cannot be stored is not sent, and is asked once when it can', () => {
+    h = RulesHarness.create({ start: local(26, '08:00') });
+    h.event('h2-door', { type: 'door.closed' });
+    for (let i = 0; i < 23; i++) {
+      h.advance('1h');
+      h.event('h2-sos', { type: 'heartbeat' });
+    }
+    failing('home_rhythm', () => h.advance('41m'));
+    const sent = () => h.commands.filter((c) => c.message.type === 'checkin.request');
+    expect(sent()).toHaveLength(0);
+    expect(h.hub.core.rules.rhythmOf('h2')?.pending ?? null).toBeNull();
+    h.advance('5s');
+    expect(sent()).toHaveLength(1);
+    expect(h.hub.core.rules.rhythmOf('h2')?.pending?.requestId).toBe(sent()[0]?.message.requestId);
+    h.advance('1m');
+    expect(sent()).toHaveLength(1);
+  });
+
   it('a lost last-seen after a rollback comes back from the log: supervision counts from the real last message', () => {
     h = RulesHarness.create({ start: local(26, '08:00') });
     h.advance('30m');

@@ -2,9 +2,12 @@ import { query, request } from './http';
 import type {
   Alert,
   AlertNotifications,
+  CheckinReport,
   DeviceEvent,
   Home,
+  HomeCheckins,
   HomeModeName,
+  HomeRhythm,
   Outcome,
   ResponseTimesReport,
   Session,
@@ -56,6 +59,13 @@ export const api = {
         ...(until ? { until } : {}),
       })
     ).home,
+  /** Override what the hub learned of a home's rhythm (hours, or null for what was learned), or forget it. */
+  setRhythm: (id: string, change: { askAfterHours: number | null } | { forget: true }) =>
+    request<{ rhythm: HomeRhythm; checkins: HomeCheckins }>(
+      'POST',
+      `/api/v1/homes/${enc(id)}/rhythm`,
+      change,
+    ),
   deviceEvents: async (id: string, p: { from?: string; to?: string; limit?: number }) =>
     (await request<{ events: DeviceEvent[] }>('GET', `/api/v1/devices/${enc(id)}/events${query(p)}`)).events,
 
@@ -65,6 +75,8 @@ export const api = {
     request<TestSendResult>('POST', '/api/v1/notifications/test', { homeId, contact, channel }),
 
   mute: (muted: boolean) => request<{ ok: boolean }>('POST', '/api/v1/console/mute', { muted }),
+  checkinReport: (from: string, to: string) =>
+    request<CheckinReport>('GET', `/api/v1/reports/checkins${query({ from, to })}`),
   responseTimes: (from: string, to: string) =>
     request<ResponseTimesReport>('GET', `/api/v1/reports/response-times${query({ from, to })}`),
 };

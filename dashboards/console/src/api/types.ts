@@ -142,6 +142,55 @@ export interface Home {
   devices: Device[];
   openAlerts?: number;
   contacts?: Contact[];
+  checkins?: HomeCheckins;
+  rhythm?: HomeRhythm;
+}
+
+/** A home's check-in requests on some days, by how they ended (docs/api.md, GET /api/v1/homes). */
+export interface CheckinCounts {
+  sent: number;
+  daily: number;
+  answered: number;
+  activity: number;
+  missed: number;
+  capped: number;
+}
+
+export interface RecentCheckin {
+  requestId: string;
+  at: string;
+  reason: 'quiet' | 'morning' | 'daily';
+  outcome: 'answered' | 'activity' | 'missed' | 'withdrawn';
+  outcomeAt: string;
+}
+
+export interface HomeCheckins {
+  today: CheckinCounts;
+  last30Days: CheckinCounts;
+  pending: { requestId: string; at: string; answerBy: string; reason: string } | null;
+  /** GET /api/v1/homes/{id} only. */
+  recent?: RecentCheckin[];
+}
+
+export interface HomeRhythm {
+  status: 'learning' | 'learned' | 'override' | 'off';
+  daysSeen: number;
+  learnDays: number;
+  maxHours: number;
+  waitMinutes: number;
+  dailyAt: string | null;
+  canAsk: boolean;
+  override: { askAfterHours: number; by: string; at: string } | null;
+  /** [weekday 0 = Sunday][local hour] → minutes of quiet before the hub asks (GET /api/v1/homes/{id} only). */
+  askAfterMinutes?: number[][];
+  usualMinutes?: Array<Array<number | null>>;
+}
+
+export interface CheckinReport {
+  from: string;
+  to: string;
+  homes: Array<CheckinCounts & { homeId: string; address: string; grid: string; answerRate: number | null }>;
+  total: CheckinCounts;
 }
 
 export interface DeviceEvent {

@@ -4,6 +4,7 @@ import type { LiveState } from '../feed/live-state';
 import { describeError } from '../format/errors';
 import { formatTime } from '../format/time';
 import { useI18n } from '../i18n/i18n';
+import { CheckinSummary, RhythmPanel } from '../ui/checkin-panel';
 import { DeviceTable } from '../ui/device-table';
 import { ErrorBox } from '../ui/error-box';
 import { useLive } from '../ui/hooks';
@@ -118,6 +119,8 @@ function HomeCard({
         ))}
       </p>
       <DeviceTable devices={home.devices} now={now} />
+      <CheckinSummary home={home} />
+      <RhythmPanel home={home} />
       <ModeControl key={`${home.mode.mode}-${home.mode.until}`} home={home} onChanged={onChanged} />
       {canTest && <TestSendPanel homeId={home.id} />}
     </li>

@@ -1,8 +1,8 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 import { api } from '../api/endpoints';
-import type { ResponseStats, ResponseTimesReport } from '../api/types';
+import type { CheckinReport, ResponseStats, ResponseTimesReport } from '../api/types';
 import { describeError } from '../format/errors';
-import { formatSeconds } from '../format/time';
+import { formatPercent, formatSeconds } from '../format/time';
 import { useI18n } from '../i18n/i18n';
 import { Histogram, ShareBar } from '../ui/charts';
 import { ErrorBox } from '../ui/error-box';
@@ -27,15 +27,20 @@ export function ReportsView() {
   const [from, setFrom] = useState(() => dateInput(Date.now() - 6 * DAY));
   const [to, setTo] = useState(() => dateInput(Date.now()));
   const [report, setReport] = useState<ResponseTimesReport | null>(null);
+  const [checkins, setCheckins] = useState<CheckinReport | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
 
   const load = (f = from, tt = to) => {
     setLoading(true);
     setError(null);
-    api
-      .responseTimes(dayStart(f), new Date(Date.parse(dayStart(tt)) + DAY).toISOString())
-      .then(setReport, setError)
+    const fromIso = dayStart(f);
+    const toIso = new Date(Date.parse(dayStart(tt)) + DAY).toISOString();
+    Promise.all([
+      api.responseTimes(fromIso, toIso).then(setReport),
+      api.checkinReport(fromIso, toIso).then(setCheckins),
+    ])
+      .catch(setError)
       .finally(() => setLoading(false));
   };
   useEffect(() => load(), []);
@@ -93,6 +98,7 @@ export function ReportsView() {
       </form>
       {error ? <ErrorBox message={describeError(error, t)} /> : null}
       {report && <ReportBody report={report} />}
+      {checkins && <CheckinTable report={checkins} />}
     </section>
   );
 }
@@ -176,6 +182,51 @@ function StatsTable({ title, rows }: { title: string; rows: Array<[string, Respo
                 <td>
                   <ShareBar compact share={s.ackWithin60s} target={TARGET_60} label={name} />
                 </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** Check-in requests per home: the residents who need a visit rather than a beep come first. */
+function CheckinTable({ report }: { report: CheckinReport }) {
+  const { t, lang } = useI18n();
+  const rows = report.homes.filter((h) => h.sent + h.capped > 0);
+  return (
+    <section class="panel" data-testid="checkin-report">
+      <h2>{t('checkin.reportTitle')}</h2>
+      {rows.length === 0 ? (
+        <p class="muted">{t('checkin.none')}</p>
+      ) : (
+        <table class="table stats">
+          <thead>
+            <tr>
+              <th scope="col">{t('home.address')}</th>
+              <th scope="col">{t('checkin.sent')}</th>
+              <th scope="col">{t('checkin.answered')}</th>
+              <th scope="col">{t('checkin.byActivity')}</th>
+              <th scope="col">{t('checkin.missed')}</th>
+              <th scope="col">{t('checkin.notSent')}</th>
+              <th scope="col">{t('checkin.answerRate')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((h) => (
+              <tr key={h.homeId} data-home-id={h.homeId}>
+                <th scope="row">
+                  <a href={`#/homes/${encodeURIComponent(h.homeId)}`}>{h.address}</a>
+                </th>
+                <td>{h.sent}</td>
+                <td>{h.answered}</td>
+                <td>{h.activity}</td>
+                <td>
+                  <span class={h.missed > 0 ? 'health bad' : ''}>{h.missed}</span>
+                </td>
+                <td>{h.capped}</td>
+                <td>{formatPercent(h.answerRate, lang)}</td>
               </tr>
             ))}
           </tbody>
