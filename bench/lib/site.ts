@@ -12,7 +12,9 @@ let limitsSupported: boolean | undefined;
  */
 async function supportsLimits(): Promise<boolean> {
   if (limitsSupported === undefined) {
-    const { parseConfig } = (await import(join(ROOT, 'dist', 'hub', 'src', 'config', 'load.js'))) as {
+    const { parseConfig } = (await import(
+      join(process.env.CAREHUB_BENCH_ROOT ?? ROOT, 'dist', 'hub', 'src', 'config', 'load.js')
+    )) as {
       parseConfig: (raw: unknown) => unknown;
     };
     try {
@@ -36,7 +38,9 @@ let fastSupported: boolean | undefined;
 /** Whether the built hub takes fast hashes of hub-made device secrets (`hmac-sha256$…`, issue 16). */
 async function supportsFastHashes(): Promise<boolean> {
   if (fastSupported === undefined) {
-    const { parseConfig } = (await import(join(ROOT, 'dist', 'hub', 'src', 'config', 'load.js'))) as {
+    const { parseConfig } = (await import(
+      join(process.env.CAREHUB_BENCH_ROOT ?? ROOT, 'dist', 'hub', 'src', 'config', 'load.js')
+    )) as {
       parseConfig: (raw: unknown) => unknown;
     };
     try {

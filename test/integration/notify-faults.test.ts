@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SENDS_PER_MINUTE } from '../../hub/src/http/routes/notify-routes.js';
 import { api, connectDevice, demoRaw, login, startHub, type TestHub } from '../helpers/hub.js';
 import { notifyRaw, TestReceiver, TestSmtp } from '../helpers/notify-servers.js';
 
@@ -194,5 +195,20 @@ describe('notification delivery under faults', () => {
     );
     expect(hub.hub.store.notify.byAlert(alertId)).toEqual([]);
     expect(smtp.mails).toHaveLength(0);
+  });
+});
+
+describe('test messages', () => {
+  it(`at most ${TEST_SENDS_PER_MINUTE} a minute from one address, then a coded 429 (they go past the robots' own limits)`, async () => {
+    const hub = await start();
+    const send = () =>
+      api<{ ok?: boolean; error?: { code: string } }>(hub.httpUrl, sup, '/api/v1/notifications/test', {
+        body: { homeId: 'h1', contact: 0, channel: 'webhook' },
+      });
+    for (let i = 0; i < TEST_SENDS_PER_MINUTE; i++) expect((await send()).status).toBe(200);
+    const over = await send();
+    expect(over.status).toBe(429);
+    expect(over.body.error?.code).toBe('HUB_ERR_TOO_MANY_ATTEMPTS');
+    expect(hook.requests.length).toBe(TEST_SENDS_PER_MINUTE);
   });
 });

@@ -254,4 +254,21 @@ describe('CAREHUB_INFLUX_* over a file section', () => {
     expect(cfg.influx).toMatchObject({ url: 'http://127.0.0.1:8086', database: 'carehub', batchSize: 77 });
     expect(cfg.influx?.token).toBeUndefined();
   });
+  it("never prints a robot's or a webhook's key that sits in its URL", () => {
+    const raw = demoRaw();
+    raw.notifications = {
+      publicUrl: 'https://carehub.example.org',
+      wecom: {
+        url: 'http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa',
+      },
+      webhook: { url: 'ftp://user:pa55word@example.org/hook?access_token=abcdef123456', secret: 'whsec_x' },
+    };
+    const ps = problems(raw);
+    const text = JSON.stringify(ps);
+    expect(ps.length).toBeGreaterThan(0);
+    expect(text).not.toContain('693a91f6');
+    expect(text).not.toContain('pa55word');
+    expect(text).not.toContain('abcdef123456');
+    expect(text).toContain('hidden');
+  });
 });

@@ -24,6 +24,9 @@ type Path = readonly PropertyKey[];
 
 /** Fields whose values are never printed, whatever is wrong with them. */
 const SECRET_KEY = /secret|password|token|hash/i;
+/** A value that carries a credential itself: a robot or webhook URL with its key, a URL with a password. */
+const SECRET_VALUE =
+  /[?&](key|access_token|token|secret|sign|signature|accesskey\w*)=|:\/\/[^/@\s]*:[^/@\s]*@/i;
 
 export function formatPath(path: Path): string {
   if (path.length === 0) return '(root)';
@@ -77,7 +80,11 @@ export function problemsFromIssues(
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): ConfigProblem {
   const found = valueAt(raw, issue.path);
   const present = raw !== undefined && found !== undefined;
-  const secret = issue.path.some((p) => typeof p === 'string' && SECRET_KEY.test(p));
+  const secret =
+    issue.path.some((p) => typeof p === 'string' && SECRET_KEY.test(p)) ||
+    (typeof found === 'string' && SECRET_VALUE.test(found)) ||
+    // Robot and webhook URLs carry their credentials in the URL.
+    (issue.path[0] === 'notifications' && issue.path.at(-1) === 'url');
   const value = present ? shown(found, secret) : undefined;
   const extra = value !== undefined ? { value } : {};
   switch (issue.code) {

@@ -32,6 +32,9 @@ export interface NotifyRouteParts {
  * The notifications of an alert as staff see them (deliveries, every attempt, who is going), and a
  * test message to a contact (supervisors and admins).
  */
+/** Test messages from one address per minute (POST /api/v1/notifications/test). */
+export const TEST_SENDS_PER_MINUTE = 6;
+
 export function notifyRoutes(app: FastifyInstance, p: NotifyRouteParts): void {
   const auth = { config: { auth: true } };
   app.get('/api/v1/alerts/:id/notifications', auth, async (request) => {
@@ -70,7 +73,20 @@ export function notifyRoutes(app: FastifyInstance, p: NotifyRouteParts): void {
     };
   });
 
-  app.post('/api/v1/notifications/test', auth, async (request) => {
+  // Test messages go straight to the channel, past the sender's per-robot limits: bounded here, so
+  // testing cannot use up a robot's 20 messages a minute while an alert is live.
+  const testSend = {
+    config: {
+      auth: true,
+      rateLimit: {
+        max: TEST_SENDS_PER_MINUTE,
+        timeWindow: 60_000,
+        errorResponseBuilder: () =>
+          new HubError(ErrorCodes.TOO_MANY_ATTEMPTS, 'too many test messages; try again in a minute'),
+      },
+    },
+  };
+  app.post('/api/v1/notifications/test', testSend, async (request) => {
     const staff = staffOf(request);
     if (staff.role === 'duty')
       throw new HubError(ErrorCodes.FORBIDDEN, 'only supervisors and admins send test messages');
