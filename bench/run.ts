@@ -5,7 +5,7 @@
  * a reference, Mosquitto 2 under the same generators. Prints a table and writes
  * bench/results/latest.json.
  *
- * Options: --quick, --only=ingest,latency,storms,cold,connections,startup,micro,soak, --profile (hub CPU
+ * Options: --quick, --only=ingest,latency,storms,cold,connections,startup,micro,soak,cluster, --profile (hub CPU
  * profiles into the temp dir, kept), --keep (keep the temp dir), --out=FILE, --devices=N and
  * --seconds=S (load devices of scenarios 1/2/4 and the ingest window, to profile one figure),
  * --levels=0,5000,10000 (background events/s of scenario 2), --merge (replace only the figures of
@@ -24,6 +24,7 @@ import { checkBuild, ROOT } from './lib/hub-child.js';
 import { machineInfo } from './lib/machine.js';
 import { mergeResults, type Results, table, writeResults } from './lib/results.js';
 import { brokerScenarios } from './scenarios/broker.js';
+import { clusterScenario } from './scenarios/cluster.js';
 import { coldScenario } from './scenarios/cold-admission.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { microScenarios } from './scenarios/micro.js';
@@ -31,7 +32,7 @@ import { PARAMS } from './scenarios/params.js';
 import { soakScenario } from './scenarios/soak.js';
 import { startupScenario } from './scenarios/startup.js';
 
-const ALL = ['ingest', 'latency', 'storms', 'cold', 'connections', 'startup', 'micro', 'soak'];
+const ALL = ['ingest', 'latency', 'storms', 'cold', 'connections', 'startup', 'micro', 'soak', 'cluster'];
 const SCENARIO: Record<string, string> = {
   ingest: '1',
   latency: '2',
@@ -41,6 +42,7 @@ const SCENARIO: Record<string, string> = {
   startup: '5',
   micro: '6',
   soak: '7',
+  cluster: '8',
 };
 
 async function main(): Promise<number> {
@@ -109,6 +111,7 @@ async function main(): Promise<number> {
   if (only.has('startup')) steps.push(['startup', () => startupScenario(ctx, p.startup)]);
   if (only.has('micro')) steps.push(['micro', () => microScenarios(ctx, p.micro)]);
   if (only.has('soak')) steps.push(['soak', () => soakScenario(ctx, p.soak)]);
+  if (only.has('cluster')) steps.push(['cluster', () => clusterScenario(ctx, p.cluster)]);
   let failed = false;
   for (const [name, step] of steps) {
     try {

@@ -55,6 +55,8 @@ export async function startHub(opts: {
   cpuProfDir?: string | undefined;
   nodeArgs?: string[];
   timeoutMs?: number;
+  /** Extra environment (a cluster node: CAREHUB_NATS_URL, CAREHUB_NODE_ID). */
+  env?: Record<string, string>;
 }): Promise<HubChild> {
   const portsFile = join(opts.dataDir, 'ports.json');
   mkdirSync(dirname(opts.logFile), { recursive: true });
@@ -76,7 +78,13 @@ export async function startHub(opts: {
   const child = track(
     spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, CAREHUB_MQTT_PORT: '0', CAREHUB_HTTP_PORT: '0', CAREHUB_DATA_DIR: opts.dataDir },
+      env: {
+        ...process.env,
+        CAREHUB_MQTT_PORT: '0',
+        CAREHUB_HTTP_PORT: '0',
+        CAREHUB_DATA_DIR: opts.dataDir,
+        ...opts.env,
+      },
       stdio: ['ignore', log, log],
     }),
   );

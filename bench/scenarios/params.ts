@@ -1,4 +1,5 @@
 import type { BrokerParams } from './broker.js';
+import type { ClusterParams } from './cluster.js';
 import type { ColdParams } from './cold-admission.js';
 import type { ConnectionsParams } from './connections.js';
 import type { MicroParams } from './micro.js';
@@ -12,6 +13,7 @@ interface Params {
   startup: StartupParams;
   micro: MicroParams;
   soak: SoakParams;
+  cluster: ClusterParams;
 }
 
 /** Full: the sizes of the issue. Quick: every scenario scaled down to fit 3 minutes in total. */
@@ -56,6 +58,14 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       walCapMB: 16_384,
       probeEveryMs: 200,
     },
+    cluster: {
+      loadDevices: 300,
+      window: 4,
+      seconds: 15,
+      probeSeconds: 15,
+      probeEveryMs: 100,
+      backgroundRate: 500,
+    },
   },
   quick: {
     broker: {
@@ -95,6 +105,14 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       walBoundMB: 64,
       walCapMB: 4096,
       probeEveryMs: 200,
+    },
+    cluster: {
+      loadDevices: 150,
+      window: 4,
+      seconds: 6,
+      probeSeconds: 5,
+      probeEveryMs: 100,
+      backgroundRate: 300,
     },
   },
 };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Sessions } from './auth/sessions.js';
 import { Broker } from './broker/broker.js';
 import { type Clock, ManualClock, SystemClock } from './clock/clock.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import type { HubConfig } from './config/schema.js';
 import { DRILL_CLOCK_KEY } from './core/applier.js';
 import { directoryDiff, openDirectory, seedEntries } from './core/directory-seed.js';
@@ -23,6 +24,7 @@ import { adminStaffRoutes } from './http/routes/admin-staff-routes.js';
 import { alertRoutes } from './http/routes/alert-routes.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { checkinRoutes } from './http/routes/checkin-routes.js';
+import { clusterRoutes } from './http/routes/cluster-routes.js';
 import { homeRoutes } from './http/routes/home-routes.js';
 import { notifyRoutes } from './http/routes/notify-routes.js';
 import { clockRoutes, opsRoutes } from './http/routes/ops-routes.js';
@@ -40,6 +42,7 @@ import { packageRoot } from './package-root.js';
 import { type Directory, directoryDataOf } from './site/directory.js';
 import { type HubStore, openStore } from './store/open-store.js';
 import { RunRecord } from './store/run-record.js';
+import { withoutFsync } from './store/sqlite-db.js';
 import { createTimeSeries, type TimeSeries } from './timeseries/index.js';
 
 export interface Ports {
@@ -86,6 +89,8 @@ export class Hub {
   readonly sessions: Sessions;
   /** Ships journal and feed_log to InfluxDB; only when config.influx is set (SQLite-only otherwise). */
   readonly timeSeries: TimeSeries | undefined;
+  /** This hub as one node of a cluster (config.cluster); undefined when it runs alone. */
+  readonly cluster: ClusterNode | undefined;
   /** Sends notifications to contacts (this node performs external effects); only with `notifications`. */
   readonly notifier: NotificationSender | undefined;
   readonly #retention: RetentionJob;
@@ -104,6 +109,11 @@ export class Hub {
   ) {
     this.log =
       options.logger ?? createLogger(config.log.level, undefined, { timezone: config.site.timezone });
+    if (config.cluster && config.clock === 'manual')
+      throw new HubError(
+        ErrorCodes.CLUSTER_MANUAL_CLOCK,
+        'the drill clock (clock: manual) is for a hub alone: a cluster runs on the system clock',
+      );
     this.metrics = new Metrics(options.processMetrics ?? true);
     // Locks the data dir before the database is touched: a second hub would merge into this one's alerts.
     const store = openStore(config.dataDir, this.log, {
@@ -131,6 +141,41 @@ export class Hub {
       log: this.log,
     });
     const { commands, machine } = this.core;
+    const scheduler = this.core.scheduler;
+    this.cluster = config.cluster
+      ? new ClusterNode(
+          config.cluster,
+          {
+            processedSeq: () => machine.processedSeq(),
+            useRemoteLog: (remote) => machine.useRemoteLog(remote),
+            // The replicated stream is the durable log: a page applied here needs no fsync. After a
+            // power cut the node applies again, from the stream, what its disk had not kept.
+            copy: (page) => withoutFsync(store.db, () => machine.copy(page)),
+          },
+          store.journal,
+          {
+            // The leader fires timers (those due while no node led fire now, marked late) and
+            // makes sure of every home's standing timers, as a single hub does at its start.
+            start: () => {
+              scheduler.start();
+              this.notifier?.start();
+              this.#lead().catch((err) => {
+                this.log.warn({ err }, 'the start entries of the new leader were not applied');
+              });
+            },
+            // Not the leader any more: no timer fires here, nothing is sent from here.
+            stop: () => {
+              scheduler.stop();
+              this.notifier?.pause();
+            },
+          },
+          (deviceId, message) => {
+            if (this.broker.holds(deviceId)) this.broker.publishCommand(deviceId, message);
+          },
+          this.log.child({ mod: 'cluster' }),
+          this.metrics,
+        )
+      : undefined;
     this.timeSeries = config.influx
       ? createTimeSeries({
           config,
@@ -155,7 +200,7 @@ export class Hub {
     const ingest = new Ingest(
       config,
       this.directory,
-      store.journal,
+      this.cluster?.deviceLog ?? store.journal,
       this.clock,
       this.metrics,
       this.log.child({ mod: 'ingest' }),
@@ -204,7 +249,11 @@ export class Hub {
     this.#erasure = new ErasureJob(store.erasure, this.log.child({ mod: 'erasure' }));
     this.core.effects.attach({
       feed: (entries) => this.feed.broadcast(entries),
-      command: (deviceId, message) => this.broker.publishCommand(deviceId, message),
+      // In a cluster only the leader sends, through the relay, to the node holding the device.
+      command: (deviceId, message) =>
+        this.cluster
+          ? this.cluster.command(deviceId, message)
+          : this.broker.publishCommand(deviceId, message),
       // A directory change reaches connections and feeds at once (docs/api.md, "Site administration");
       // a removed staff member's sessions end in the same entry (sessionEnded below).
       directory: (effects) => {
@@ -244,6 +293,11 @@ export class Hub {
         : undefined;
     const notifier = this.notifier;
     if (notifier) this.core.effects.attach({ notify: () => notifier.wake() });
+    if (config.cluster && n && !n.linkSecret)
+      this.log.warn(
+        { path: 'notifications.linkSecret' },
+        'notifications in a cluster: set linkSecret, the same on every node, or links sent by one leader will not open on the other nodes',
+      );
     for (const w of notifyWarnings(config))
       this.log.warn({ path: w.path, problem: w.message }, 'notifications: a contact cannot be reached');
 
@@ -306,6 +360,8 @@ export class Hub {
             log: this.log.child({ mod: 'ack' }),
           });
         opsRoutes(app, { health: () => this.health() }, this.metrics);
+        const cluster = this.cluster;
+        if (cluster) clusterRoutes(app, cluster);
         if (clock instanceof ManualClock) {
           clockRoutes(app, clock, (ms) => {
             clock.advance(ms);
@@ -342,10 +398,13 @@ export class Hub {
     const backlog = this.store.journal.lastSeq() - machine.processedSeq();
     machine.drain();
     if (backlog > 0) this.log.info({ rows: backlog }, 'journal replayed after restart');
-    this.#seedOrCompareDirectory();
-    machine.submitNow({ kind: 'start', at: this.clock.now() });
-    const timers = scheduler.start();
-    this.log.info({ timers }, 'timers armed');
+    // In a cluster the leader does these, once it leads and has applied the whole log (#lead).
+    if (!this.cluster) {
+      this.#seedOrCompareDirectory();
+      machine.submitNow({ kind: 'start', at: this.clock.now() });
+      const timers = scheduler.start();
+      this.log.info({ timers }, 'timers armed');
+    }
     const head = this.store.audit.verify();
     if (!head.ok)
       this.log.error(
@@ -371,6 +430,12 @@ export class Hub {
       );
       return;
     }
+    this.#compareDirectory();
+  }
+
+  /** A configuration file that says otherwise than the store's directory is named in a warning. */
+  #compareDirectory(): void {
+    const seededAt = this.store.directory.seededAt();
     const diff = directoryDiff(directoryDataOf(this.config), this.directory.data());
     const n = diff.onlyInFile.length + diff.onlyInStore.length + diff.differ.length;
     if (n === 0) return;
@@ -385,15 +450,43 @@ export class Hub {
     );
   }
 
+  /**
+   * A cluster node that became the leader (and applied the whole log): a new cluster's directory
+   * seeded from the configuration file, then the `start` entry (every home's standing timers made
+   * sure of), as a single hub does at each start.
+   */
+  async #lead(): Promise<void> {
+    const machine = this.core.machine;
+    if (this.store.directory.seededAt() === undefined) {
+      for (const entry of seedEntries(this.config, this.clock.now())) await machine.submit(entry);
+      this.log.info(
+        { homes: this.directory.homes().length, staff: this.directory.allStaff().length },
+        'site directory seeded from the configuration file (a new cluster)',
+      );
+    }
+    await machine.submit({ kind: 'start', at: this.clock.now() });
+  }
+
   async start(): Promise<Ports> {
     this.openCore();
+    if (this.cluster) {
+      try {
+        // Caught up with the replicated log before any device or staff member is let in.
+        await this.cluster.start();
+      } catch (err) {
+        await this.stop().catch(() => {});
+        throw err;
+      }
+      if (this.store.directory.seededAt() !== undefined) this.#compareDirectory();
+    }
     this.#retention.start();
     this.#erasure.start();
     this.core.soft.start();
     this.store.checkpointer.start();
     this.feed.start();
     this.timeSeries?.start();
-    this.notifier?.start();
+    // In a cluster only the leader sends notifications (ClusterNode's leader work).
+    if (!this.cluster) this.notifier?.start();
     let mqtt: number;
     let http: number;
     let https: number | undefined;
@@ -424,6 +517,7 @@ export class Hub {
       ...(https !== undefined ? { https } : {}),
     };
     this.#writePortsFile(this.#ports);
+    this.cluster?.setPorts({ http: http || null, mqtt });
     this.log.info(
       {
         ...this.#ports,
@@ -452,6 +546,7 @@ export class Hub {
     this.feed.stop();
     await this.http.close();
     await this.broker.stop();
+    await this.cluster?.stop();
     this.store.journal.close();
     this.core.machine.drain();
     this.core.soft.stop();
@@ -467,11 +562,30 @@ export class Hub {
     if (this.store.db.open) this.#runs.recordCrash(Date.now(), reason);
   }
 
-  health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> } {
+  health(): { status: 'ok' | 'degraded' | 'unavailable'; checks: Record<string, unknown> } {
     const lag = this.store.journal.lastSeq() - this.core.machine.processedSeq();
     const timeSeries = this.timeSeries?.health();
+    const cluster = this.cluster?.status();
+    const degraded = lag > 10_000 || timeSeries?.reachable === false || cluster?.lagging === true;
     return {
-      status: lag > 10_000 || timeSeries?.reachable === false ? 'degraded' : 'ok',
+      // A cluster node without NATS cannot acknowledge anything: the balancer sends devices elsewhere.
+      // A new cluster's node also waits for the first leader to seed the directory (devices unknown until then).
+      status:
+        cluster && (!cluster.ready || this.store.directory.seededAt() === undefined)
+          ? 'unavailable'
+          : degraded
+            ? 'degraded'
+            : 'ok',
+      ...(cluster
+        ? {
+            cluster: {
+              node: cluster.node,
+              leader: cluster.leader,
+              applied: cluster.applied,
+              lagging: cluster.lagging,
+            },
+          }
+        : {}),
       checks: {
         ...(timeSeries ? { timeSeries } : {}),
         uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),

@@ -66,6 +66,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** A cluster node (docs/cluster.md): 1 while it leads; the log position applied here; appends refused. */
+  readonly clusterLeader = new Gauge({
+    name: 'carehub_cluster_leader',
+    help: 'Cluster node: 1 while this node holds the leader lease',
+    registers: [this.registry],
+  });
+
+  readonly clusterApplied = new Gauge({
+    name: 'carehub_cluster_applied_position',
+    help: 'Cluster node: position of the last entry of the replicated log applied here',
+    registers: [this.registry],
+  });
+
+  readonly clusterAppendFailures = new Counter({
+    name: 'carehub_cluster_append_failures_total',
+    help: 'Cluster node: appends to the replicated log that failed (no acknowledgement sent)',
+    registers: [this.registry],
+  });
+
   readonly restarts = new Gauge({
     name: 'carehub_hub_starts',
     help: 'Starts of a hub on this data dir since it was created: all, and unclean (after a crash, kill -9 or power cut; a supervisor restarted it)',

@@ -230,6 +230,14 @@ export class Broker {
   }
 
   /** Send a message to a device's commands topic (QoS 1, not retained). */
+  /** The device is connected to this broker now. */
+  holds(deviceId: string): boolean {
+    const aedes = this.#aedes;
+    if (aedes === undefined || aedes.closed) return false;
+    // aedes keeps its registered clients by id (not in its typings).
+    return (aedes as unknown as { clients: Record<string, unknown> }).clients[deviceId] !== undefined;
+  }
+
   publishCommand(deviceId: string, message: object): void {
     if (!this.#aedes || this.#aedes.closed) return;
     this.#aedes.publish(

@@ -140,7 +140,14 @@ export function openCore({ store, directory, messages, clock, metrics, log }: Co
     commands: new Commands(
       (entry) => sm.submit(entry),
       clock,
-      async (entries) => sm.submitAllNow(entries),
+      // In a cluster each entry goes to the replicated log on its own, in order: an import is
+      // applied home by home there (docs/cluster.md, "Not in a cluster").
+      async (entries) => {
+        if (!sm.replicated) return sm.submitAllNow(entries);
+        const results: unknown[] = [];
+        for (const entry of entries) results.push(await sm.submit(entry));
+        return results;
+      },
     ),
     soft,
   };

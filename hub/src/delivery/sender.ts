@@ -66,12 +66,17 @@ export class NotificationSender {
   }
 
   stop(): void {
+    this.pause();
+    for (const c of Object.values(this.p.channels)) c?.close?.();
+  }
+
+  /** No more sends from this node for now, channels kept open (a cluster node no longer the leader); start() resumes. */
+  pause(): void {
     this.#stopped = true;
     this.#dueTimer?.cancel();
     this.#dueTimer = undefined;
     if (this.#limitTimer) clearTimeout(this.#limitTimer);
     this.#limitTimer = undefined;
-    for (const c of Object.values(this.p.channels)) c?.close?.();
   }
 
   /** Rows were added or attempted: look for due rows soon. */

@@ -31,6 +31,7 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.GATEWAY_MISMATCH]: 400,
   [ErrorCodes.DIRECTORY_INVALID]: 400,
   [ErrorCodes.IMPORT_INVALID]: 400,
+  [ErrorCodes.CLUSTER_UNAVAILABLE]: 503,
 };
 
 export const statusOf = (e: HubError): number => HTTP_STATUS[e.code] ?? 500;

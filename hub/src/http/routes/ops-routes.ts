@@ -7,7 +7,7 @@ import { staffOf } from '../request-guards.js';
 import { parseInput } from '../validate.js';
 
 export interface HealthSource {
-  health(): { status: 'ok' | 'degraded'; checks: Record<string, unknown> };
+  health(): { status: 'ok' | 'degraded' | 'unavailable'; checks: Record<string, unknown> };
 }
 
 const advanceSchema = z.strictObject({
@@ -19,8 +19,13 @@ const advanceSchema = z.strictObject({
 });
 
 export function opsRoutes(app: FastifyInstance, health: HealthSource, metrics: Metrics): void {
-  // 200 while the hub takes alarms, even degraded (a sink down): liveness, not a pager.
-  app.get('/healthz', async () => health.health());
+  // 200 while the hub takes alarms, even degraded (a sink down): liveness, not a pager. 503 only
+  // when it cannot take them (a cluster node cut off from NATS): a balancer then sends devices elsewhere.
+  app.get('/healthz', async (_request, reply) => {
+    const h = health.health();
+    if (h.status === 'unavailable') reply.code(503);
+    return h;
+  });
   app.get('/metrics', async (_request, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(await metrics.registry.metrics()),
   );
