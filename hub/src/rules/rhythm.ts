@@ -130,16 +130,22 @@ export interface AskPolicy {
   maxMs: number;
   /** How long the hub waits for an answer, ms. */
   waitMs: number;
+  /** Requests before alarming (checkin.requests; 1 when absent): the first is asked early enough for all of them. */
+  requests?: number;
   learn: boolean;
   learnDays: number;
 }
+
+/** The latest a first request may go after the last activity: room for every request's wait before the maximum. */
+export const latestAskMs = (policy: AskPolicy) =>
+  Math.max(0, policy.maxMs - policy.waitMs * Math.max(1, policy.requests ?? 1));
 
 export type AskBasis = 'override' | 'learned' | 'default';
 
 /**
  * How long after the last activity (at `since`) the hub asks: the staff override, or what was
  * learned for that weekday and hour (with a margin), or the safe default while learning; never
- * later than the maximum less the wait, so that silence is alarmed by the maximum.
+ * later than the maximum less the waits of all its requests, so that silence is alarmed by the maximum.
  */
 export function askAfter(
   r: HomeRhythm,
@@ -147,7 +153,7 @@ export function askAfter(
   tz: string,
   policy: AskPolicy,
 ): { ms: number; basis: AskBasis } {
-  const latest = Math.max(0, policy.maxMs - policy.waitMs);
+  const latest = latestAskMs(policy);
   if (r.override)
     return {
       ms: Math.min(latest, Math.max(MIN_OVERRIDE_HOURS * HOUR, r.override.askAfterHours * HOUR)),
@@ -164,7 +170,7 @@ export function askAfter(
 /** The whole profile staff see: ask-after minutes for every weekday and hour. */
 export function askProfile(r: HomeRhythm, policy: AskPolicy): { minutes: number[][]; basis: AskBasis } {
   const table = learnedTable(r);
-  const latest = Math.max(0, policy.maxMs - policy.waitMs);
+  const latest = latestAskMs(policy);
   const basis: AskBasis = r.override
     ? 'override'
     : policy.learn && table.daysSeen >= policy.learnDays
