@@ -140,6 +140,16 @@ export interface AskPolicy {
 export const latestAskMs = (policy: AskPolicy) =>
   Math.max(0, policy.maxMs - policy.waitMs * Math.max(1, policy.requests ?? 1));
 
+/**
+ * The first request for a learned `usual` (minutes): the silence is alarmed by usual × MARGIN + PAD
+ * plus one wait, whatever the number of requests; they are spread before it (the first goes the
+ * waits of the others earlier), so asking again never finds a fall later.
+ */
+function learnedAskMs(usual: number, policy: AskPolicy, latest: number): number {
+  const extra = policy.waitMs * (Math.max(1, policy.requests ?? 1) - 1);
+  return Math.min(latest, Math.max(MIN_ASK_MS, usual * MINUTE * MARGIN + PAD - extra));
+}
+
 export type AskBasis = 'override' | 'learned' | 'default';
 
 /**
@@ -164,7 +174,7 @@ export function askAfter(
   const p = localParts(since, tz);
   const usual = table.usual[weekdayOf(dateKey(p))]?.[p.hour] ?? null;
   if (usual === null) return { ms: latest, basis: 'default' };
-  return { ms: Math.min(latest, Math.max(MIN_ASK_MS, usual * MINUTE * MARGIN + PAD)), basis: 'learned' };
+  return { ms: learnedAskMs(usual, policy, latest), basis: 'learned' };
 }
 
 /** The whole profile staff see: ask-after minutes for every weekday and hour. */
@@ -183,7 +193,7 @@ export function askProfile(r: HomeRhythm, policy: AskPolicy): { minutes: number[
           Math.min(latest, Math.max(MIN_OVERRIDE_HOURS * HOUR, r.override.askAfterHours * HOUR)) / MINUTE
         );
       if (basis === 'default' || usual === null) return latest / MINUTE;
-      return Math.round(Math.min(latest, Math.max(MIN_ASK_MS, usual * MINUTE * MARGIN + PAD)) / MINUTE);
+      return Math.round(learnedAskMs(usual, policy, latest) / MINUTE);
     }),
   );
   return { minutes, basis };

@@ -362,14 +362,15 @@ describe('the per-day limit', () => {
       h.event('h2-door', { type: 'door.opened' });
       h.event('h2-door', { type: 'door.closed' });
     }
-    // usually quiet at most 2 h (stored 2 h 15) from around 10:00: asked 2 h 15 × 1.25 + 1 h = 3 h 48 min 45 s later
-    quiet(3, 50);
+    // usually quiet at most 2 h (stored 2 h 15) from around 10:00: asked 2 h 15 × 1.25 + 1 h - 40 min = 3 h 8 min 45 s later
+    quiet(3, 10);
     const first = requests('h2-sos')[0];
-    expect(first?.at).toBe(at(3, '13:48') + 45_000);
+    // (less the waits of the 2 requests that would follow it unanswered: 40 min)
+    expect(first?.at).toBe(at(3, '13:08') + 45_000);
     h.advance('1m');
     h.event('h2-sos', { type: 'checkin', requestId: first?.message.requestId });
     const answeredAt = h.clock.now();
-    // from around 13:50 the usual longest is 5 h (stored 5 h 15): the next question would be at 21:33:45
+    // from around 13:10 the usual longest is 5 h (stored 5 h 15): the next question would be at 20:04:45
     quiet(8);
     expect(requests('h2-sos')).toHaveLength(1);
     expect(counts('h2')).toMatchObject({ sent: 1, answered: 1, capped: 1 });
@@ -382,7 +383,7 @@ describe('the per-day limit', () => {
 });
 
 describe('the learned rhythm on the hub', () => {
-  it('a regular door-only resident: after learnDays days, asked after the usual quiet × 1.25 + 1 h, not 23 h', () => {
+  it('a regular door-only resident: after learnDays days, alarmed by the usual quiet × 1.25 + 1 h and a wait, the requests spread before it, not at 24 h', () => {
     h = RulesHarness.create({ start: at(0, '08:30') });
     doorRoutine(0, 7);
     // day 7, after the 10:00 return: the usual longest quiet beginning 09:00-11:00 is 9 h (stored 9 h 15)
@@ -392,22 +393,21 @@ describe('the learned rhythm on the hub', () => {
     to(at(7, '10:00'));
     h.event('h2-door', { type: 'door.closed' });
     // A fall at 10:05. The question timer set by an earlier spell moves itself when it falls due:
-    // to 10:00 + 9 h 15 × 1.25 + 1 h = 22:33:45 …
+    // to 10:00 + 9 h 15 × 1.25 + 1 h - 2 × 20 min = 21:53:45 …
     quiet(4, 0);
-    expect(askDue('h2')).toBe(at(7, '10:00') + (9 * 60 + 15) * 1.25 * MIN + HOUR);
-    // … which is at night (22:00-06:00): the question waits for the morning, hours before the maximum
+    const first = at(7, '10:00') + (9 * 60 + 15) * 1.25 * MIN + HOUR - 40 * MIN;
+    expect(askDue('h2')).toBe(first);
     quiet(12, 30);
-    expect(requests('h2-sos')).toHaveLength(0);
-    quiet(8);
-    // unanswered, asked twice more (the maximum is hours away): alarmed after the third wait
-    expect(requests('h2-sos').map((r) => r.at)).toEqual([at(8, '06:00'), at(8, '06:20'), at(8, '06:40')]);
+    // … unanswered, asked twice more (the maximum is hours away): alarmed after the third wait,
+    // when one request would have been alarmed (22:33:45 + 20 min)
+    expect(requests('h2-sos').map((r) => r.at)).toEqual([first, first + 20 * MIN, first + 40 * MIN]);
     const [a] = inactivity('h2');
-    expect(a?.raisedAtMs).toBe(at(8, '07:00'));
+    expect(a?.raisedAtMs).toBe(first + 60 * MIN);
     expect(a?.alert.notes.slice(0, 4).map((n) => n.texts?.en)).toEqual([
       expect.stringContaining('Check-in request sent'),
       expect.stringContaining('Check-in request sent'),
       expect.stringContaining('Check-in request sent'),
-      expect.stringContaining('no activity for 21 h 0 min'),
+      expect.stringContaining('no activity for 12 h 53 min'),
     ]);
     expect(rhythm('h2')?.override).toBeNull();
   });
