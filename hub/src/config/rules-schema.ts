@@ -38,6 +38,11 @@ export const ruleSettingsSchema = z.strictObject({
       enabled: z.boolean().default(true),
       /** How long the hub waits for an answer before alarming (at least 15 minutes). */
       waitMinutes: z.number().int().min(15).max(120).default(20),
+      /**
+       * Requests per quiet spell before alarming: each unanswered one is followed by the next when
+       * its wait ends, as long as the maximum allows (a resident who did not hear the first).
+       */
+      requests: z.number().int().min(1).max(4).default(3),
       /** Site-only: prompts per resident and local day for quiet spells and the morning check (daily check-ins not counted). */
       maxPerDay: z.number().int().min(0).max(24).default(2),
       /** Learn each resident's usual quiet spells by hour and weekday; false: ask only at the maximum. */
@@ -116,6 +121,7 @@ export const homeRuleOverridesSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().optional(),
       waitMinutes: z.number().int().min(15).max(120).optional(),
+      requests: z.number().int().min(1).max(4).optional(),
       learn: z.boolean().optional(),
       learnDays: z.number().int().min(3).max(28).optional(),
       dailyAt: z.union([hhmm, z.literal(false)]).optional(),

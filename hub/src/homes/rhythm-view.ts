@@ -105,6 +105,7 @@ export class RhythmView {
     return {
       maxMs: (motion ? s.inactivity.hoursWithMotion : s.inactivity.hoursDoorOnly) * 3600_000,
       waitMs: s.checkin.waitMinutes * 60_000,
+      requests: s.checkin.requests,
       learn: s.checkin.learn,
       learnDays: s.checkin.learnDays,
     };

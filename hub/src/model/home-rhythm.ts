@@ -21,6 +21,13 @@ export interface PendingPrompt {
   quietSince: number;
   /** The SOS buttons it was sent to. */
   deviceIds: string[];
+  /**
+   * When silence is alarmed at the latest (the maximum, or the morning check): another request
+   * follows an unanswered one while its wait ends by then. Absent: at `answerBy` (one request).
+   */
+  alarmAt?: number;
+  /** The earlier requests about the same quiet spell, unanswered (they go on the alert's timeline). */
+  earlier?: Array<{ at: number; answerBy: number }>;
 }
 
 export interface PromptRecord {
@@ -42,6 +49,8 @@ export interface CheckinCounts {
   activity: number;
   missed: number;
   capped: number;
+  /** Of `sent`: requests that followed an unanswered one (not limited by maxPerDay). */
+  repeated?: number;
 }
 
 export const COUNT_KEYS = ['sent', 'daily', 'answered', 'activity', 'missed', 'capped'] as const;

@@ -30,6 +30,9 @@ export const maxMs = (ctx: RuleContext) =>
 
 export const waitMs = (ctx: RuleContext) => ctx.settings.checkin.waitMinutes * MINUTE;
 
+/** Requests about one quiet spell before alarming (the first, and those after it goes unanswered). */
+export const requestsPerSpell = (ctx: RuleContext) => Math.max(1, ctx.settings.checkin.requests);
+
 /** The home can be asked: check-ins on, and an SOS button the hub can send commands to. */
 export const canAsk = (ctx: RuleContext) => ctx.settings.checkin.enabled && ctx.askDevices.length > 0;
 
@@ -37,6 +40,7 @@ export function askPolicy(ctx: RuleContext): AskPolicy {
   return {
     maxMs: maxMs(ctx),
     waitMs: waitMs(ctx),
+    requests: requestsPerSpell(ctx),
     learn: ctx.settings.checkin.learn,
     learnDays: ctx.settings.checkin.learnDays,
   };
@@ -80,32 +84,82 @@ function reachable(ctx: RuleContext): string[] {
 }
 
 /**
- * Send a prompt now, unless one is pending or (for quiet spells and the morning check) the day's
- * limit is reached, which is counted. `quietSince` is the last activity.
+ * An inactivity alert is open about the silence going on now (nothing since it was raised): staff
+ * already know, and asking again only beeps at someone who could not answer.
+ */
+export function alarmedNow(ctx: RuleContext): boolean {
+  const open = ctx.openAlert(`inactivity:${ctx.home.id}`);
+  return open !== undefined && (ctx.state.lastActivityAt ?? ctx.state.watchedSince) <= open.raisedAtMs;
+}
+
+/**
+ * Send a prompt now, unless one is pending, an inactivity alert is open about this silence, or (for
+ * quiet spells and the morning check) the day's limit is reached, which is counted. `quietSince` is
+ * the last activity; `alarmAt` the latest the silence may be alarmed (further requests fit before it).
  */
 export function ask(
   ctx: RuleContext,
   reason: PromptReason,
   answerBy: number,
   quietSince: number,
+  alarmAt: number = answerBy,
 ): Decision[] {
   const r = ctx.rhythm();
-  if (r.pending) return [];
+  if (r.pending || alarmedNow(ctx)) return [];
   const counts = countsOf(r, localDate(ctx.now, ctx.tz));
   ctx.rhythmChanged();
-  if (reason !== 'daily' && counts.sent - counts.daily >= ctx.settings.checkin.maxPerDay) {
+  if (
+    reason !== 'daily' &&
+    counts.sent - counts.daily - (counts.repeated ?? 0) >= ctx.settings.checkin.maxPerDay
+  ) {
     counts.capped++;
     return [];
   }
   const deviceIds = reachable(ctx);
   if (deviceIds.length === 0) return [];
+  const p = send(ctx, { reason, answerBy, quietSince, deviceIds, alarmAt: Math.max(alarmAt, answerBy) });
+  if (reason === 'daily') counts.daily++;
+  return [requestCommand(ctx, p)];
+}
+
+function send(ctx: RuleContext, p: Omit<PendingPrompt, 'requestId' | 'at'>): PendingPrompt {
+  const r = ctx.rhythm();
   r.seq++;
   const requestId = `ci-${ctx.now.toString(36)}-${r.seq.toString(36)}`;
-  r.pending = { requestId, at: ctx.now, answerBy, reason, quietSince, deviceIds };
-  counts.sent++;
-  if (reason === 'daily') counts.daily++;
-  ctx.setTimer('answer', answerBy);
-  return [requestCommand(ctx, r.pending)];
+  r.pending = { requestId, at: ctx.now, ...p };
+  countsOf(r, localDate(ctx.now, ctx.tz)).sent++;
+  ctx.rhythmChanged();
+  ctx.setTimer('answer', p.answerBy);
+  return r.pending;
+}
+
+/**
+ * The pending prompt's wait ended unanswered: the next request about the same silence, when the
+ * resident may simply not have heard (another is allowed, its wait ends by `alarmAt`, a button can
+ * hear it). Null: nothing more to ask, the silence is alarmed. The unanswered one is counted missed.
+ */
+export function askAgain(ctx: RuleContext): Decision[] | null {
+  const r = ctx.rhythm();
+  const p = r.pending;
+  if (!p || p.alarmAt === undefined || ctx.isSuppressed('inactivity')) return null;
+  const earlier = [...(p.earlier ?? []), { at: p.at, answerBy: p.answerBy }];
+  const answerBy = ctx.now + waitMs(ctx);
+  if (earlier.length >= requestsPerSpell(ctx) || answerBy > p.alarmAt) return null;
+  const deviceIds = reachable(ctx);
+  if (deviceIds.length === 0) return null;
+  conclude(ctx, 'missed', ctx.now);
+  const next = send(ctx, {
+    reason: p.reason,
+    answerBy,
+    quietSince: p.quietSince,
+    deviceIds,
+    alarmAt: p.alarmAt,
+    earlier,
+  });
+  const counts = countsOf(r, localDate(ctx.now, ctx.tz));
+  counts.repeated = (counts.repeated ?? 0) + 1;
+  if (p.reason === 'daily') counts.daily++;
+  return [requestCommand(ctx, next)];
 }
 
 /** The `checkin.request` of a pending prompt (sent again as it was after a restart). */
@@ -158,13 +212,13 @@ export function missedNote(ctx: RuleContext, p: PendingPrompt): Note {
   return { key: 'note.checkin_unanswered', params };
 }
 
-/** The prompt on the alert's timeline, at the time it was sent. */
-export function sentNote(ctx: RuleContext, p: PendingPrompt): { at: number; note: Note } {
-  return {
-    at: p.at,
+/** The prompt, and the unanswered ones before it about the same silence, on the alert's timeline when each was sent. */
+export function sentNotes(ctx: RuleContext, p: PendingPrompt): Array<{ at: number; note: Note }> {
+  return [...(p.earlier ?? []), { at: p.at, answerBy: p.answerBy }].map((x) => ({
+    at: x.at,
     note: {
       key: 'note.checkin_sent',
-      params: { since: hhmm(p.quietSince, ctx.tz), by: hhmm(p.answerBy, ctx.tz) },
+      params: { since: hhmm(p.quietSince, ctx.tz), by: hhmm(x.answerBy, ctx.tz) },
     },
-  };
+  }));
 }

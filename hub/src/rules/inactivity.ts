@@ -2,6 +2,7 @@ import type { HomeRhythm } from '../model/home-rhythm.js';
 import { inLocalWindow, nextLocalTime, parseHhmm, previousLocalTime } from '../time/local.js';
 import {
   ask,
+  askAgain,
   askDue,
   canAsk,
   conclude,
@@ -9,7 +10,8 @@ import {
   missedNote,
   probablyOut,
   requestCommand,
-  sentNote,
+  requestsPerSpell,
+  sentNotes,
   waitMs,
 } from './checkin-prompts.js';
 import { forgetSpells, RELEARN_AFTER_AWAY_MS, recordSpell } from './rhythm.js';
@@ -51,13 +53,13 @@ function raise(ctx: RuleContext, note: Note, timeline?: TimedNote[]): Decision[]
   ];
 }
 
-/** The pending prompt went unanswered: the alert, with the prompt on its timeline. */
+/** The pending prompt went unanswered and no other follows: the alert, with the prompts on its timeline. */
 function missed(ctx: RuleContext): Decision[] {
   const p = conclude(ctx, 'missed', ctx.now);
   if (!p) return [];
   // As after any inactivity alert, the count starts again: silent another whole period, it is raised again.
   ctx.setTimer('idle', ctx.now + hoursFor(ctx) * 3600_000, { since: sinceOf(ctx) });
-  return raise(ctx, missedNote(ctx, p), [sentNote(ctx, p)]);
+  return raise(ctx, missedNote(ctx, p), sentNotes(ctx, p));
 }
 
 /** Nothing since the night ended (and the hub was watching then): the morning and daily checks. */
@@ -76,15 +78,25 @@ function deferredAsk(ctx: RuleContext): { at: number; by: 'morning-check' | 'nig
   const night = inLocalWindow(ctx.now, ctx.tz, start, end);
   const check = ctx.settings.inactivity.morningCheck;
   if (ctx.hasMotionSensor && check !== false && (night || quietSinceNightEnd(ctx))) {
-    const at = morningAskTime(check, ctx.settings.checkin.waitMinutes);
+    const at = morningAskTime(check, morningAskLead(ctx, check));
     return { at: nextLocalTime(ctx.now, ctx.tz, at), by: 'morning-check' };
   }
   return night ? { at: nextLocalTime(ctx.now, ctx.tz, end), by: 'night-end' } : null;
 }
 
-/** The morning prompt's local time: the morning check less the wait. */
-function morningAskTime(check: string, waitMinutes: number): string {
-  const m = (((parseHhmm(check) - waitMinutes) % 1440) + 1440) % 1440;
+/**
+ * Minutes before the morning check that its first request goes: room for the wait of every request,
+ * but not before the night's end (at least one wait, as with one request).
+ */
+function morningAskLead(ctx: RuleContext, check: string): number {
+  const wait = ctx.settings.checkin.waitMinutes;
+  const sinceNightEnd = (((parseHhmm(check) - parseHhmm(ctx.settings.nightWindow.end)) % 1440) + 1440) % 1440;
+  return Math.max(wait, Math.min(wait * requestsPerSpell(ctx), sinceNightEnd));
+}
+
+/** The morning prompt's local time: the morning check less `leadMinutes`. */
+function morningAskTime(check: string, leadMinutes: number): string {
+  const m = (((parseHhmm(check) - leadMinutes) % 1440) + 1440) % 1440;
   return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 }
 
@@ -123,7 +135,7 @@ export const inactivityRule: Rule = {
     if (!canAsk(ctx)) return;
     if (!ctx.hasTimer('ask')) ctx.setTimer('ask', Math.max(askDue(ctx, sinceOf(ctx)), ctx.now));
     if (ctx.hasMotionSensor && check !== false && !ctx.hasTimer('morning-ask')) {
-      const at = morningAskTime(check, ctx.settings.checkin.waitMinutes);
+      const at = morningAskTime(check, morningAskLead(ctx, check));
       ctx.setTimer('morning-ask', nextLocalTime(ctx.now, ctx.tz, at));
     }
     const daily = ctx.settings.checkin.dailyAt;
@@ -190,7 +202,7 @@ export const inactivityRule: Rule = {
       if (ctx.isSuppressed('inactivity') || probablyOut(ctx) || r.pending || r.alarmedSpell === since)
         return [];
       // Fired late, past the maximum: the idle check alarms.
-      const latest = since + maxMs(ctx) - waitMs(ctx);
+      const latest = since + maxMs(ctx) - waitMs(ctx) * requestsPerSpell(ctx);
       if (ctx.now >= since + maxMs(ctx)) return [];
       // Nobody is woken by a beep at night. Where there is a morning check, it asks about the night
       // and a quiet spell that began before the night ended; elsewhere the question waits for the
@@ -207,20 +219,22 @@ export const inactivityRule: Rule = {
           return [];
         }
       }
-      return ask(ctx, 'quiet', ctx.now + waitMs(ctx), since);
+      return ask(ctx, 'quiet', ctx.now + waitMs(ctx), since, since + maxMs(ctx));
     }
     if (key === 'answer') {
       const pending = ctx.rhythm().pending;
       if (!pending || pending.answerBy > ctx.now) return [];
-      return missed(ctx);
+      // Perhaps not heard (hard of hearing, asleep): asked again while the maximum allows the wait.
+      return askAgain(ctx) ?? missed(ctx);
     }
     if (key === 'morning-ask') {
       const check = ctx.settings.inactivity.morningCheck;
       if (check === false || !ctx.hasMotionSensor || !canAsk(ctx)) return [];
-      const at = morningAskTime(check, ctx.settings.checkin.waitMinutes);
+      const at = morningAskTime(check, morningAskLead(ctx, check));
       ctx.setTimer('morning-ask', nextLocalTime(ctx.now, ctx.tz, at));
       if (ctx.isSuppressed('inactivity') || !quietSinceNightEnd(ctx) || ctx.rhythm().pending) return [];
-      return ask(ctx, 'morning', nextLocalTime(ctx.now, ctx.tz, check), sinceOf(ctx));
+      const checkAt = nextLocalTime(ctx.now, ctx.tz, check);
+      return ask(ctx, 'morning', Math.min(checkAt, ctx.now + waitMs(ctx)), sinceOf(ctx), checkAt);
     }
     if (key === 'morning') {
       const check = ctx.settings.inactivity.morningCheck;

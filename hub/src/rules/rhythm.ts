@@ -130,8 +130,24 @@ export interface AskPolicy {
   maxMs: number;
   /** How long the hub waits for an answer, ms. */
   waitMs: number;
+  /** Requests before alarming (checkin.requests; 1 when absent): the first is asked early enough for all of them. */
+  requests?: number;
   learn: boolean;
   learnDays: number;
+}
+
+/** The latest a first request may go after the last activity: room for every request's wait before the maximum. */
+export const latestAskMs = (policy: AskPolicy) =>
+  Math.max(0, policy.maxMs - policy.waitMs * Math.max(1, policy.requests ?? 1));
+
+/**
+ * The first request for a learned `usual` (minutes): the silence is alarmed by usual × MARGIN + PAD
+ * plus one wait, whatever the number of requests; they are spread before it (the first goes the
+ * waits of the others earlier), so asking again never finds a fall later.
+ */
+function learnedAskMs(usual: number, policy: AskPolicy, latest: number): number {
+  const extra = policy.waitMs * (Math.max(1, policy.requests ?? 1) - 1);
+  return Math.min(latest, Math.max(MIN_ASK_MS, usual * MINUTE * MARGIN + PAD - extra));
 }
 
 export type AskBasis = 'override' | 'learned' | 'default';
@@ -139,7 +155,7 @@ export type AskBasis = 'override' | 'learned' | 'default';
 /**
  * How long after the last activity (at `since`) the hub asks: the staff override, or what was
  * learned for that weekday and hour (with a margin), or the safe default while learning; never
- * later than the maximum less the wait, so that silence is alarmed by the maximum.
+ * later than the maximum less the waits of all its requests, so that silence is alarmed by the maximum.
  */
 export function askAfter(
   r: HomeRhythm,
@@ -147,7 +163,7 @@ export function askAfter(
   tz: string,
   policy: AskPolicy,
 ): { ms: number; basis: AskBasis } {
-  const latest = Math.max(0, policy.maxMs - policy.waitMs);
+  const latest = latestAskMs(policy);
   if (r.override)
     return {
       ms: Math.min(latest, Math.max(MIN_OVERRIDE_HOURS * HOUR, r.override.askAfterHours * HOUR)),
@@ -158,13 +174,13 @@ export function askAfter(
   const p = localParts(since, tz);
   const usual = table.usual[weekdayOf(dateKey(p))]?.[p.hour] ?? null;
   if (usual === null) return { ms: latest, basis: 'default' };
-  return { ms: Math.min(latest, Math.max(MIN_ASK_MS, usual * MINUTE * MARGIN + PAD)), basis: 'learned' };
+  return { ms: learnedAskMs(usual, policy, latest), basis: 'learned' };
 }
 
 /** The whole profile staff see: ask-after minutes for every weekday and hour. */
 export function askProfile(r: HomeRhythm, policy: AskPolicy): { minutes: number[][]; basis: AskBasis } {
   const table = learnedTable(r);
-  const latest = Math.max(0, policy.maxMs - policy.waitMs);
+  const latest = latestAskMs(policy);
   const basis: AskBasis = r.override
     ? 'override'
     : policy.learn && table.daysSeen >= policy.learnDays
@@ -177,7 +193,7 @@ export function askProfile(r: HomeRhythm, policy: AskPolicy): { minutes: number[
           Math.min(latest, Math.max(MIN_OVERRIDE_HOURS * HOUR, r.override.askAfterHours * HOUR)) / MINUTE
         );
       if (basis === 'default' || usual === null) return latest / MINUTE;
-      return Math.round(Math.min(latest, Math.max(MIN_ASK_MS, usual * MINUTE * MARGIN + PAD)) / MINUTE);
+      return Math.round(learnedAskMs(usual, policy, latest) / MINUTE);
     }),
   );
   return { minutes, basis };

@@ -69,23 +69,24 @@ function doorRoutine(from: number, days: number): void {
 }
 
 describe('a check-in prompt', () => {
-  it('while learning: asked at the maximum less the wait; an answer cancels, nothing is raised', () => {
+  it('while learning: asked at the maximum less the waits of its 3 requests; an answer cancels, nothing is raised', () => {
     h = RulesHarness.create({ start: at(0, '08:00') });
     h.event('h2-door', { type: 'door.opened' });
     h.event('h2-door', { type: 'door.closed' });
     // h2-sos heartbeats keep it reachable (supervision 2 h)
-    for (let i = 0; i < 23; i++) {
+    for (let i = 0; i < 22; i++) {
       h.advance('1h');
       h.event('h2-sos', { type: 'heartbeat' });
     }
-    h.advance('39m');
+    h.advance('59m');
     expect(requests('h2-sos')).toHaveLength(0);
     h.advance('1m');
     const [req] = requests('h2-sos');
+    // 24 h less 3 × 20 min: room for two more requests if this one goes unanswered
     expect(req?.message).toMatchObject({
       type: 'checkin.request',
-      at: '2026-11-03T07:40:00.000+08:00',
-      answerBy: '2026-11-03T08:00:00.000+08:00',
+      at: '2026-11-03T07:00:00.000+08:00',
+      answerBy: '2026-11-03T07:20:00.000+08:00',
     });
     expect(String(req?.message.requestId)).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
     expect(rhythm('h2')?.pending?.requestId).toBe(req?.message.requestId);
@@ -98,7 +99,7 @@ describe('a check-in prompt', () => {
     expect(rhythm('h2')?.recent.map((r) => r.outcome)).toEqual(['answered']);
   });
 
-  it('unanswered: inactivity at the maximum, the prompt and the silence on its timeline; later activity noted', () => {
+  it('unanswered, and the two requests after it: inactivity at the maximum, the prompts and the silence on its timeline; later activity noted', () => {
     h = RulesHarness.create({ start: at(0, '08:00') });
     h.event('h2-door', { type: 'door.closed' });
     for (let i = 0; i < 24; i++) {
@@ -110,27 +111,31 @@ describe('a check-in prompt', () => {
     const a = alerts[0]?.alert;
     expect(alerts[0]?.raisedAtMs).toBe(at(1, '08:00'));
     const notes = a?.notes.map((n) => [n.at, n.texts?.en]) ?? [];
-    expect(notes[0]).toEqual([
-      '2026-11-03T07:40:00.000+08:00',
-      expect.stringContaining('Check-in request sent'),
-    ]);
-    expect(notes[1]).toEqual([
+    expect(requests('h2-sos').map((r) => r.at)).toEqual([at(1, '07:00'), at(1, '07:20'), at(1, '07:40')]);
+    expect(notes.slice(0, 3)).toEqual(
+      ['07:00', '07:20', '07:40'].map((t) => [
+        `2026-11-03T${t}:00.000+08:00`,
+        expect.stringContaining(`Check-in request sent`),
+      ]),
+    );
+    expect(String(notes[2]?.[1])).toContain('answer awaited until 08:00');
+    expect(notes[3]).toEqual([
       '2026-11-03T08:00:00.000+08:00',
       expect.stringMatching(
         /No answer to the check-in request by 08:00: no activity for 24 h 0 min \(since 08:00\)/,
       ),
     ]);
-    expect(counts('h2')).toMatchObject({ sent: 1, answered: 0, missed: 1 });
+    expect(counts('h2')).toMatchObject({ sent: 3, answered: 0, missed: 3 });
     // the resident presses late: noted on the alert, never counted as an answer
-    h.event('h2-sos', { type: 'checkin', requestId: requests('h2-sos')[0]?.message.requestId });
+    h.event('h2-sos', { type: 'checkin', requestId: requests('h2-sos')[2]?.message.requestId });
     expect(inactivity('h2')[0]?.alert.notes.at(-1)?.texts?.en).toMatch(/pressed the check-in button/);
-    expect(counts('h2')).toMatchObject({ sent: 1, answered: 0, missed: 1 });
+    expect(counts('h2')).toMatchObject({ sent: 3, answered: 0, missed: 3 });
   });
 
   it('any other activity cancels it too (counted as "activity"), and a check-in with no prompt is plain activity', () => {
     h = RulesHarness.create({ start: at(0, '08:00') });
     h.event('h2-door', { type: 'door.closed' });
-    quiet(23, 45);
+    quiet(23, 5);
     expect(requests('h2-sos')).toHaveLength(1);
     h.event('h2-door', { type: 'door.opened' });
     h.advance('1h');
@@ -152,12 +157,12 @@ describe('a check-in prompt', () => {
     expect(requests('h2-sos')).toHaveLength(0);
     expect(inactivity('h2')).toHaveLength(0);
     h.setMode('h2', 'home', null);
-    quiet(23, 39);
+    quiet(22, 59);
     expect(requests('h2-sos')).toHaveLength(0);
-    // counted afresh from the return: asked 23 h 40 after it
+    // counted afresh from the return: asked 23 h after it
     h.advance('1m');
     expect(requests('h2-sos')).toHaveLength(1);
-    expect(requests('h2-sos')[0]?.at).toBe(at(2, '08:00') + 23 * HOUR + 40 * MIN);
+    expect(requests('h2-sos')[0]?.at).toBe(at(2, '08:00') + 23 * HOUR);
     h.setMode('h2', 'away', null);
     expect(rhythm('h2')?.pending).toBeNull();
     h.advance('3h');
@@ -176,10 +181,109 @@ describe('a check-in prompt', () => {
   });
 });
 
+describe('asking again before alarming (a resident who did not hear)', () => {
+  it('the first request unanswered, the second answered: nothing raised, one missed and one answered', () => {
+    h = RulesHarness.create({ start: at(0, '08:00') });
+    h.event('h2-door', { type: 'door.closed' });
+    quiet(23, 21);
+    const [first, second] = requests('h2-sos');
+    expect(first?.at).toBe(at(1, '07:00'));
+    // asked again when the first one's wait ended, about the same silence
+    expect(second?.at).toBe(at(1, '07:20'));
+    expect(second?.message.requestId).not.toBe(first?.message.requestId);
+    expect(second?.message.answerBy).toBe('2026-11-03T07:40:00.000+08:00');
+    expect(rhythm('h2')?.pending?.quietSince).toBe(at(0, '08:00'));
+    h.advance('4m');
+    h.event('h2-sos', { type: 'checkin', requestId: second?.message.requestId });
+    expect(rhythm('h2')?.pending).toBeNull();
+    quiet(3);
+    expect(requests('h2-sos')).toHaveLength(2);
+    expect(inactivity('h2')).toHaveLength(0);
+    expect(counts('h2')).toMatchObject({ sent: 2, answered: 1, missed: 1, capped: 0 });
+    expect(rhythm('h2')?.recent.map((r) => r.outcome)).toEqual(['missed', 'answered']);
+  });
+
+  it('two requests a spell (checkin.requests: 2), both unanswered: one inactivity alert at the maximum, both prompts on its timeline', () => {
+    h = RulesHarness.create({
+      raw: withRules({}, { h2: { checkin: { requests: 2 } } }),
+      start: at(0, '08:00'),
+    });
+    h.event('h2-door', { type: 'door.closed' });
+    quiet(23, 59);
+    expect(requests('h2-sos').map((r) => r.at)).toEqual([at(1, '07:20'), at(1, '07:40')]);
+    expect(inactivity('h2')).toHaveLength(0);
+    h.advance('1m');
+    const alerts = inactivity('h2');
+    expect(alerts.map((a) => a.raisedAtMs)).toEqual([at(1, '08:00')]);
+    expect(alerts[0]?.alert.notes.map((n) => [n.at, n.texts?.en])).toEqual([
+      ['2026-11-03T07:20:00.000+08:00', expect.stringMatching(/^Check-in request sent.*until 07:40/)],
+      ['2026-11-03T07:40:00.000+08:00', expect.stringMatching(/^Check-in request sent.*until 08:00/)],
+      ['2026-11-03T08:00:00.000+08:00', expect.stringMatching(/^No answer to the check-in request by 08:00/)],
+    ]);
+    expect(counts('h2')).toMatchObject({ sent: 2, missed: 2 });
+  });
+
+  it('a request that goes unanswered with no room left before the maximum is not followed by another', () => {
+    h = RulesHarness.create({
+      raw: withRules({}, { h2: { checkin: { requests: 1 } } }),
+      start: at(0, '08:00'),
+    });
+    h.event('h2-door', { type: 'door.closed' });
+    quiet(24, 30);
+    // one request a spell: the old single question 20 min before the maximum
+    expect(requests('h2-sos').map((r) => r.at)).toEqual([at(1, '07:40')]);
+    expect(inactivity('h2').map((a) => a.raisedAtMs)).toEqual([at(1, '08:00')]);
+  });
+
+  it("requests after an unanswered one do not use up the day's limit", () => {
+    h = RulesHarness.create({
+      raw: withRules({ checkin: { maxPerDay: 1 } }),
+      start: at(0, '08:00'),
+    });
+    h.event('h2-door', { type: 'door.closed' });
+    quiet(23, 41);
+    expect(requests('h2-sos')).toHaveLength(3);
+    h.event('h2-sos', { type: 'checkin', requestId: requests('h2-sos')[2]?.message.requestId });
+    expect(inactivity('h2')).toHaveLength(0);
+    expect(counts('h2')).toMatchObject({ sent: 3, missed: 2, answered: 1, capped: 0 });
+  });
+
+  it('no prompt while an inactivity alert is open about the same silence: a fallen resident is not asked each morning', () => {
+    h = RulesHarness.create({ start: at(0, '22:30') });
+    /** On to `t`, every device heard each hour (heartbeats are no activity). */
+    const until = (t: number) => {
+      while (h.clock.now() < t) {
+        h.advance(Math.min(HOUR, t - h.clock.now()));
+        heartbeats();
+      }
+    };
+    h.event('h3-motion', { type: 'motion.detected' });
+    // nothing more: three requests, then the morning check's alert at 10:00 (staff keep it open)
+    until(at(1, '10:00'));
+    expect(requests('h3-sos')).toHaveLength(3);
+    expect(inactivity('h3').map((a) => a.raisedAtMs)).toEqual([at(1, '10:00')]);
+    until(at(4, '11:00'));
+    expect(requests('h3-sos')).toHaveLength(3);
+    expect(counts('h3')).toMatchObject({ sent: 3, missed: 3 });
+    expect(inactivity('h3')).toHaveLength(1);
+    // back from hospital she moves about until bedtime: the next quiet morning is asked again
+    // (the alert is still open, but about an earlier silence)
+    until(at(4, '22:30'));
+    h.event('h3-motion', { type: 'motion.detected' });
+    until(at(5, '09:00'));
+    expect(requests('h3-sos').map((r) => r.at)).toEqual([
+      at(1, '09:00'),
+      at(1, '09:20'),
+      at(1, '09:40'),
+      at(5, '09:00'),
+    ]);
+  });
+});
+
 describe('a prompt and a hub restart: answered once or alarmed once, never both', () => {
   function quietUntilPrompt(): void {
     h.event('h2-door', { type: 'door.closed' });
-    for (let i = 0; i < 23; i++) {
+    for (let i = 0; i < 22; i++) {
       h.advance('1h');
       h.event('h2-sos', { type: 'heartbeat' });
     }
@@ -187,7 +291,7 @@ describe('a prompt and a hub restart: answered once or alarmed once, never both'
 
   it('due while the hub is down: asked at the start, answered, nothing raised', () => {
     h = RulesHarness.create({ start: at(0, '08:00') });
-    quietUntilPrompt(); // 07:00 next day; the prompt is due at 07:40
+    quietUntilPrompt(); // 06:00 next day; the prompt is due at 07:00
     h = h.restart(at(1, '07:50'));
     const reqs = requests('h2-sos');
     expect(reqs).toHaveLength(1);
@@ -205,10 +309,10 @@ describe('a prompt and a hub restart: answered once or alarmed once, never both'
   it('sent, then the hub crashes: the same request is sent again at the start and answered once', () => {
     h = RulesHarness.create({ start: at(0, '08:00') });
     quietUntilPrompt();
-    h.advance('41m');
+    h.advance('61m');
     const first = requests('h2-sos');
     expect(first).toHaveLength(1);
-    h = h.restart(at(1, '07:50'));
+    h = h.restart(at(1, '07:10'));
     const again = requests('h2-sos');
     expect(again).toHaveLength(1);
     expect(again[0]?.message).toEqual(first[0]?.message);
@@ -222,9 +326,10 @@ describe('a prompt and a hub restart: answered once or alarmed once, never both'
   it('sent, and the hub is down until after the answer was due: alarmed once at the start, a later answer only noted', () => {
     h = RulesHarness.create({ start: at(0, '08:00') });
     quietUntilPrompt();
-    h.advance('41m');
+    h.advance('61m');
     h = h.restart(at(1, '09:00'));
-    expect(requests('h2-sos')).toHaveLength(0); // not sent again: its answer is overdue
+    // not sent again, nor followed by another: its answer is overdue and the maximum has passed
+    expect(requests('h2-sos')).toHaveLength(0);
     const alerts = inactivity('h2');
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.alert.late).toBe(true);
@@ -257,14 +362,15 @@ describe('the per-day limit', () => {
       h.event('h2-door', { type: 'door.opened' });
       h.event('h2-door', { type: 'door.closed' });
     }
-    // usually quiet at most 2 h (stored 2 h 15) from around 10:00: asked 2 h 15 × 1.25 + 1 h = 3 h 48 min 45 s later
-    quiet(3, 50);
+    // usually quiet at most 2 h (stored 2 h 15) from around 10:00: asked 2 h 15 × 1.25 + 1 h - 40 min = 3 h 8 min 45 s later
+    quiet(3, 10);
     const first = requests('h2-sos')[0];
-    expect(first?.at).toBe(at(3, '13:48') + 45_000);
+    // (less the waits of the 2 requests that would follow it unanswered: 40 min)
+    expect(first?.at).toBe(at(3, '13:08') + 45_000);
     h.advance('1m');
     h.event('h2-sos', { type: 'checkin', requestId: first?.message.requestId });
     const answeredAt = h.clock.now();
-    // from around 13:50 the usual longest is 5 h (stored 5 h 15): the next question would be at 21:33:45
+    // from around 13:10 the usual longest is 5 h (stored 5 h 15): the next question would be at 20:04:45
     quiet(8);
     expect(requests('h2-sos')).toHaveLength(1);
     expect(counts('h2')).toMatchObject({ sent: 1, answered: 1, capped: 1 });
@@ -277,7 +383,7 @@ describe('the per-day limit', () => {
 });
 
 describe('the learned rhythm on the hub', () => {
-  it('a regular door-only resident: after learnDays days, asked after the usual quiet × 1.25 + 1 h, not 23 h 40', () => {
+  it('a regular door-only resident: after learnDays days, alarmed by the usual quiet × 1.25 + 1 h and a wait, the requests spread before it, not at 24 h', () => {
     h = RulesHarness.create({ start: at(0, '08:30') });
     doorRoutine(0, 7);
     // day 7, after the 10:00 return: the usual longest quiet beginning 09:00-11:00 is 9 h (stored 9 h 15)
@@ -287,19 +393,21 @@ describe('the learned rhythm on the hub', () => {
     to(at(7, '10:00'));
     h.event('h2-door', { type: 'door.closed' });
     // A fall at 10:05. The question timer set by an earlier spell moves itself when it falls due:
-    // to 10:00 + 9 h 15 × 1.25 + 1 h = 22:33:45 …
+    // to 10:00 + 9 h 15 × 1.25 + 1 h - 2 × 20 min = 21:53:45 …
     quiet(4, 0);
-    expect(askDue('h2')).toBe(at(7, '10:00') + (9 * 60 + 15) * 1.25 * MIN + HOUR);
-    // … which is at night (22:00-06:00): the question waits for the morning, hours before the maximum
+    const first = at(7, '10:00') + (9 * 60 + 15) * 1.25 * MIN + HOUR - 40 * MIN;
+    expect(askDue('h2')).toBe(first);
     quiet(12, 30);
-    expect(requests('h2-sos')).toHaveLength(0);
-    quiet(8);
-    expect(requests('h2-sos').map((r) => r.at)).toEqual([at(8, '06:00')]);
+    // … unanswered, asked twice more (the maximum is hours away): alarmed after the third wait,
+    // when one request would have been alarmed (22:33:45 + 20 min)
+    expect(requests('h2-sos').map((r) => r.at)).toEqual([first, first + 20 * MIN, first + 40 * MIN]);
     const [a] = inactivity('h2');
-    expect(a?.raisedAtMs).toBe(at(8, '06:20'));
-    expect(a?.alert.notes.slice(0, 2).map((n) => n.texts?.en)).toEqual([
+    expect(a?.raisedAtMs).toBe(first + 60 * MIN);
+    expect(a?.alert.notes.slice(0, 4).map((n) => n.texts?.en)).toEqual([
       expect.stringContaining('Check-in request sent'),
-      expect.stringContaining('no activity for 20 h 20 min'),
+      expect.stringContaining('Check-in request sent'),
+      expect.stringContaining('Check-in request sent'),
+      expect.stringContaining('no activity for 12 h 53 min'),
     ]);
     expect(rhythm('h2')?.override).toBeNull();
   });
@@ -329,7 +437,7 @@ describe('the learned rhythm on the hub', () => {
     // back with a new routine: out only at 15:00 for half an hour, every day
     expect(Object.keys(rhythm('h2')?.days ?? {})).toEqual([]);
     expect(rhythm('h2')?.learnFrom).toBe(at(13, '11:00'));
-    expect(askDue('h2')).toBe(at(13, '11:00') + 24 * HOUR - 20 * MIN);
+    expect(askDue('h2')).toBe(at(13, '11:00') + 24 * HOUR - 60 * MIN);
     const asked: number[] = [];
     for (let d = 13; d < 22; d++) {
       for (const t of ['15:00', '15:30']) {
@@ -360,11 +468,12 @@ describe('the learned rhythm on the hub', () => {
       start: at(0, '08:30'),
     });
     doorRoutine(0, 5);
-    // from day 5 she no longer goes out at 19:00: quiet from 10:00 to 09:00 the next day (23 h)
+    // from day 5 she no longer goes out at 19:00 and leaves at 08:45: quiet from 10:00 to 08:45 the
+    // next day (22 h 45 min, under the latest question, 23 h, when nothing is learned)
     const promptsPerDay: number[] = [];
     for (let d = 5; d < 16; d++) {
       const before = requests('h2-sos').length;
-      for (const t of ['09:00', '10:00']) {
+      for (const t of ['08:45', '10:00']) {
         to(at(d, t));
         heartbeats();
         h.event('h2-door', { type: 'door.opened' });
@@ -390,33 +499,38 @@ describe('the learned rhythm on the hub', () => {
 });
 
 describe('the morning check and the daily check-in', () => {
-  it('a motion home: asked at 09:40 if nothing since the night ended; unanswered → inactivity at 10:00, answered → nothing', () => {
+  it('a motion home: asked at 09:00, 09:20 and 09:40 if nothing since the night ended; unanswered → inactivity at 10:00, answered → nothing', () => {
     h = RulesHarness.create({ start: at(0, '22:30') });
     h.event('h3-motion', { type: 'motion.detected' });
-    quiet(11, 0, 'h3-sos');
+    quiet(10, 0, 'h3-sos');
     // nothing asked at night, nor before the morning check's question
     expect(requests('h3-sos')).toHaveLength(0);
     to(at(1, '09:40'));
-    expect(requests('h3-sos').map((r) => r.at)).toEqual([at(1, '09:40')]);
-    expect(requests('h3-sos')[0]?.message.answerBy).toBe('2026-11-03T10:00:00.000+08:00');
+    expect(requests('h3-sos').map((r) => r.at)).toEqual([at(1, '09:00'), at(1, '09:20'), at(1, '09:40')]);
+    expect(requests('h3-sos').map((r) => r.message.answerBy)).toEqual(
+      ['09:20', '09:40', '10:00'].map((t) => `2026-11-03T${t}:00.000+08:00`),
+    );
     to(at(1, '10:00'));
     const [a] = inactivity('h3');
     expect(a?.raisedAtMs).toBe(at(1, '10:00'));
     expect(a?.alert.notes.map((n) => n.texts?.en)).toEqual([
       expect.stringContaining('Check-in request sent'),
+      expect.stringContaining('Check-in request sent'),
+      expect.stringContaining('Check-in request sent'),
       'No activity this morning by 10:00, and no answer to the check-in request sent at 09:40.',
     ]);
-    // next morning she answers
+    // next morning (the alert still open, but she has moved since it was raised) she answers
     h.event('h3-motion', { type: 'motion.detected' });
     to(at(1, '22:30'));
     h.event('h3-motion', { type: 'motion.detected' });
-    quiet(11, 15, 'h3-sos');
-    const second = requests('h3-sos')[1];
-    expect(second?.at).toBe(at(2, '09:40'));
-    h.event('h3-sos', { type: 'checkin', requestId: second?.message.requestId });
+    quiet(10, 31, 'h3-sos');
+    const next = requests('h3-sos')[3];
+    expect(next?.at).toBe(at(2, '09:00'));
+    h.event('h3-sos', { type: 'checkin', requestId: next?.message.requestId });
     to(at(2, '11:00'));
+    expect(requests('h3-sos')).toHaveLength(4);
     expect(inactivity('h3')).toHaveLength(1);
-    expect(counts('h3')).toMatchObject({ sent: 2, answered: 1, missed: 1 });
+    expect(counts('h3')).toMatchObject({ sent: 4, answered: 1, missed: 3 });
   });
 
   it('a daily check-in time: asked then unless the resident has been up; not limited by maxPerDay', () => {
@@ -455,7 +569,7 @@ describe('bad input', () => {
   it('a check-in with an unknown, stale or malformed requestId is accepted as activity and answers the pending prompt', () => {
     h = RulesHarness.create({ start: at(0, '08:00') });
     h.event('h2-door', { type: 'door.closed' });
-    quiet(23, 45);
+    quiet(23, 5);
     expect(requests('h2-sos')).toHaveLength(1);
     h.event('h2-sos', { type: 'checkin', requestId: 'ci-no-such-request' });
     expect(counts('h2')).toMatchObject({ sent: 1, answered: 1 });
