@@ -5,9 +5,9 @@
  * a reference, Mosquitto 2 under the same generators. Prints a table and writes
  * bench/results/latest.json.
  *
- * Options: --quick, --only=ingest,latency,storms,cold,connections,startup,micro,soak,cluster, --profile (hub CPU
+ * Options: --quick, --only=ingest,latency,storms,cold,connections,startup,micro,soak,cluster,admin, --profile (hub CPU
  * profiles into the temp dir, kept), --keep (keep the temp dir), --out=FILE, --devices=N and
- * --seconds=S (load devices of scenarios 1/2/4 and the ingest window, to profile one figure),
+ * --seconds=S (load devices of scenarios 1/2/4/9 and the ingest window, to profile one figure),
  * --levels=0,5000,10000 (background events/s of scenario 2), --merge (replace only the figures of
  * the scenarios run in an existing results file, keeping the others; `runs` records both),
  * --hub-only (skip the Mosquitto runs: for profiling and A/B runs of two hub builds, with
@@ -23,6 +23,7 @@ import type { Ctx } from './lib/context.js';
 import { checkBuild, ROOT } from './lib/hub-child.js';
 import { machineInfo } from './lib/machine.js';
 import { mergeResults, type Results, table, writeResults } from './lib/results.js';
+import { adminScenario } from './scenarios/admin.js';
 import { brokerScenarios } from './scenarios/broker.js';
 import { clusterScenario } from './scenarios/cluster.js';
 import { coldScenario } from './scenarios/cold-admission.js';
@@ -32,7 +33,18 @@ import { PARAMS } from './scenarios/params.js';
 import { soakScenario } from './scenarios/soak.js';
 import { startupScenario } from './scenarios/startup.js';
 
-const ALL = ['ingest', 'latency', 'storms', 'cold', 'connections', 'startup', 'micro', 'soak', 'cluster'];
+const ALL = [
+  'ingest',
+  'latency',
+  'storms',
+  'cold',
+  'connections',
+  'startup',
+  'micro',
+  'soak',
+  'cluster',
+  'admin',
+];
 const SCENARIO: Record<string, string> = {
   ingest: '1',
   latency: '2',
@@ -43,6 +55,7 @@ const SCENARIO: Record<string, string> = {
   micro: '6',
   soak: '7',
   cluster: '8',
+  admin: '9',
 };
 
 async function main(): Promise<number> {
@@ -94,8 +107,8 @@ async function main(): Promise<number> {
   }
   const machine = machineInfo();
   const p = structuredClone(quick ? PARAMS.quick : PARAMS.full);
-  // Overrides for profiling one figure: --devices (scenarios 1, 2, 4), --seconds (ingest window).
-  if (values.devices) p.broker.loadDevices = Number(values.devices);
+  // Overrides for profiling one figure: --devices (scenarios 1, 2, 4, 9), --seconds (ingest window).
+  if (values.devices) p.broker.loadDevices = p.admin.loadDevices = Number(values.devices);
   if (values.seconds) p.broker.ingest.durationMs = Number(values.seconds) * 1000;
   if (values.levels) p.broker.latency.levels = values.levels.split(',').map(Number);
   if (values.minutes) p.soak.minutes = Number(values.minutes);
@@ -112,6 +125,7 @@ async function main(): Promise<number> {
   if (only.has('micro')) steps.push(['micro', () => microScenarios(ctx, p.micro)]);
   if (only.has('soak')) steps.push(['soak', () => soakScenario(ctx, p.soak)]);
   if (only.has('cluster')) steps.push(['cluster', () => clusterScenario(ctx, p.cluster)]);
+  if (only.has('admin')) steps.push(['admin', () => adminScenario(ctx, p.admin)]);
   let failed = false;
   for (const [name, step] of steps) {
     try {

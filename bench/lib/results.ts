@@ -37,7 +37,7 @@ export interface Results {
   }>;
 }
 
-const ORDER = ['1', '2', '3', '4', '4c', '5', '6', '7', '8'];
+const ORDER = ['1', '2', '3', '4', '4c', '5', '6', '7', '8', '9'];
 
 /**
  * Replace the figures of the scenarios just run in an earlier results file and keep the others, so

@@ -77,6 +77,9 @@ async function supportsFastHashes(): Promise<boolean> {
 export const DEVICE_SECRET = generateDeviceSecret();
 export const STAFF_USER = 'bench-sup';
 export const STAFF_PASSWORD = 'bench-sup-password';
+/** With `admin: true` the site also has an admin (site administration, scenario 9). */
+export const ADMIN_USER = 'bench-admin';
+export const ADMIN_PASSWORD = 'bench-admin-password';
 export const HOMES_PER_BUILDING = 50;
 /**
  * scrypt cost of the bench sites' staff password and, with `deviceHashes: 'scrypt'` (or a hub build
@@ -110,6 +113,8 @@ export interface SiteOptions {
   logLevel?: string;
   /** Device kinds per home (default: SOS, door, smoke, motion). */
   kinds?: ReadonlyArray<(typeof KINDS)[number]>;
+  /** Add an admin staff member (ADMIN_USER) beside the supervisor, for the admin API. */
+  admin?: boolean;
 }
 
 export interface Site {
@@ -126,6 +131,8 @@ export interface Site {
   /** How device secrets are hashed in this site's configuration. */
   deviceHashes: 'fast' | 'scrypt';
   staff: { username: string; password: string };
+  /** The admin staff member, when the site was made with `admin: true`. */
+  admin?: { username: string; password: string };
   /** Every device id and its home (for Mosquitto's password file). */
   allIds: string[];
 }
@@ -191,7 +198,19 @@ export async function generateSite(opts: SiteOptions): Promise<Site> {
         }
       : {}),
     homes: homeList,
-    staff: [{ id: STAFF_USER, name: 'Bench supervisor', role: 'supervisor', passwordHash: staffHash }],
+    staff: [
+      { id: STAFF_USER, name: 'Bench supervisor', role: 'supervisor', passwordHash: staffHash },
+      ...(opts.admin
+        ? [
+            {
+              id: ADMIN_USER,
+              name: 'Bench admin',
+              role: 'admin',
+              passwordHash: await hashSecret(ADMIN_PASSWORD, { N, r: 8, p: 1, keyLen: 32 }),
+            },
+          ]
+        : []),
+    ],
   };
   // JSON is YAML: the hub reads it with its ordinary loader.
   const configFile = join(opts.dir, 'carehub.yaml');
@@ -208,6 +227,7 @@ export async function generateSite(opts: SiteOptions): Promise<Site> {
     secret: DEVICE_SECRET,
     deviceHashes,
     staff: { username: STAFF_USER, password: STAFF_PASSWORD },
+    ...(opts.admin ? { admin: { username: ADMIN_USER, password: ADMIN_PASSWORD } } : {}),
     allIds,
   };
 }

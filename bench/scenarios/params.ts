@@ -1,3 +1,4 @@
+import type { AdminParams } from './admin.js';
 import type { BrokerParams } from './broker.js';
 import type { ClusterParams } from './cluster.js';
 import type { ColdParams } from './cold-admission.js';
@@ -14,6 +15,7 @@ interface Params {
   micro: MicroParams;
   soak: SoakParams;
   cluster: ClusterParams;
+  admin: AdminParams;
 }
 
 /** Full: the sizes of the issue. Quick: every scenario scaled down to fit 3 minutes in total. */
@@ -66,6 +68,17 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       probeEveryMs: 100,
       backgroundRate: 500,
     },
+    admin: {
+      loadDevices: 10_000,
+      generators: 2,
+      connectPerSecond: 1000,
+      background: 5000,
+      settleMs: 3000,
+      phaseMs: 30_000,
+      rounds: 3,
+      everyMs: 50,
+      changeEveryMs: 1000,
+    },
   },
   quick: {
     broker: {
@@ -113,6 +126,17 @@ export const PARAMS: Record<'quick' | 'full', Params> = {
       probeSeconds: 5,
       probeEveryMs: 100,
       backgroundRate: 300,
+    },
+    admin: {
+      loadDevices: 2000,
+      generators: 2,
+      connectPerSecond: 2000,
+      background: 5000,
+      settleMs: 1000,
+      phaseMs: 6000,
+      rounds: 2,
+      everyMs: 50,
+      changeEveryMs: 1000,
     },
   },
 };
