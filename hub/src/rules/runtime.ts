@@ -59,6 +59,18 @@ export class RulesRuntime {
     return this.homeStates.peek(homeId, now);
   }
 
+  /** The context one rule call works in: this home, its rules, its state, at the entry's time. */
+  #context(
+    home: HomeConfig,
+    derived: ReturnType<HomeRulesCache['of']>,
+    state: HomeState,
+    now: number,
+    late = false,
+    device?: ConstructorParameters<typeof RuleCtx>[8],
+  ): RuleCtx {
+    return new RuleCtx(this.scheduler, this.alertRepo, this.rhythms, home, derived, state, now, late, device);
+  }
+
   onEvent(event: DeviceEvent): Decision[] {
     const home = this.directory.home(event.homeId);
     if (!home) return [];
@@ -66,17 +78,7 @@ export class RulesRuntime {
     const derived = this.#derived.of(home);
     const state = this.homeStates.load(home.id, event.at);
     const device = this.directory.device(event.deviceId)?.device;
-    const ctx = new RuleCtx(
-      this.scheduler,
-      this.alertRepo,
-      this.rhythms,
-      home,
-      derived,
-      state,
-      event.at,
-      false,
-      device,
-    );
+    const ctx = this.#context(home, derived, state, event.at, false, device);
     const decisions: Decision[] = [];
     for (const rule of derived.active) {
       if (!rule.onEvent) continue;
@@ -103,17 +105,7 @@ export class RulesRuntime {
     if (!derived.active.includes(rule)) return [];
     this.#writeBehind(now);
     const state = this.homeStates.load(home.id, now);
-    const ctx = new RuleCtx(
-      this.scheduler,
-      this.alertRepo,
-      this.rhythms,
-      home,
-      derived,
-      state,
-      now,
-      late,
-      undefined,
-    );
+    const ctx = this.#context(home, derived, state, now, late);
     const decisions: Decision[] = [];
     try {
       for (const d of rule.onTimer(String(timer.data.key), timer.data, ctx.use(rule))) decisions.push(d);
@@ -174,17 +166,7 @@ export class RulesRuntime {
   #ensure(home: HomeConfig, now: number): RuleCtx {
     const derived = this.#derived.of(home);
     const state = this.homeStates.load(home.id, now);
-    const ctx = new RuleCtx(
-      this.scheduler,
-      this.alertRepo,
-      this.rhythms,
-      home,
-      derived,
-      state,
-      now,
-      false,
-      undefined,
-    );
+    const ctx = this.#context(home, derived, state, now);
     for (const rule of derived.active) {
       try {
         rule.ensure?.(ctx.use(rule));
@@ -247,17 +229,7 @@ export class RulesRuntime {
     }
     if (from !== mode) {
       const derived = this.#derived.of(home);
-      const ctx = new RuleCtx(
-        this.scheduler,
-        this.alertRepo,
-        this.rhythms,
-        home,
-        derived,
-        state,
-        now,
-        false,
-        undefined,
-      );
+      const ctx = this.#context(home, derived, state, now);
       for (const rule of derived.active) {
         try {
           rule.onModeChange?.(from, ctx.use(rule));
